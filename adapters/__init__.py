@@ -1,0 +1,1 @@
+"""Platform adapters that translate chat platforms into desk commands and render cards."""

@@ -1,0 +1,89 @@
+"""Neutral cards and rich text rendered as Slack mrkdwn and Block Kit, within Slack's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chatops.cards import Button, Card, Control, Link, Menu, Moment, Person, PersonPicker, Rich
+
+HEADER_LIMIT = 150
+SECTION_LIMIT = 3000
+FIELD_LIMIT = 2000
+FIELDS_PER_SECTION = 10
+ELEMENTS_PER_ACTIONS = 25
+PLAIN_LIMIT = 75  # button labels and placeholders
+
+
+def escape(text: str) -> str:
+    """Escape the three characters mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def mrkdwn(text: Rich) -> str:
+    """Rich text as mrkdwn: mentions, dates in the reader's time zone, links."""
+    out: list[str] = []
+    for part in text:
+        if isinstance(part, str):
+            out.append(escape(part))
+        elif isinstance(part, Person):
+            out.append(f"<@{part.id}>")
+        elif isinstance(part, Moment):
+            fallback = part.at.strftime("%Y-%m-%d %H:%M UTC")
+            out.append(f"<!date^{int(part.at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>")
+        elif isinstance(part, Link):
+            out.append(f"<{part.url}|{escape(part.label)}>")
+    return "".join(out)
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut text to a Slack limit, without leaving half an escape or mention at the end."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    opener = max(cut.rfind("<"), cut.rfind("&"))
+    if opener > cut.rfind(">") and opener > cut.rfind(";"):
+        cut = cut[:opener]
+    return cut + "…"
+
+
+def _plain(text: str, limit: int = PLAIN_LIMIT) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def card_blocks(card: Card) -> list[dict[str, Any]]:
+    """The Block Kit blocks of a card."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(card.header, HEADER_LIMIT)}]
+    fields = [
+        {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{mrkdwn(f.value)}", FIELD_LIMIT)} for f in card.fields
+    ]
+    for start in range(0, len(fields), FIELDS_PER_SECTION):
+        blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
+    if card.body:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn(card.body), SECTION_LIMIT)}})
+    if card.actions:
+        elements = [_control(c) for c in card.actions][:ELEMENTS_PER_ACTIONS]
+        blocks.append({"type": "actions", "block_id": "ticket_actions", "elements": elements})
+    if card.context:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(mrkdwn(card.context), SECTION_LIMIT)}]})
+    return blocks
+
+
+def _control(control: Control) -> dict[str, Any]:
+    action_id = control.ref.pack()
+    if isinstance(control, Button):
+        element: dict[str, Any] = {"type": "button", "text": _plain(control.label), "action_id": action_id, "value": action_id}
+        if control.style:
+            element["style"] = control.style
+        return element
+    if isinstance(control, PersonPicker):
+        element = {"type": "users_select", "action_id": action_id, "placeholder": _plain(control.placeholder)}
+        if control.selected:
+            element["initial_user"] = control.selected
+        return element
+    assert isinstance(control, Menu)
+    options = [{"text": _plain(o.label), "value": o.value} for o in control.options]
+    element = {"type": "static_select", "action_id": action_id, "placeholder": _plain(control.placeholder), "options": options}
+    chosen = next((o for o in options if o["value"] == control.selected), None)
+    if chosen is not None:
+        element["initial_option"] = chosen
+    return element

@@ -1,0 +1,120 @@
+"""The chat gateway over Slack's Web API: posts, finds and edits messages, and maps Slack's errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import datetime
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.web.async_slack_response import AsyncSlackResponse
+
+from adapters.slack.blocks import card_blocks, mrkdwn
+from chatops.cards import Card, Rich
+from chatops.ports import Destination, MessageRef, PermanentFailure, RateLimited, TransientFailure
+
+METADATA_EVENT = "chatops_message"
+# Slack's own hiccups: worth another try, and the call may have landed.
+_TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
+_HISTORY_PAGE = 200
+_HISTORY_PAGES = 5
+
+
+def make_client(token: str, base_url: str, timeout: float) -> AsyncWebClient:
+    """A Web API client on the configured base URL, with retries left to the durable outbox."""
+    # No client-side retry handlers: a blind retry of chat.postMessage after a dropped connection could
+    # post twice, while the outbox retries with a look at the channel first and survives restarts.
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+
+
+class SlackGateway:
+    """ChatGateway for Slack."""
+
+    platform = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+
+    async def post(self, to: Destination, body: Card | Rich, *, key: str) -> MessageRef:
+        """Post a card or text; the key rides along as message metadata so find() can see it."""
+        channel = to.place or to.user
+        assert channel, "a destination needs a place or a user"
+        kwargs: dict[str, Any] = {
+            "channel": channel,
+            "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+        }
+        if isinstance(body, Card):
+            kwargs |= {"text": body.summary, "blocks": card_blocks(body)}
+        else:
+            kwargs["text"] = mrkdwn(body)
+        if to.thread is not None:
+            kwargs["thread_ts"] = to.thread.id
+        response = await self._call(channel, self.client.chat_postMessage(**kwargs))
+        return MessageRef(response["channel"], response["ts"])
+
+    async def find(self, to: Destination, key: str, *, since: datetime) -> MessageRef | None:
+        """Look through recent history (or the thread) for the message tagged with key."""
+        channel = to.place
+        if channel is None:
+            opened = await self._call(to.user, self.client.conversations_open(users=to.user))
+            channel = opened["channel"]["id"]
+        oldest = f"{since.timestamp():.6f}"
+        cursor: str | None = None
+        for _ in range(_HISTORY_PAGES):
+            if to.thread is not None:
+                call = self.client.conversations_replies(
+                    channel=channel, ts=to.thread.id, oldest=oldest, limit=_HISTORY_PAGE,
+                    include_all_metadata=True, cursor=cursor,
+                )
+            else:
+                call = self.client.conversations_history(
+                    channel=channel, oldest=oldest, limit=_HISTORY_PAGE, include_all_metadata=True, cursor=cursor
+                )
+            page = await self._call(channel, call)
+            for message in page.get("messages", []):
+                if (message.get("metadata") or {}).get("event_payload", {}).get("key") == key:
+                    return MessageRef(channel, message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not page.get("has_more") or not cursor:
+                return None
+        return None
+
+    async def update(self, ref: MessageRef, card: Card) -> None:
+        """Redraw a posted card."""
+        # chat.update is limited per workspace, not per channel: a 429 holds every call (scope None).
+        await self._call(
+            None, self.client.chat_update(channel=ref.place, ts=ref.id, text=card.summary, blocks=card_blocks(card))
+        )
+
+    async def whisper(self, place: str, user: str, text: Rich) -> None:
+        """An ephemeral message for one user."""
+        await self._call(place, self.client.chat_postEphemeral(channel=place, user=user, text=mrkdwn(text)))
+
+    async def permalink(self, ref: MessageRef) -> str:
+        """The permalink of a message."""
+        response = await self._call(ref.place, self.client.chat_getPermalink(channel=ref.place, message_ts=ref.id))
+        return str(response["permalink"])
+
+    async def _call(self, scope: str | None, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+        try:
+            return await call
+        except SlackApiError as error:
+            raise _translate(error, scope) from error
+        except aiohttp.ClientConnectorError as error:
+            raise TransientFailure(f"cannot reach Slack: {error}", in_doubt=False) from error
+        except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError) as error:
+            raise TransientFailure(f"no answer from Slack: {error!r}", in_doubt=True) from error
+
+
+def _translate(error: SlackApiError, scope: str | None) -> Exception:
+    status = error.response.status_code
+    code = error.response.get("error") if isinstance(error.response.data, dict) else None
+    if status == 429 or code == "ratelimited":
+        retry_after = float(error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 1)))
+        return RateLimited(retry_after, scope)
+    if status >= 500 or code in _TRANSIENT_ERRORS:
+        return TransientFailure(f"Slack answered {status} {code or ''}".strip(), in_doubt=True)
+    return PermanentFailure(f"Slack refused the call: {code or status}")

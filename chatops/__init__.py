@@ -1,0 +1,1 @@
+"""chatops: a support desk that lives in Slack and Teams."""

@@ -1,0 +1,101 @@
+"""The composition root: builds the desk, the Slack adapter and the dispatcher into one aiohttp server."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import structlog
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+
+from adapters.slack.app import build_bolt_app
+from adapters.slack.gateway import SlackGateway, make_client
+from chatops.config import DeskConfig, Settings
+from chatops.desk import Desk
+from chatops.dispatcher import Dispatcher
+from chatops.errors import ConfigError
+from chatops.ports import Clock, SystemClock
+from chatops.service import DeskService
+from chatops.store import migrate
+from chatops.store.db import Database
+from chatops.ticket_card import ticket_card
+
+log = structlog.get_logger("chatops.app")
+
+
+@dataclass
+class Desktop:
+    """Every long-lived part of a running desk, built once."""
+
+    db: Database
+    bolt: AsyncApp
+    dispatcher: Dispatcher
+    service: DeskService
+
+
+def prepare_database(db: Database) -> None:
+    """Create the schema on an empty database; refuse one that is behind or not ours."""
+    state = migrate.state(db.engine)
+    if state is migrate.SchemaState.EMPTY:
+        migrate.upgrade(db.engine)
+        log.info("database_created", revision=migrate.head())
+    elif state is migrate.SchemaState.BEHIND:
+        raise ConfigError("database: the schema is behind this version; run `chatops db upgrade` first")
+    elif state is migrate.SchemaState.UNKNOWN:
+        raise ConfigError("DATABASE_URL: the database holds tables that are not chatops's; use an empty one")
+
+
+def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = None) -> Desktop:
+    """Wire the desk to the database, Slack and the outbox dispatcher."""
+    clock = clock or SystemClock()
+    db = Database(settings.database_url)
+    try:
+        prepare_database(db)
+    except Exception:
+        db.close()
+        raise
+    client = make_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
+    dispatcher = Dispatcher(
+        db,
+        SlackGateway(client),
+        clock,
+        render=lambda view: ticket_card(view, config),
+        card_place=lambda view: config.team(view.team).slack_channel,
+    )
+    service = DeskService(db, Desk(config, clock), on_commit=dispatcher.wake)
+    bolt = build_bolt_app(
+        signing_secret=settings.slack_signing_secret, client=client, config=config, service=service
+    )
+    return Desktop(db, bolt, dispatcher, service)
+
+
+def build_web_app(desktop: Desktop) -> web.Application:
+    """The HTTP face of the desk: Slack's endpoint and a health check; runs the dispatcher alongside."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await desktop.bolt.async_dispatch(await to_bolt_request(request)))
+
+    async def healthz(_request: web.Request) -> web.Response:
+        try:
+            await desktop.db.ping()
+        except Exception as error:  # noqa: BLE001 - reported as unhealthy, not raised
+            return web.json_response({"ok": False, "database": repr(error)}, status=503)
+        return web.json_response({"ok": True})
+
+    async def dispatcher_running(_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(desktop.dispatcher.run(), name="outbox-dispatcher")
+        yield
+        desktop.dispatcher.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=30)
+        await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)
+
+    app = web.Application(client_max_size=1024 * 1024)
+    app.router.add_post("/slack/events", slack_events)
+    app.router.add_get("/healthz", healthz)
+    app.cleanup_ctx.append(dispatcher_running)
+    return app

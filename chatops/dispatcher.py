@@ -1,0 +1,347 @@
+"""The outbox dispatcher: claims due side effects, carries them out, and records what happened."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from chatops.cards import Card, rich_from_json
+from chatops.outbox import Kind, destination_from, enqueue
+from chatops.ports import (
+    ChatGateway,
+    Clock,
+    Destination,
+    MessageRef,
+    PermanentFailure,
+    RateLimited,
+    TransientFailure,
+)
+from chatops.store.db import Database
+from chatops.store.models import OutboxMessage, PlatformMessage, Ticket
+from chatops.tickets import TicketView
+
+log = structlog.get_logger("chatops.dispatcher")
+
+# Kinds whose lost answer could hide a message that did go out: look for it before posting again.
+_POSTS = {Kind.POST_CARD, Kind.THREAD_NOTE, Kind.MESSAGE}
+# A post may show up in history with a timestamp a little before the row, if clocks disagree.
+_CLOCK_SLACK = timedelta(minutes=2)
+_WAIT_FOR_CARD = timedelta(milliseconds=500)
+_MAX_BACKOFF = 300.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed outbox row."""
+
+    id: int
+    kind: Kind
+    ticket_id: int | None
+    payload: dict[str, Any]
+    attempt: int
+    in_doubt: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The jobs claimed in one go, with the ticket state and cards they need."""
+
+    jobs: list[Job]
+    tickets: dict[int, TicketView]
+    cards: dict[int, MessageRef]
+
+
+@dataclass
+class Outcome:
+    """What happened to one or more jobs (several when card edits were coalesced)."""
+
+    job_ids: list[int]
+    ticket_id: int | None = None
+    retry_at: datetime | None = None
+    failed: bool = False
+    in_doubt: bool = False
+    error: str | None = None
+    card: MessageRef | None = None
+    permalink: str | None = None
+
+
+@dataclass
+class _Holds:
+    """Places (or the whole platform, under None) that asked us to wait, until when."""
+
+    until: dict[str | None, datetime] = field(default_factory=dict)
+
+    def blocking(self, place: str | None, now: datetime) -> datetime | None:
+        times = [t for key in (None, place) if (t := self.until.get(key)) and t > now]
+        return max(times) if times else None
+
+
+class Dispatcher:
+    """Carries out outbox rows through a chat gateway, exactly once as far as the platform lets us tell."""
+
+    def __init__(
+        self,
+        db: Database,
+        gateway: ChatGateway,
+        clock: Clock,
+        *,
+        render: Callable[[TicketView], Card],
+        card_place: Callable[[TicketView], str],
+        batch_size: int = 100,
+        concurrency: int = 16,
+        lease: timedelta = timedelta(seconds=60),
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.gateway = gateway
+        self.clock = clock
+        self.render = render
+        self.card_place = card_place
+        self.owner = f"dispatcher-{uuid.uuid4().hex[:12]}"
+        self.batch_size = batch_size
+        self.lease = lease
+        self.poll_interval = poll_interval
+        self._slots = asyncio.Semaphore(concurrency)
+        self._holds = _Holds()
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Look for new rows now rather than at the next poll."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        """Finish the batch at hand, then return from run()."""
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Dispatch until stopped."""
+        while not self._stopping:
+            self._wakeup.clear()
+            try:
+                handled = await self.drain_once()
+            except Exception:  # noqa: BLE001 - the loop must outlive a bad batch; rows stay in the outbox
+                log.exception("dispatch_batch_failed")
+                handled = 0
+            if handled == 0 and not self._stopping:
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
+                except TimeoutError:
+                    pass
+
+    async def drain_once(self) -> int:
+        """Claim one batch of due rows, carry them out and record the outcomes; the number claimed."""
+        claim = await self.db.run(self._claim)
+        if not claim.jobs:
+            return 0
+        groups: dict[Any, list[Job]] = defaultdict(list)
+        for job in claim.jobs:
+            groups[job.ticket_id if job.ticket_id is not None else ("free", job.id)].append(job)
+        results = await asyncio.gather(*(self._run_group(jobs, claim) for jobs in groups.values()))
+        outcomes = [outcome for group in results for outcome in group]
+        await self.db.run(lambda session: self._record(session, outcomes))
+        return len(claim.jobs)
+
+    def _claim(self, session: Session) -> Claim:
+        now = self.clock.now()
+        query = (
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.done_at.is_(None),
+                OutboxMessage.available_at <= now,
+                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+            )
+            .order_by(OutboxMessage.id)
+            .limit(self.batch_size)
+        )
+        if not self.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        jobs = []
+        for row in session.scalars(query):
+            kind = Kind(row.kind)
+            jobs.append(Job(row.id, kind, row.ticket_id, row.payload, row.attempts + 1, row.in_doubt, row.created_at))
+            row.attempts += 1
+            row.claimed_by = self.owner
+            row.claimed_until = now + self.lease
+            # Committed before the call goes out: if we die mid-call, the next claimer knows to look first.
+            row.in_doubt = row.in_doubt or kind in _POSTS
+        ticket_ids = {j.ticket_id for j in jobs if j.ticket_id is not None}
+        tickets = {t.id: TicketView.of(t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+        cards = {
+            m.ticket_id: MessageRef(m.place, m.ref)
+            for m in session.scalars(
+                select(PlatformMessage).where(
+                    PlatformMessage.ticket_id.in_(ticket_ids),
+                    PlatformMessage.role == "card",
+                    PlatformMessage.platform == self.gateway.platform,
+                )
+            )
+        }
+        return Claim(jobs, tickets, cards)
+
+    async def _run_group(self, jobs: list[Job], claim: Claim) -> list[Outcome]:
+        """One ticket's jobs, in order: the card first, then edits (as one), then the rest."""
+        outcomes: list[Outcome] = []
+        ticket_id = jobs[0].ticket_id
+        view = claim.tickets.get(ticket_id) if ticket_id is not None else None
+        card = claim.cards.get(ticket_id) if ticket_id is not None else None
+        updates = [j for j in jobs if j.kind is Kind.UPDATE_CARD]
+        for job in jobs:
+            if job.kind is Kind.POST_CARD:
+                if view is None:
+                    outcomes.append(Outcome([job.id], failed=True, error="the ticket no longer exists"))
+                    continue
+                outcome = await self._post_card(job, view, card)
+                outcomes.append(outcome)
+                if outcome.card is not None:
+                    card = outcome.card
+                    # The card was drawn from the same snapshot the edits would use: they are done.
+                    outcomes.append(Outcome([u.id for u in updates], ticket_id))
+                    updates = []
+        if updates:
+            outcomes.append(await self._update_card(updates, view, card))
+        for job in jobs:
+            if job.kind in (Kind.POST_CARD, Kind.UPDATE_CARD):
+                continue
+            outcomes.append(await self._other(job, view, card))
+        return outcomes
+
+    async def _post_card(self, job: Job, view: TicketView, card: MessageRef | None) -> Outcome:
+        if card is not None:
+            return Outcome([job.id], view.id, card=card)
+        to = Destination(place=self.card_place(view))
+        key = f"ticket-{view.id}-card"
+        return await self._attempt(
+            [job], view.id, to.place, lambda: self._post_once(job, to, self.render(view), key), card=True
+        )
+
+    async def _update_card(self, jobs: list[Job], view: TicketView | None, card: MessageRef | None) -> Outcome:
+        ids = [j.id for j in jobs]
+        if view is None:
+            return Outcome(ids, failed=True, error="the ticket no longer exists")
+        if card is None:
+            return Outcome(ids, view.id, retry_at=self.clock.now() + _WAIT_FOR_CARD, error="waiting for the card")
+        rendered = self.render(view)
+        return await self._attempt(jobs, view.id, card.place, lambda: self.gateway.update(card, rendered))
+
+    async def _other(self, job: Job, view: TicketView | None, card: MessageRef | None) -> Outcome:
+        payload = job.payload
+        if job.kind is Kind.THREAD_NOTE:
+            if card is None:
+                return Outcome([job.id], job.ticket_id, retry_at=self.clock.now() + _WAIT_FOR_CARD, error="waiting for the card")
+            to = Destination(place=card.place, thread=card)
+            text = rich_from_json(payload["text"])
+            return await self._attempt([job], job.ticket_id, card.place, lambda: self._post_once(job, to, text, f"outbox-{job.id}"))
+        if job.kind is Kind.MESSAGE:
+            to = destination_from(payload["to"])
+            text = rich_from_json(payload["text"])
+            return await self._attempt([job], job.ticket_id, to.place, lambda: self._post_once(job, to, text, f"outbox-{job.id}"))
+        if job.kind is Kind.WHISPER:
+            text = rich_from_json(payload["text"])
+            return await self._attempt(
+                [job], None, payload["place"], lambda: self.gateway.whisper(payload["place"], payload["user"], text)
+            )
+        if job.kind is Kind.PERMALINK:
+            if view is None or not view.origin_place or not view.origin_ref:
+                return Outcome([job.id], job.ticket_id, failed=True, error="the ticket has no origin message")
+            origin = MessageRef(view.origin_place, view.origin_ref)
+            return await self._attempt([job], view.id, origin.place, lambda: self.gateway.permalink(origin), permalink=True)
+        return Outcome([job.id], job.ticket_id, failed=True, error=f"unknown outbox kind {job.kind}")
+
+    async def _post_once(self, job: Job, to: Destination, body: Any, key: str) -> MessageRef:
+        if job.in_doubt:
+            found = await self.gateway.find(to, key, since=job.created_at - _CLOCK_SLACK)
+            if found is not None:
+                log.info("outbox_reconciled", job=job.id, kind=job.kind.value, key=key)
+                return found
+        return await self.gateway.post(to, body, key=key)
+
+    async def _attempt(
+        self,
+        jobs: list[Job],
+        ticket_id: int | None,
+        place: str | None,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        card: bool = False,
+        permalink: bool = False,
+    ) -> Outcome:
+        ids = [j.id for j in jobs]
+        now = self.clock.now()
+        held = self._holds.blocking(place, now)
+        if held is not None:
+            return Outcome(ids, ticket_id, retry_at=held, error="waiting out a rate limit")
+        attempt = max(j.attempt for j in jobs)
+        try:
+            async with self._slots:
+                result = await call()
+        except RateLimited as limit:
+            until = now + timedelta(seconds=limit.retry_after)
+            self._holds.until[limit.scope] = until
+            log.warning("outbox_rate_limited", jobs=ids, scope=limit.scope, retry_after=limit.retry_after)
+            return Outcome(ids, ticket_id, retry_at=until, error=str(limit))
+        except TransientFailure as failure:
+            log.warning("outbox_retry", jobs=ids, attempt=attempt, error=str(failure), in_doubt=failure.in_doubt)
+            return Outcome(ids, ticket_id, retry_at=now + _backoff(attempt), in_doubt=failure.in_doubt, error=str(failure))
+        except PermanentFailure as failure:
+            log.error("outbox_failed", jobs=ids, error=str(failure))
+            return Outcome(ids, ticket_id, failed=True, error=str(failure))
+        except Exception as error:  # noqa: BLE001 - an unknown failure: retry, and look before posting again
+            log.exception("outbox_unexpected_error", jobs=ids)
+            return Outcome(ids, ticket_id, retry_at=now + _backoff(attempt), in_doubt=True, error=repr(error))
+        return Outcome(
+            ids,
+            ticket_id,
+            card=result if card else None,
+            permalink=result if permalink else None,
+        )
+
+    def _record(self, session: Session, outcomes: list[Outcome]) -> None:
+        now = self.clock.now()
+        for outcome in outcomes:
+            if not outcome.job_ids:
+                continue
+            values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": outcome.error}
+            if outcome.retry_at is not None:
+                values |= {"available_at": outcome.retry_at, "in_doubt": outcome.in_doubt}
+            else:
+                values |= {"done_at": now, "failed": outcome.failed, "in_doubt": False}
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(outcome.job_ids), OutboxMessage.claimed_by == self.owner)
+                .values(**values)
+            )
+            if outcome.card is not None and outcome.ticket_id is not None:
+                _remember_card(session, outcome.ticket_id, self.gateway.platform, outcome.card, now)
+            if outcome.permalink is not None and outcome.ticket_id is not None:
+                ticket = session.get(Ticket, outcome.ticket_id)
+                if ticket is not None:
+                    ticket.origin_permalink = outcome.permalink
+                    enqueue(session, Kind.UPDATE_CARD, now=now, ticket_id=ticket.id)
+
+
+def _remember_card(session: Session, ticket_id: int, platform: str, ref: MessageRef, now: datetime) -> None:
+    existing = session.scalars(
+        select(PlatformMessage.id).where(
+            PlatformMessage.ticket_id == ticket_id, PlatformMessage.platform == platform, PlatformMessage.role == "card"
+        )
+    ).first()
+    if existing is None:
+        session.add(
+            PlatformMessage(ticket_id=ticket_id, platform=platform, role="card", place=ref.place, ref=ref.id, created_at=now)
+        )
+
+
+def _backoff(attempt: int) -> timedelta:
+    return timedelta(seconds=min(_MAX_BACKOFF, 0.5 * 2 ** (attempt - 1)))

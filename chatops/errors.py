@@ -1,0 +1,33 @@
+"""Errors the desk raises; each carries a message fit to show the person who caused it."""
+
+
+class DeskError(Exception):
+    """A refusal the user should read: the message is already phrased for them."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DeskError):
+    """The ticket (or other thing) named does not exist, or the caller may not see it."""
+
+
+class Forbidden(DeskError):
+    """The caller is not allowed to do this."""
+
+
+class IllegalTransition(DeskError):
+    """The workflow does not allow this step from the ticket's current state."""
+
+
+class StaleCard(DeskError):
+    """A click came from a card that no longer shows the ticket's current state."""
+
+
+class InvalidInput(DeskError):
+    """The text or form the user sent cannot be used as it is."""
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file and the key."""

@@ -1,0 +1,64 @@
+"""The desk as adapters call it: each call one committed unit of work, then a nudge to the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from chatops.cards import ActionRef
+from chatops.desk import AlreadyProcessed, Desk, Intake
+from chatops.errors import DeskError, StaleCard
+from chatops.store.db import Database
+from chatops.tickets import TicketView
+
+
+class DeskService:
+    """Async entry points of the desk for adapters and command handlers."""
+
+    def __init__(self, db: Database, desk: Desk, on_commit: Callable[[], None]) -> None:
+        self.db = db
+        self.desk = desk
+        self._on_commit = on_commit
+
+    async def open(self, intake: Intake) -> TicketView | None:
+        """Open a ticket; None when this platform event was already turned into one."""
+        try:
+            view = await self.db.run(lambda session: self.desk.open(session, intake))
+        except AlreadyProcessed:
+            return None
+        except IntegrityError:
+            # Two deliveries of one event raced past the lookup; the unique key let only one through.
+            if intake.event_id is None:
+                raise
+            return None
+        self._on_commit()
+        return view
+
+    async def act(self, ref: ActionRef, actor: str, argument: str | None, *, place: str) -> TicketView | None:
+        """Apply a click; a refusal is told to the clicker privately and None is returned."""
+        try:
+            view = await self.db.run(lambda session: self.desk.act(session, ref, actor, argument))
+        except DeskError as refusal:
+            refresh = ref.ticket_id if isinstance(refusal, StaleCard) else None
+            await self.tell(place, actor, refusal.message, refresh=refresh)
+            return None
+        self._on_commit()
+        return view
+
+    async def tell(self, place: str, user: str, message: str, *, refresh: int | None = None) -> None:
+        """Show one person a message in a place, privately (and redraw a ticket's card if asked)."""
+        await self.db.run(lambda session: self.desk.refuse(session, place, user, message, refresh=refresh))
+        self._on_commit()
+
+    async def show(self, number: int, viewer: str) -> TicketView:
+        """A ticket the viewer may see."""
+        return await self.db.read(lambda session: self.desk.show(session, number, viewer))
+
+    async def mine(self, viewer: str) -> list[TicketView]:
+        """The viewer's own tickets."""
+        return await self.db.read(lambda session: self.desk.mine(session, viewer))
+
+    async def queue(self, viewer: str) -> list[TicketView]:
+        """The open queue of the viewer's teams."""
+        return await self.db.read(lambda session: self.desk.queue(session, viewer))

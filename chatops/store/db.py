@@ -1,0 +1,179 @@
+"""The database: engine set-up per backend, and units of work run off the event loop with group commit."""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+Unit = Callable[[Session], T]
+
+
+def normalize_url(url: str) -> str:
+    """Use the psycopg 3 driver for a plain postgresql:// URL."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def make_engine(url: str) -> Engine:
+    """An engine tuned for its backend: SQLite in WAL mode with real transactions, PostgreSQL pooled."""
+    url = normalize_url(url)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_size=8, max_overflow=4, pool_pre_ping=True)
+    if url in ("sqlite://", "sqlite:///:memory:"):
+        raise ValueError("an in-memory SQLite database cannot be shared by the server's threads; use a file")
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transactions out of pysqlite's hands so that BEGIN, SAVEPOINT and COMMIT mean what they say.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        # Writers take the write lock up front; a deferred upgrade could fail with SQLITE_BUSY mid-unit.
+        immediate = connection.get_execution_options().get("chatops_write", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@dataclass
+class _Pending:
+    unit: Unit[Any]
+    done: Callable[[Any, BaseException | None], None]
+
+
+class Database:
+    """Runs units of work in writer threads; units queued together commit in one transaction.
+
+    Each unit runs in its own savepoint, so one unit's failure does not undo its neighbours, and
+    every caller is answered only after the commit that made its unit durable.
+    """
+
+    def __init__(self, url: str, *, writers: int | None = None, batch_limit: int = 200) -> None:
+        self.url = normalize_url(url)
+        self.engine = make_engine(self.url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        self._write_engine = self.engine.execution_options(chatops_write=True)
+        self._batch_limit = batch_limit
+        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        count = writers or (1 if self.is_sqlite else 4)
+        self._writers = [
+            threading.Thread(target=self._write_loop, name=f"db-writer-{i}", daemon=True) for i in range(count)
+        ]
+        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader")
+        for thread in self._writers:
+            thread.start()
+
+    async def run(self, unit: Unit[T]) -> T:
+        """Run a unit of work in a transaction and return its result once committed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+
+        def done(result: Any, error: BaseException | None) -> None:
+            loop.call_soon_threadsafe(_settle, future, result, error)
+
+        self._queue.put(_Pending(unit, done))
+        return await future
+
+    def run_sync(self, unit: Unit[T]) -> T:
+        """Run a unit of work from ordinary (non-async) code."""
+        future: Future[T] = Future()
+
+        def done(result: Any, error: BaseException | None) -> None:
+            if error is None:
+                future.set_result(result)
+            else:
+                future.set_exception(error)
+
+        self._queue.put(_Pending(unit, done))
+        return future.result()
+
+    async def read(self, unit: Unit[T]) -> T:
+        """Run a read-only unit beside the writers."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read, unit)
+
+    def _read(self, unit: Unit[T]) -> T:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            return unit(session)
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a query."""
+        await self.read(lambda s: s.execute(text("SELECT 1")).scalar_one())
+
+    def close(self) -> None:
+        """Stop the writers after the queued units, and release connections."""
+        for _ in self._writers:
+            self._queue.put(None)
+        for thread in self._writers:
+            thread.join(timeout=30)
+        self._readers.shutdown(wait=True)
+        self.engine.dispose()
+
+    def _write_loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._batch_limit:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)
+                    break
+                batch.append(item)
+            for pending, result, error in self._commit(batch):
+                pending.done(result, error)
+
+    def _commit(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
+        outcomes: list[tuple[_Pending, Any, BaseException | None]] = []
+        try:
+            with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+                if len(batch) == 1:
+                    outcomes.append((batch[0], _flushed(batch[0].unit, session), None))
+                else:
+                    for pending in batch:
+                        try:
+                            with session.begin_nested():
+                                result = _flushed(pending.unit, session)
+                            outcomes.append((pending, result, None))
+                        except Exception as error:  # noqa: BLE001 - handed to that unit's caller
+                            outcomes.append((pending, None, error))
+        except Exception as error:  # noqa: BLE001 - a lone unit raised, or the commit failed
+            own = {id(p): e for p, _, e in outcomes if e is not None}
+            return [(pending, None, own.get(id(pending), error)) for pending in batch]
+        return outcomes
+
+
+def _flushed(unit: Unit[T], session: Session) -> T:
+    result = unit(session)
+    session.flush()
+    return result
+
+
+def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
+    if future.cancelled():
+        return
+    if error is None:
+        future.set_result(result)
+    else:
+        future.set_exception(error)

@@ -1,0 +1,1 @@
+"""Chat commands: text parsed into commands and run against the desk."""

@@ -1,0 +1,98 @@
+"""The `/ticket` text language, parsed into commands; pure, no I/O."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from chatops.errors import InvalidInput
+
+MAX_COMMAND_TEXT = 4000
+
+
+@dataclass(frozen=True)
+class Help:
+    """Show what the command can do."""
+
+
+@dataclass(frozen=True)
+class OpenForm:
+    """Open the ticket form (no text was given)."""
+
+
+@dataclass(frozen=True)
+class OpenTicket:
+    """Open a ticket from the text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ShowStatus:
+    """Show one ticket."""
+
+    number: int
+
+
+@dataclass(frozen=True)
+class ListMine:
+    """List the caller's own tickets."""
+
+
+@dataclass(frozen=True)
+class ListOpen:
+    """List the open queue of the caller's teams."""
+
+
+Command = Help | OpenForm | OpenTicket | ShowStatus | ListMine | ListOpen
+
+_NUMBER = re.compile(r"#?(\d{1,9})")
+
+
+def parse(text: str, *, command: str = "/ticket") -> Command:
+    """Read the text typed after the command; InvalidInput says what was wrong and how to say it."""
+    text = text.strip()
+    if len(text) > MAX_COMMAND_TEXT:
+        raise InvalidInput(
+            f"That is {len(text):,} characters; `{command}` takes at most {MAX_COMMAND_TEXT:,}. "
+            f"Send the details as a direct message to the bot, or use `{command}` alone to open the form."
+        )
+    if not text:
+        return OpenForm()
+    word, _, rest = text.partition(" ")
+    verb, rest = word.lower(), rest.strip()
+    single_argument = bool(rest) and " " not in rest
+
+    if verb == "help" and not rest:
+        return Help()
+    if verb == "status" and (not rest or single_argument):
+        match = _NUMBER.fullmatch(rest)
+        if not match:
+            raise InvalidInput(f"`status` needs a ticket number, as in `{command} status 42`.")
+        return ShowStatus(int(match.group(1)))
+    if verb == "list" and (not rest or single_argument):
+        if not rest:
+            return ListMine()
+        if rest.lower() == "open":
+            return ListOpen()
+        raise InvalidInput(f"`list` takes nothing (your tickets) or `open` (your team's queue), not {rest!r}.")
+    if not rest:
+        raise InvalidInput(
+            f"“{word}” is not something `{command}` knows. Describe the problem in a few words to open a "
+            f"ticket, or see `{command} help`."
+        )
+    return OpenTicket(text)
+
+
+def help_text(command: str) -> str:
+    """What `help` answers."""
+    return "\n".join(
+        [
+            "*Support desk*",
+            f"`{command} <what is wrong>` opens a ticket, e.g. `{command} The export crashes with error 500`",
+            f"`{command}` alone opens a form with summary, description, category and priority",
+            f"`{command} status 42` shows ticket #42",
+            f"`{command} list` lists your tickets; agents can use `{command} list open` for their team's queue",
+            "You can also send the bot a direct message, or use *Create ticket* on any message's menu.",
+        ]
+    )

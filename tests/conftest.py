@@ -1,0 +1,49 @@
+"""Fixtures: a fresh database, the Slack stand-in, and the desk served over HTTP between them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from adapters.slack.devkit.requests import SlackRequests
+from adapters.slack.devkit.standin import SlackStandIn
+from chatops.config import Settings
+from harness import SIGNING_SECRET, Probe, ServedDesk, Slack, fresh_database, settings_for
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with fresh_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def standin() -> Iterator[SlackStandIn]:
+    with SlackStandIn() as running:
+        yield running
+
+
+@pytest.fixture
+def settings(database_url: str, standin: SlackStandIn) -> Settings:
+    return settings_for(database_url, standin.base_url)
+
+
+@pytest.fixture
+def served(settings: Settings) -> Iterator[ServedDesk]:
+    desk = ServedDesk(settings).start()
+    yield desk
+    desk.stop()
+
+
+@pytest.fixture
+def slack(standin: SlackStandIn, served: ServedDesk) -> Slack:
+    return Slack(standin, SlackRequests(SIGNING_SECRET), lambda: served.url)
+
+
+@pytest.fixture
+def probe(database_url: str) -> Iterator[Probe]:
+    reader = Probe(database_url)
+    yield reader
+    reader.close()

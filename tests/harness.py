@@ -1,0 +1,263 @@
+"""The test harness: the desk served over real HTTP, a Slack stand-in, signed requests, database probes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
+
+from adapters.slack.devkit.requests import Response, SignedRequest, SlackRequests, send
+from adapters.slack.devkit.standin import SlackStandIn
+from chatops.app import build_desk, build_web_app
+from chatops.config import Settings, load_desk_config
+from chatops.store.db import normalize_url
+from chatops.store.models import OutboxMessage, Ticket, TicketEvent
+
+SIGNING_SECRET = "test-signing-secret"
+CONFIG_PATH = Path(__file__).with_name("desk.yaml")
+PG_ENV = "CHATOPS_TEST_DATABASE_URL"
+
+
+@contextmanager
+def fresh_database(tmp_path: Path) -> Iterator[str]:
+    """A new empty database: a SQLite file, or a new PostgreSQL database when CHATOPS_TEST_DATABASE_URL is set."""
+    server = os.environ.get(PG_ENV)
+    if not server:
+        yield f"sqlite:///{tmp_path / 'chatops.db'}"
+        return
+    name = f"chatops_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(normalize_url(server), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = server.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def settings_for(database_url: str, slack_url: str, **overrides: Any) -> Settings:
+    """Settings as the environment would give them to a test desk."""
+    values: dict[str, Any] = {
+        "slack_bot_token": "xoxb-test",
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_api_url": slack_url,
+        "database_url": database_url,
+        "chatops_config": str(CONFIG_PATH),
+        "slack_timeout": 1.0,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+class ServedDesk:
+    """The whole desk served on 127.0.0.1 (port 0) from a background thread with its own event loop."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = ""
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    def start(self) -> ServedDesk:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
+        return self
+
+    async def _start(self) -> None:
+        desktop = build_desk(self.settings, load_desk_config(self.settings.chatops_config))
+        self._runner = web.AppRunner(build_web_app(desktop), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+
+    def stop(self) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=60)
+            self._runner = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+
+class ServerProcess:
+    """`chatops serve` as a separate process, for tests that kill it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = ""
+        self.process: subprocess.Popen[str] | None = None
+
+    def start(self) -> ServerProcess:
+        env = dict(os.environ)
+        env.update(
+            SLACK_BOT_TOKEN=self.settings.slack_bot_token,
+            SLACK_SIGNING_SECRET=self.settings.slack_signing_secret,
+            SLACK_API_URL=self.settings.slack_api_url,
+            SLACK_TIMEOUT=str(self.settings.slack_timeout),
+            DATABASE_URL=self.settings.database_url,
+            CHATOPS_CONFIG=self.settings.chatops_config,
+        )
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "chatops", "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "WARNING"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        match = re.search(r"listening on (http://\S+)", line)
+        if not match:
+            self.process.kill()
+            raise AssertionError(f"chatops serve did not start: {line!r} {self.process.stderr.read() if self.process.stderr else ''}")
+        self.url = match.group(1)
+        return self
+
+    def kill(self) -> None:
+        """Die at once, as a crash or an OOM kill would."""
+        assert self.process is not None
+        self.process.kill()
+        self.process.wait(timeout=10)
+
+    def terminate(self) -> None:
+        assert self.process is not None
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+class Probe:
+    """Reads the desk's database directly, as an operator would."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = create_engine(normalize_url(database_url))
+
+    def tickets(self) -> list[Ticket]:
+        with Session(self.engine) as session:
+            return list(session.scalars(select(Ticket).order_by(Ticket.id)))
+
+    def ticket(self, number: int) -> Ticket:
+        with Session(self.engine) as session:
+            ticket = session.get(Ticket, number)
+            assert ticket is not None, f"ticket #{number} does not exist"
+            return ticket
+
+    def events(self, number: int) -> list[tuple[str, str, str | None, str | None]]:
+        with Session(self.engine) as session:
+            rows = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == number).order_by(TicketEvent.id))
+            return [(e.actor, e.action, e.from_value, e.to_value) for e in rows]
+
+    def pending_outbox(self) -> int:
+        with Session(self.engine) as session:
+            return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.done_at.is_(None))) or 0
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+class Slack:
+    """A Slack workspace as the tests see it: people act, the stand-in shows what the bot did."""
+
+    def __init__(self, standin: SlackStandIn, requests: SlackRequests, url: Callable[[], str]) -> None:
+        self.standin = standin
+        self.requests = requests
+        self._url = url
+
+    def send(self, request: SignedRequest) -> Response:
+        return send(self._url() + "/slack/events", request)
+
+    def command(self, text: str, *, user: str = "U0CUSTOMER", channel: str = "C0GENERAL") -> Response:
+        return self.send(self.requests.slash_command(text, user_id=user, channel_id=channel, trigger_id="trig-1"))
+
+    def reply_text(self, response: Response) -> str:
+        assert response.status == 200, f"HTTP {response.status}: {response.text}"
+        return str(response.json()["text"])
+
+    def open_ticket(self, text: str, *, user: str = "U0CUSTOMER") -> int:
+        reply = self.reply_text(self.command(text, user=user))
+        match = re.search(r"Ticket #(\d+) opened", reply)
+        assert match, f"no ticket number in the reply: {reply!r}"
+        return int(match.group(1))
+
+    def card(self, number: int, channel: str = "C0SUPPORT", *, version: int | None = None, timeout: float = 5.0) -> dict[str, Any]:
+        """The ticket's card as it stands in the channel (waiting for the given version to be drawn)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            cards = [m for m in self.standin.messages(channel) if _card_key(m) == f"ticket-{number}-card"]
+            if cards and (version is None or _card_version(cards[0]) == version):
+                assert len(cards) == 1, f"ticket #{number} has {len(cards)} cards in {channel}"
+                return cards[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no card (version {version}) for #{number} in {channel}: {cards}")
+            time.sleep(0.01)
+
+    def click(self, number: int, verb: str, *, user: str, channel: str = "C0SUPPORT", **selected: Any) -> Response:
+        """Click a control of the ticket's card as it currently stands."""
+        message = self.card(number, channel)
+        action = action_for(message, verb)
+        return self.send(self.requests.block_action(action, user_id=user, channel_id=channel, message=message, **selected))
+
+    def thread(self, number: int, channel: str = "C0SUPPORT") -> list[str]:
+        card = self.card(number, channel)
+        return [m["text"] for m in self.standin.messages(channel) if m.get("thread_ts") == card["ts"]]
+
+    def wait_thread(self, number: int, count: int, channel: str = "C0SUPPORT", timeout: float = 5.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(notes := self.thread(number, channel)) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"thread of #{number} has {notes}, wanted {count} notes")
+            time.sleep(0.01)
+        return notes
+
+    def ephemerals(self, user: str, *, count: int = 1, timeout: float = 5.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(found := [e["text"] for e in self.standin.ephemerals() if e["user"] == user]) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{user} saw ephemerals {found}, wanted {count}")
+            time.sleep(0.01)
+        return found
+
+    def dms(self, user: str, *, count: int = 1, timeout: float = 5.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(found := [m["text"] for m in self.standin.messages("D" + user)]) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{user} got DMs {found}, wanted {count}")
+            time.sleep(0.01)
+        return found
+
+
+def action_for(message: dict[str, Any], verb: str) -> dict[str, Any]:
+    """The control of a card message that does `verb`, with its block_id."""
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []):
+            if re.fullmatch(rf"chatops\|\d+\|{re.escape(verb)}\|\d+", element.get("action_id", "")):
+                return {**element, "block_id": block.get("block_id")}
+    raise AssertionError(f"the card offers no {verb!r}: {[b.get('type') for b in message.get('blocks', [])]}")
+
+
+def _card_key(message: dict[str, Any]) -> str | None:
+    return ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
+
+
+def _card_version(message: dict[str, Any]) -> int | None:
+    for block in message.get("blocks", []):
+        for element in block.get("elements", []):
+            if element.get("action_id", "").startswith("chatops|"):
+                return int(element["action_id"].rsplit("|", 1)[1])
+    return None
