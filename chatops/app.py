@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 from aiohttp import web
@@ -25,6 +26,19 @@ from chatops.store.db import Database
 from chatops.ticket_card import ticket_card
 
 log = structlog.get_logger("chatops.app")
+
+BATCH_SIZE = 100
+CONCURRENCY = 16
+
+
+def lease_for(call_timeout: float, batch_size: int, concurrency: int) -> timedelta:
+    """How long a claim stays ours: long enough for a whole batch of calls that all time out.
+
+    A replica that dies holds its rows this long; a shorter lease would let another replica
+    claim rows whose calls are still in flight.
+    """
+    rounds = -(-batch_size // concurrency)
+    return timedelta(seconds=call_timeout * (rounds + 1) + 5)
 
 
 @dataclass
@@ -65,6 +79,9 @@ def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = 
         clock,
         render=lambda view: ticket_card(view, config),
         card_place=lambda view: config.team(view.team).slack_channel,
+        lease=lease_for(settings.slack_timeout, BATCH_SIZE, CONCURRENCY),
+        batch_size=BATCH_SIZE,
+        concurrency=CONCURRENCY,
     )
     service = DeskService(db, Desk(config, clock), on_commit=dispatcher.wake)
     bolt = build_bolt_app(

@@ -99,10 +99,12 @@ class ServedDesk:
 class ServerProcess:
     """`chatops serve` as a separate process, for tests that kill it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, log: Path) -> None:
         self.settings = settings
         self.url = ""
         self.process: subprocess.Popen[str] | None = None
+        self._log_path = log
+        self._log = log.open("w")
 
     def start(self) -> ServerProcess:
         env = dict(os.environ)
@@ -118,7 +120,7 @@ class ServerProcess:
             [sys.executable, "-m", "chatops", "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "WARNING"],
             env=env,
             stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stderr=self._log,
             text=True,
         )
         assert self.process.stdout is not None
@@ -126,7 +128,7 @@ class ServerProcess:
         match = re.search(r"listening on (http://\S+)", line)
         if not match:
             self.process.kill()
-            raise AssertionError(f"chatops serve did not start: {line!r} {self.process.stderr.read() if self.process.stderr else ''}")
+            raise AssertionError(f"chatops serve did not start: {line!r} {self._log_path.read_text()}")
         self.url = match.group(1)
         return self
 
@@ -135,11 +137,13 @@ class ServerProcess:
         assert self.process is not None
         self.process.kill()
         self.process.wait(timeout=10)
+        self._log.close()
 
     def terminate(self) -> None:
         assert self.process is not None
         self.process.terminate()
         self.process.wait(timeout=30)
+        self._log.close()
 
 
 class Probe:
@@ -215,7 +219,7 @@ class Slack:
 
     def thread(self, number: int, channel: str = "C0SUPPORT") -> list[str]:
         card = self.card(number, channel)
-        return [m["text"] for m in self.standin.messages(channel) if m.get("thread_ts") == card["ts"]]
+        return [m["text"] for m in self.standin.messages(channel) if m.get("thread_ts") == card["ts"] != m["ts"]]
 
     def wait_thread(self, number: int, count: int, channel: str = "C0SUPPORT", timeout: float = 5.0) -> list[str]:
         deadline = time.monotonic() + timeout
@@ -261,3 +265,24 @@ def _card_version(message: dict[str, Any]) -> int | None:
             if element.get("action_id", "").startswith("chatops|"):
                 return int(element["action_id"].rsplit("|", 1)[1])
     return None
+
+
+def card_text(message: dict[str, Any]) -> str:
+    """All the text a person reads on a card: header, fields, body and context."""
+    parts: list[str] = []
+    for block in message.get("blocks", []):
+        if isinstance(block.get("text"), dict):
+            parts.append(block["text"]["text"])
+        parts.extend(f["text"] for f in block.get("fields", []))
+        parts.extend(e["text"] for e in block.get("elements", []) if block["type"] == "context")
+    return "\n".join(parts)
+
+
+def card_verbs(message: dict[str, Any]) -> list[str]:
+    """The verbs of the card's controls, in order."""
+    return [
+        e["action_id"].split("|")[2]
+        for b in message.get("blocks", [])
+        for e in b.get("elements", [])
+        if e.get("action_id", "").startswith("chatops|")
+    ]

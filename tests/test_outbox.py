@@ -1,0 +1,133 @@
+"""The outbox under Slack's faults: rate limits, 5xx, timeouts, lost answers, and a crash mid-flight."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from pathlib import Path
+
+from adapters.slack.devkit.standin import SlackStandIn
+from chatops.config import Settings
+from adapters.slack.devkit.requests import SlackRequests, send
+from harness import SIGNING_SECRET, Probe, ServedDesk, ServerProcess, Slack, action_for, card_text
+
+
+def cards_per_ticket(standin: SlackStandIn, channel: str = "C0SUPPORT") -> Counter[str]:
+    return Counter(
+        m["metadata"]["event_payload"]["key"] for m in standin.messages(channel) if m.get("metadata") and "thread_ts" not in m
+    )
+
+
+def test_a_429_is_waited_out_for_retry_after_then_the_card_is_posted_once(slack: Slack, probe: Probe) -> None:
+    slack.standin.inject("chat.postMessage", "ratelimit", retry_after=2)
+
+    number = slack.open_ticket("Export crashes every time")
+
+    calls = slack.standin.wait_for("chat.postMessage", 2, timeout=10)
+    assert calls[0].fault == "ratelimit" and calls[1].fault is None
+    assert calls[1].at - calls[0].at >= 1.9
+    slack.card(number)
+    assert cards_per_ticket(slack.standin) == {f"ticket-{number}-card": 1}
+    assert slack.standin.calls("conversations.history") == []
+
+
+def test_a_5xx_is_retried_after_looking_for_the_card_first(slack: Slack, probe: Probe) -> None:
+    slack.standin.inject("chat.postMessage", "server_error")
+
+    number = slack.open_ticket("Export crashes every time")
+
+    slack.standin.wait_for("chat.postMessage", 2, timeout=10)
+    slack.card(number)
+    assert len(slack.standin.calls("conversations.history")) == 1
+    assert cards_per_ticket(slack.standin) == {f"ticket-{number}-card": 1}
+
+
+def test_a_lost_answer_is_reconciled_instead_of_posting_the_card_twice(slack: Slack, probe: Probe) -> None:
+    # Slack posts the card, but the answer never reaches us within the client's timeout.
+    slack.standin.inject("chat.postMessage", "slow_effect", delay=2.5)
+
+    number = slack.open_ticket("Export crashes every time")
+
+    slack.standin.wait_for("conversations.history", timeout=10)
+    card = slack.card(number)
+    assert len(slack.standin.calls("chat.postMessage")) == 1
+    slack.click(number, "claim", user="U0AGENT1")
+    slack.standin.wait_for("chat.update", where=lambda c: c.params["ts"] == card["ts"], timeout=10)
+    assert "<@U0AGENT1>" in card_text(slack.card(number, version=2))
+    assert slack.wait_thread(number, 1)[0].startswith("<@U0AGENT1> assigned the ticket to themselves")
+
+
+def test_a_timeout_without_effect_is_retried_and_posts_once(slack: Slack) -> None:
+    slack.standin.inject("chat.postMessage", "timeout", delay=2.5)
+
+    number = slack.open_ticket("Export crashes every time")
+
+    slack.standin.wait_for("chat.postMessage", 2, timeout=10)
+    slack.card(number)
+    assert cards_per_ticket(slack.standin) == {f"ticket-{number}-card": 1}
+
+
+def test_pending_card_edits_collapse_into_one_update(slack: Slack, probe: Probe) -> None:
+    number = slack.open_ticket("Export crashes every time")
+    card = slack.card(number)
+    slack.standin.inject("chat.update", "ratelimit", retry_after=2)
+
+    slack.click(number, "claim", user="U0AGENT1")
+    slack.standin.wait_for("chat.update")
+    # Two more clicks on the old card are refused, but each asks for the card to be redrawn.
+    for agent in ("U0AGENT2", "U0LEAD"):
+        request = slack.requests.block_action(action_for(card, "escalate"), user_id=agent, channel_id="C0SUPPORT", message=card)
+        assert slack.send(request).status == 200
+    slack.ephemerals("U0AGENT2")
+    slack.ephemerals("U0LEAD")
+
+    slack.card(number, version=2, timeout=10)
+    time.sleep(0.5)
+    updates = slack.standin.calls("chat.update")
+    assert [c.fault for c in updates] == ["ratelimit", None]
+    assert probe.pending_outbox() == 0
+    assert probe.ticket(number).tier == 1
+
+
+def test_a_burst_under_rate_limits_loses_no_card(slack: Slack, probe: Probe) -> None:
+    slack.standin.inject("chat.postMessage", "ratelimit", retry_after=1, times=3)
+
+    numbers = [slack.open_ticket(f"Export crashes, case {i}") for i in range(25)]
+
+    deadline = time.monotonic() + 20
+    while len(cards_per_ticket(slack.standin)) < len(numbers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cards_per_ticket(slack.standin) == {f"ticket-{n}-card": 1 for n in numbers}
+
+
+def test_a_crash_mid_flight_loses_no_ticket_and_posts_no_card_twice(
+    settings: Settings, standin: SlackStandIn, probe: Probe, tmp_path: Path
+) -> None:
+    requests = SlackRequests(SIGNING_SECRET)
+    # Slack will take the first card but answer too late: the process dies before recording it.
+    standin.inject("chat.postMessage", "slow_effect", delay=30)
+    server = ServerProcess(settings, tmp_path / "serve.log").start()
+    acked = []
+    for i in range(5):
+        answer = send(server.url + "/slack/events", requests.slash_command(f"Export crash number {i}", user_id="U0CUSTOMER"))
+        assert answer.status == 200
+        acked.append(answer.json()["text"])
+    standin.wait_for("chat.postMessage")
+    server.kill()
+
+    assert [t.id for t in probe.tickets()] == [1, 2, 3, 4, 5]
+    assert all(text.startswith(f"Ticket #{i} opened") for i, text in enumerate(acked, start=1))
+
+    restarted = ServedDesk(settings).start()
+    try:
+        # The dead process's claim on the first card runs out; the restarted desk then finds that card
+        # in the channel's history instead of posting it again.
+        standin.wait_for("conversations.history", timeout=30)
+        deadline = time.monotonic() + 10
+        while probe.pending_outbox() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert probe.pending_outbox() == 0
+        assert cards_per_ticket(standin) == {f"ticket-{n}-card": 1 for n in range(1, 6)}
+        assert len(standin.calls("chat.postMessage")) == 5
+    finally:
+        restarted.stop()
