@@ -1,0 +1,606 @@
+"""A local stand-in for the Slack Web API and Socket Mode, served from a background thread."""
+
+import asyncio
+import base64
+import concurrent.futures
+import contextlib
+import copy
+import json
+import threading
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+# Form-encoded requests carry these structured fields as JSON strings; JSON bodies carry objects.
+_JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_auth_blocks"})
+# Faults model what a caller can observe: "ratelimit" (429 + Retry-After), "server_error" (500), "timeout"
+# (held for `delay`, acted on only if the caller still waits), "slow_effect" (acted on at once, answered after
+# `delay`: Slack did it but the caller never heard) and "error:<code>" (200 with {"ok": false}).
+_FAULTS = frozenset({"ratelimit", "server_error", "timeout", "slow_effect"})
+MAX_BLOCKS = 50
+MAX_TEXT = 40_000
+PERMALINK_BASE = "https://standin.slack.test/archives/"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One Web API request as the stand-in received it."""
+
+    method: str
+    params: dict[str, Any]
+    token: str | None
+    at: float
+    fault: str | None
+
+
+@dataclass(frozen=True)
+class _Fault:
+    kind: str
+    retry_after: int
+    delay: float
+
+
+class _Refusal(Exception):
+    """A Slack API error answered as {"ok": false, "error": code}."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def _flag(value: Any) -> bool:
+    return value in (True, 1, "1", "true", "True")
+
+
+def _ts_key(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        raise _Refusal("invalid_arguments") from None
+
+
+def _channel(params: dict[str, Any]) -> str:
+    channel = params.get("channel")
+    if not channel or not isinstance(channel, str):
+        raise _Refusal("channel_not_found")
+    # Posting to a user id lands in the bot's DM with that user, as on Slack.
+    return "D" + channel if channel[0] in "UW" else channel
+
+
+def _page(items: list[dict], params: dict[str, Any], default_limit: int) -> tuple[list[dict], str]:
+    try:
+        limit = int(params.get("limit") or default_limit)
+        cursor = params.get("cursor")
+        offset = int(base64.b64decode(cursor).decode().removeprefix("next:")) if cursor else 0
+    except ValueError:
+        raise _Refusal("invalid_cursor" if params.get("cursor") else "invalid_limit") from None
+    end = offset + max(limit, 1)
+    next_cursor = base64.b64encode(f"next:{end}".encode()).decode() if end < len(items) else ""
+    return items[offset:end], next_cursor
+
+
+class _Workspace:
+    """Channel, message and view state plus the Web API method semantics; callers hold the lock."""
+
+    def __init__(
+        self, team_id: str, bot_user_id: str, bot_id: str, app_id: str, users: dict[str, dict]
+    ) -> None:
+        self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
+        self.users = users
+        self.messages: dict[str, list[dict]] = {}
+        self.ephemerals: list[dict] = []
+        self.views: dict[str, dict] = {}
+        self._last_micros = 0
+        self._view_counter = 0
+        self.methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+            "auth.test": self.auth_test,
+            "chat.postMessage": self.post_message,
+            "chat.update": self.update,
+            "chat.postEphemeral": self.post_ephemeral,
+            "chat.getPermalink": self.get_permalink,
+            "conversations.history": self.history,
+            "conversations.replies": self.replies,
+            "conversations.open": self.open_conversation,
+            "views.open": lambda p: self.store_view(p, needs_trigger=True),
+            "views.push": lambda p: self.store_view(p, needs_trigger=True),
+            "views.update": lambda p: self.store_view(p, needs_trigger=False),
+            "users.info": self.user_info,
+        }
+
+    def clear(self) -> None:
+        """Forget messages, ephemerals and views (ts values keep increasing)."""
+        self.messages.clear()
+        self.ephemerals.clear()
+        self.views.clear()
+
+    def next_ts(self) -> str:
+        """A unique, increasing Slack timestamp near the current time."""
+        self._last_micros = max(time.time_ns() // 1000, self._last_micros + 1)
+        return f"{self._last_micros // 1_000_000}.{self._last_micros % 1_000_000:06d}"
+
+    def find(self, channel: str, ts: Any) -> dict | None:
+        """The stored message of `channel` with this ts, or None."""
+        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
+        """auth.test for the bot token."""
+        return {
+            "url": "https://standin.slack.test/", "team": "Stand-in Workspace", "user": "chatops",
+            "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
+            "is_enterprise_install": False,
+        }
+
+    def post_message(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.postMessage: store the message (thread replies included) in its channel."""
+        channel = _channel(params)
+        message = {"type": "message", "ts": self.next_ts(), "user": self.bot_user_id, "bot_id": self.bot_id,
+                   "app_id": self.app_id, "team": self.team_id, **self._content(params)}
+        parent = self.find(channel, params.get("thread_ts")) if params.get("thread_ts") else None
+        if params.get("thread_ts"):
+            message["thread_ts"] = params["thread_ts"]
+        if parent is not None:
+            # Slack keeps thread bookkeeping on the parent message.
+            parent.update(thread_ts=parent["ts"], reply_count=parent.get("reply_count", 0) + 1,
+                          latest_reply=message["ts"],
+                          reply_users=sorted({*parent.get("reply_users", []), self.bot_user_id}))
+        self.messages.setdefault(channel, []).append(message)
+        return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
+
+    def update(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.update: replace the content of an existing message."""
+        channel = _channel(params)
+        message = self.find(channel, params.get("ts"))
+        if message is None:
+            raise _Refusal("message_not_found")
+        content = self._content(params)
+        message.update(text=content["text"], blocks=content["blocks"],
+                       edited={"user": self.bot_user_id, "ts": self.next_ts()})
+        if "metadata" in content:
+            message["metadata"] = content["metadata"]
+        return {"channel": channel, "ts": message["ts"], "text": message["text"],
+                "message": copy.deepcopy(message)}
+
+    def post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.postEphemeral: kept apart from channel messages, as only one user sees it."""
+        channel = _channel(params)
+        if not params.get("user"):
+            raise _Refusal("user_not_in_channel")
+        content = self._content(params)
+        self.ephemerals.append({"channel": channel, "user": params["user"], "text": content["text"],
+                                "blocks": content["blocks"]})
+        return {"message_ts": self.next_ts()}
+
+    def get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
+        """chat.getPermalink for a stored message."""
+        channel = _channel(params)
+        message = self.find(channel, params.get("message_ts"))
+        if message is None:
+            raise _Refusal("message_not_found")
+        link = f"{PERMALINK_BASE}{channel}/p{message['ts'].replace('.', '')}"
+        if message.get("thread_ts", message["ts"]) != message["ts"]:
+            link += f"?thread_ts={message['thread_ts']}&cid={channel}"
+        return {"channel": channel, "permalink": link}
+
+    def history(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.history: top-level messages, newest first, within oldest/latest."""
+        channel = _channel(params)
+        oldest = _ts_key(params.get("oldest") or "0")
+        latest = _ts_key(params["latest"]) if params.get("latest") else None
+        inclusive = _flag(params.get("inclusive"))
+
+        def within(ts: Decimal) -> bool:
+            after = ts >= oldest if inclusive else ts > oldest
+            before = latest is None or (ts <= latest if inclusive else ts < latest)
+            return after and before
+
+        top = [m for m in reversed(self.messages.get(channel, []))
+               if m.get("thread_ts", m["ts"]) == m["ts"] and within(_ts_key(m["ts"]))]
+        page, next_cursor = _page(top, params, 100)
+        return self._listing(page, next_cursor, params)
+
+    def replies(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.replies: the parent, then its replies oldest first."""
+        channel = _channel(params)
+        parent = self.find(channel, params.get("ts"))
+        if parent is None:
+            raise _Refusal("thread_not_found")
+        root = parent.get("thread_ts", parent["ts"])
+        thread = [m for m in self.messages[channel] if m["ts"] == root or m.get("thread_ts") == root]
+        page, next_cursor = _page(thread, params, 1000)
+        return self._listing(page, next_cursor, params)
+
+    def open_conversation(self, params: dict[str, Any]) -> dict[str, Any]:
+        """conversations.open: the DM (or group DM) with the given users."""
+        if params.get("channel"):
+            return {"channel": {"id": params["channel"]}}
+        ids = params.get("users")
+        if not isinstance(ids, list):
+            ids = [u.strip() for u in str(ids or "").split(",") if u.strip()]
+        if not ids:
+            raise _Refusal("users_list_not_supplied")
+        channel = "D" + ids[0] if len(ids) == 1 else "G" + "".join(sorted(u[1:] for u in ids))
+        return {"channel": {"id": channel}}
+
+    def store_view(self, params: dict[str, Any], *, needs_trigger: bool) -> dict[str, Any]:
+        """views.open / views.push / views.update: validate and keep the view."""
+        view = params.get("view")
+        if needs_trigger and not (params.get("trigger_id") or params.get("interactivity_pointer")):
+            raise _Refusal("invalid_trigger_id")
+        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+            raise _Refusal("invalid_arguments")
+        if needs_trigger:
+            self._view_counter += 1
+            view_id = f"V{self._view_counter:08d}"
+        else:
+            external_id = params.get("external_id")
+            known = {v["external_id"]: v["id"] for v in self.views.values() if v.get("external_id")}
+            view_id = params.get("view_id") or known.get(external_id)
+            if view_id is None:
+                raise _Refusal("not_found")
+        stored = {
+            "team_id": self.team_id, "state": {"values": {}}, "private_metadata": "", "callback_id": "",
+            "external_id": "", "root_view_id": view_id, "previous_view_id": None, "app_id": self.app_id,
+            "app_installed_team_id": self.team_id, "bot_id": self.bot_id, "clear_on_close": False,
+            "notify_on_close": False, **copy.deepcopy(view),
+            "id": view_id, "hash": f"{time.time_ns()}.{view_id}",
+        }
+        self.views[view_id] = stored
+        return {"view": copy.deepcopy(stored)}
+
+    def user_info(self, params: dict[str, Any]) -> dict[str, Any]:
+        """users.info from the configured users, else a plausible generated user."""
+        user_id = params.get("user")
+        if not user_id:
+            raise _Refusal("user_not_found")
+        name = str(user_id).lower()
+        generated = {
+            "id": user_id, "team_id": self.team_id, "name": name, "real_name": f"User {user_id}",
+            "deleted": False, "is_bot": False, "tz": "UTC",
+            "profile": {"display_name": name, "real_name": f"User {user_id}",
+                        "email": f"{name}@standin.test"},
+        }
+        return {"user": {**generated, **copy.deepcopy(self.users.get(user_id, {}))}}
+
+    def _content(self, params: dict[str, Any]) -> dict[str, Any]:
+        text, blocks = params.get("text") or "", params.get("blocks")
+        if not text and not blocks and not params.get("attachments"):
+            raise _Refusal("no_text")
+        if blocks is not None and not isinstance(blocks, list):
+            raise _Refusal("invalid_blocks_format")
+        if len(blocks or []) > MAX_BLOCKS:
+            raise _Refusal("invalid_blocks")
+        if len(text) > MAX_TEXT:
+            raise _Refusal("msg_too_long")
+        content: dict[str, Any] = {"text": text, "blocks": copy.deepcopy(blocks or [])}
+        if params.get("attachments"):
+            content["attachments"] = copy.deepcopy(params["attachments"])
+        metadata = params.get("metadata")
+        if metadata is not None:
+            if not isinstance(metadata, dict) or "event_type" not in metadata:
+                raise _Refusal("invalid_metadata_format")
+            content["metadata"] = {"event_type": metadata["event_type"],
+                                   "event_payload": copy.deepcopy(metadata.get("event_payload", {}))}
+        return content
+
+    @staticmethod
+    def _listing(page: list[dict], next_cursor: str, params: dict[str, Any]) -> dict[str, Any]:
+        keep_metadata = _flag(params.get("include_all_metadata"))
+        messages = [copy.deepcopy(m) for m in page]
+        for message in messages:
+            if not keep_metadata:
+                message.pop("metadata", None)
+        return {"messages": messages, "has_more": bool(next_cursor),
+                "response_metadata": {"next_cursor": next_cursor}}
+
+
+async def _read_params(request: web.Request) -> tuple[dict[str, Any], str | None]:
+    """Merge query string and body the way Slack does, whichever encoding the client chose."""
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(await request.read() or b"{}")
+        except ValueError:
+            body = {}
+        if isinstance(body, dict):
+            params.update(body)
+    elif request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()
+        params.update({k: v if isinstance(v, str | bytes) else v.file.read() for k, v in form.items()})
+    for key in _JSON_FIELDS & params.keys():
+        if isinstance(params[key], str):
+            with contextlib.suppress(ValueError):
+                params[key] = json.loads(params[key])
+    # Keep tokens out of params so recorded calls compare equal whichever way the token travelled.
+    form_token = params.pop("token", None)
+    auth = request.headers.get("Authorization", "")
+    return params, auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else form_token
+
+
+class SlackStandIn:
+    """A Slack Web API and Socket Mode look-alike on 127.0.0.1 that records every call."""
+
+    def __init__(
+        self,
+        *,
+        team_id: str = "T0TEST",
+        bot_user_id: str = "U0BOT",
+        bot_id: str = "B0BOT",
+        app_id: str = "A0CHATOPS",
+        users: dict[str, dict] | None = None,
+    ) -> None:
+        self._workspace = _Workspace(team_id, bot_user_id, bot_id, app_id, copy.deepcopy(users or {}))
+        self._methods = {**self._workspace.methods, "apps.connections.open": self._connections_open}
+        # Guards everything shared between the server thread and callers' threads.
+        self._lock = threading.Lock()
+        self._calls: list[Call] = []
+        self._faults: dict[str, deque[_Fault]] = {}
+        self._sockets: list[web.WebSocketResponse] = []
+        self._acks: dict[str, concurrent.futures.Future[dict]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._stopping: asyncio.Event | None = None
+        self._port: int | None = None
+
+    def __enter__(self) -> "SlackStandIn":
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The Web API base URL to give slack_sdk clients (method names are appended to it)."""
+        if self._port is None:
+            raise RuntimeError("the Slack stand-in is not started")
+        return f"http://127.0.0.1:{self._port}/api/"
+
+    def start(self) -> "SlackStandIn":
+        """Serve on an ephemeral 127.0.0.1 port from a daemon thread; return once listening."""
+        if self._thread is not None:
+            raise RuntimeError("the Slack stand-in is already started")
+        ready: concurrent.futures.Future[int] = concurrent.futures.Future()
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=self._run, args=(loop, ready), name="slack-standin",
+                                        daemon=True)
+        self._thread.start()
+        try:
+            self._port = ready.result(timeout=10)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Close socket clients, stop serving and join the server thread."""
+        thread, loop, stopping = self._thread, self._loop, self._stopping
+        if thread is None or loop is None:
+            return
+        if stopping is not None and thread.is_alive():
+            loop.call_soon_threadsafe(stopping.set)
+        thread.join(timeout=10)
+        self._thread = self._loop = self._stopping = None
+        self._port = None
+
+    def calls(self, method: str | None = None) -> list[Call]:
+        """Recorded calls in arrival order, of one method or of all."""
+        with self._lock:
+            return [c for c in self._calls if method is None or c.method == method]
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        timeout: float = 5.0,
+        where: Callable[[Call], bool] | None = None,
+    ) -> list[Call]:
+        """Wait until `count` calls of `method` (matching `where`) arrived and return them all."""
+        deadline = time.monotonic() + timeout
+        while True:
+            recorded = self.calls()
+            matched = [c for c in recorded if c.method == method and (where is None or where(c))]
+            if len(matched) >= count:
+                return matched
+            if time.monotonic() >= deadline:
+                seen = Counter(c.method for c in recorded)
+                summary = ", ".join(f"{m} x{n}" for m, n in seen.items()) or "none"
+                condition = " matching the condition" if where else ""
+                raise AssertionError(
+                    f"expected {count} call(s) of {method}{condition} within {timeout}s, got {len(matched)}; "
+                    f"methods called: {summary}"
+                )
+            time.sleep(0.01)
+
+    def inject(
+        self, method: str, fault: str, *, times: int = 1, retry_after: int = 1, delay: float = 0.0
+    ) -> None:
+        """Answer the next `times` calls of `method` with `fault` (kinds are described at _FAULTS)."""
+        if fault not in _FAULTS and not (fault.startswith("error:") and len(fault) > len("error:")):
+            raise ValueError(f"unknown fault {fault!r}; use one of {sorted(_FAULTS)} or 'error:<code>'")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._faults.setdefault(method, deque()).extend([_Fault(fault, retry_after, delay)] * times)
+
+    def messages(self, channel: str) -> list[dict]:
+        """Stored messages of a channel (a user id means the DM with that user), oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._workspace.messages.get(_channel({"channel": channel}), []))
+
+    def ephemerals(self, channel: str | None = None) -> list[dict]:
+        """Ephemeral messages posted, of one channel or of all, oldest first."""
+        with self._lock:
+            return [copy.deepcopy(e) for e in self._workspace.ephemerals if channel in (None, e["channel"])]
+
+    def clear(self) -> None:
+        """Forget calls, messages, ephemerals, views and pending faults."""
+        with self._lock:
+            self._calls.clear()
+            self._faults.clear()
+            self._workspace.clear()
+
+    def wait_socket_connected(self, timeout: float = 5.0) -> None:
+        """Wait until a Socket Mode client holds an open connection."""
+        deadline = time.monotonic() + timeout
+        while not self._open_sockets():
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"no Socket Mode client connected within {timeout}s")
+            time.sleep(0.01)
+
+    def socket_request(
+        self,
+        envelope_type: str,
+        payload: dict,
+        *,
+        timeout: float = 5.0,
+        retry_attempt: int = 0,
+        retry_reason: str = "",
+    ) -> dict:
+        """Send an envelope to the first connected Socket Mode client and return its ack frame."""
+        if envelope_type not in ("slash_commands", "interactive", "events_api"):
+            raise ValueError(f"unknown envelope type {envelope_type!r}")
+        sockets = self._open_sockets()
+        if not sockets or self._loop is None:
+            raise AssertionError("no Socket Mode client is connected to the Slack stand-in")
+        envelope_id = str(uuid.uuid4())
+        envelope: dict[str, Any] = {"envelope_id": envelope_id, "type": envelope_type, "payload": payload}
+        if envelope_type == "events_api":
+            # Slack never takes a response payload for events and always states the delivery attempt.
+            envelope.update(accepts_response_payload=False, retry_attempt=retry_attempt,
+                            retry_reason=retry_reason)
+        else:
+            envelope["accepts_response_payload"] = True
+        ack: concurrent.futures.Future[dict] = concurrent.futures.Future()
+        with self._lock:
+            self._acks[envelope_id] = ack
+        try:
+            sending = asyncio.run_coroutine_threadsafe(sockets[0].send_str(json.dumps(envelope)), self._loop)
+            sending.result(timeout)
+            return ack.result(timeout=timeout)
+        except concurrent.futures.TimeoutError:
+            raise AssertionError(
+                f"no ack for {envelope_type} envelope {envelope_id} within {timeout}s"
+            ) from None
+        finally:
+            with self._lock:
+                self._acks.pop(envelope_id, None)
+
+    def _open_sockets(self) -> list[web.WebSocketResponse]:
+        with self._lock:
+            return [ws for ws in self._sockets if not ws.closed]
+
+    def _run(self, loop: asyncio.AbstractEventLoop, ready: concurrent.futures.Future[int]) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._serve(ready))
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+        finally:
+            loop.close()
+
+    async def _serve(self, ready: concurrent.futures.Future[int]) -> None:
+        self._stopping = asyncio.Event()
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/link/", self._link)
+        # A short shutdown timeout: faulted requests may still be sleeping when a test ends.
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            ready.set_result(runner.addresses[0][1])
+            await self._stopping.wait()
+            for ws in self._open_sockets():
+                await ws.close()
+        finally:
+            await runner.cleanup()
+
+    async def _pause(self, delay: float) -> None:
+        assert self._stopping is not None
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        params, token = await _read_params(request)
+        with self._lock:
+            queued = self._faults.get(method)
+            fault = queued.popleft() if queued else None
+            self._calls.append(Call(method, params, token, time.monotonic(), fault.kind if fault else None))
+        if fault is None:
+            return self._answer(method, params, token)
+        if fault.kind == "ratelimit":
+            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
+                                     headers={"Retry-After": str(fault.retry_after)})
+        if fault.kind == "server_error":
+            return web.Response(status=500, text="internal error")
+        if fault.kind == "slow_effect":
+            response = self._answer(method, params, token)
+            await self._pause(fault.delay)
+            return response
+        if fault.kind == "timeout":
+            await self._pause(fault.delay)
+            # Slack only acts on a request whose caller is still there to hear the answer.
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=504)
+            return self._answer(method, params, token)
+        return web.json_response({"ok": False, "error": fault.kind.removeprefix("error:")})
+
+    def _answer(self, method: str, params: dict[str, Any], token: str | None) -> web.Response:
+        handler = self._methods.get(method)
+        try:
+            if handler is None:
+                raise _Refusal("unknown_method")
+            if not token:
+                raise _Refusal("not_authed")
+            if token.startswith("xapp-") != (method == "apps.connections.open"):
+                raise _Refusal("not_allowed_token_type")
+            with self._lock:
+                body = {"ok": True, **handler(params)}
+        except _Refusal as refusal:
+            body = {"ok": False, "error": refusal.code}
+        return web.json_response(body)
+
+    def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": f"ws://127.0.0.1:{self._port}/link/?ticket={uuid.uuid4()}&app_id={self._workspace.app_id}"}
+
+    async def _link(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        with self._lock:
+            self._sockets.append(ws)
+            connections = sum(not s.closed for s in self._sockets)
+        try:
+            await ws.send_json({
+                "type": "hello", "num_connections": connections,
+                "debug_info": {"host": "standin-applink", "build_number": 1,
+                               "approximate_connection_time": 18060},
+                "connection_info": {"app_id": self._workspace.app_id},
+            })
+            async for frame in ws:
+                if frame.type == WSMsgType.TEXT:
+                    self._take_ack(frame.data)
+        finally:
+            with self._lock:
+                self._sockets.remove(ws)
+        return ws
+
+    def _take_ack(self, data: str) -> None:
+        try:
+            frame = json.loads(data)
+        except ValueError:
+            return
+        if not isinstance(frame, dict):
+            return
+        with self._lock:
+            waiter = self._acks.pop(frame.get("envelope_id"), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(frame)
