@@ -11,6 +11,8 @@ import structlog
 def configure(level: str = "INFO") -> None:
     """Log key=value lines to stderr at the given level."""
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
+    # Alembic narrates every plugin it loads at INFO; only its warnings matter to an operator.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

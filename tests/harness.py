@@ -99,8 +99,10 @@ class ServedDesk:
 class ServerProcess:
     """`chatops serve` as a separate process, for tests that kill it."""
 
-    def __init__(self, settings: Settings, log: Path) -> None:
+    def __init__(self, settings: Settings, log: Path, *args: str, app_token: str = "") -> None:
         self.settings = settings
+        self.args = args
+        self.app_token = app_token
         self.url = ""
         self.process: subprocess.Popen[str] | None = None
         self._log_path = log
@@ -115,9 +117,10 @@ class ServerProcess:
             SLACK_TIMEOUT=str(self.settings.slack_timeout),
             DATABASE_URL=self.settings.database_url,
             CHATOPS_CONFIG=self.settings.chatops_config,
+            SLACK_APP_TOKEN=self.app_token,
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "chatops", "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "WARNING"],
+            [sys.executable, "-m", "chatops", "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "WARNING", *self.args],
             env=env,
             stdout=subprocess.PIPE,
             stderr=self._log,
