@@ -7,8 +7,6 @@ import asyncio
 import signal
 import sys
 
-from aiohttp import web
-
 from chatops.config import ConfigError, Settings, load_desk_config, require_signing_secret
 from chatops.logs import configure
 
@@ -57,6 +55,7 @@ def _upgrade() -> int:
 
 async def _serve(host: str, port: int, *, socket_mode: bool) -> int:
     from chatops.app import build_desk, build_web_app
+    from chatops.serving import start_site
 
     settings = Settings()
     config = load_desk_config(settings.chatops_config)
@@ -66,19 +65,14 @@ async def _serve(host: str, port: int, *, socket_mode: bool) -> int:
     else:
         require_signing_secret(settings)
     desktop = build_desk(settings, config)
-    runner = web.AppRunner(build_web_app(desktop), access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0][1] if runner.addresses else port
-    print(f"chatops: listening on http://{host}:{bound}", flush=True)
+    runner, url = await start_site(build_web_app(desktop), host, port)
+    print(f"chatops: listening on {url}", flush=True)
 
     socket_handler = None
     if socket_mode:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+        from adapters.slack.socket_mode import connect_socket_mode
 
-        socket_handler = AsyncSocketModeHandler(desktop.bolt, settings.slack_app_token)
-        await socket_handler.connect_async()
+        socket_handler = await connect_socket_mode(desktop.bolt, settings.slack_app_token)
         print("chatops: connected over Socket Mode", flush=True)
 
     stop = asyncio.Event()

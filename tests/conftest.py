@@ -10,7 +10,8 @@ import pytest
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
-from harness import SIGNING_SECRET, Probe, ServedDesk, Slack, fresh_database, settings_for
+from chatops.serving import BackgroundServer
+from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, settings_for
 
 
 @pytest.fixture
@@ -31,14 +32,14 @@ def settings(database_url: str, standin: SlackStandIn) -> Settings:
 
 
 @pytest.fixture
-def served(settings: Settings) -> Iterator[ServedDesk]:
-    desk = ServedDesk(settings).start()
+def served(settings: Settings) -> Iterator[BackgroundServer]:
+    desk = served_desk(settings).start()
     yield desk
     desk.stop()
 
 
 @pytest.fixture
-def slack(standin: SlackStandIn, served: ServedDesk) -> Slack:
+def slack(standin: SlackStandIn, served: BackgroundServer) -> Slack:
     return Slack(standin, SlackRequests(SIGNING_SECRET), lambda: served.url)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -15,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
@@ -23,6 +20,7 @@ from adapters.slack.devkit.requests import Response, SignedRequest, SlackRequest
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.app import build_desk, build_web_app
 from chatops.config import Settings, load_desk_config
+from chatops.serving import BackgroundServer
 from chatops.store.db import normalize_url
 from chatops.store.models import OutboxMessage, Ticket, TicketEvent
 
@@ -65,35 +63,9 @@ def settings_for(database_url: str, slack_url: str, **overrides: Any) -> Setting
     return Settings(**values)
 
 
-class ServedDesk:
-    """The whole desk served on 127.0.0.1 (port 0) from a background thread with its own event loop."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.url = ""
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
-
-    def start(self) -> ServedDesk:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(timeout=30)
-        return self
-
-    async def _start(self) -> None:
-        desktop = build_desk(self.settings, load_desk_config(self.settings.chatops_config))
-        self._runner = web.AppRunner(build_web_app(desktop), access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
-
-    def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(timeout=60)
-            self._runner = None
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+def served_desk(settings: Settings) -> BackgroundServer:
+    """The whole desk served on 127.0.0.1 (a free port) from a background thread."""
+    return BackgroundServer(lambda: build_web_app(build_desk(settings, load_desk_config(settings.chatops_config))))
 
 
 class ServerProcess:

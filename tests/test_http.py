@@ -6,7 +6,8 @@ import time
 import urllib.request
 
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
-from harness import Probe, ServedDesk, Slack
+from chatops.serving import BackgroundServer
+from harness import Probe, Slack
 
 
 def test_a_bad_signature_gets_401_and_changes_nothing(slack: Slack, probe: Probe) -> None:
@@ -40,7 +41,7 @@ def test_url_verification_answers_the_challenge(slack: Slack) -> None:
     assert response.json() == {"challenge": "challenge-123"}
 
 
-def test_healthz_answers_when_the_database_does(served: ServedDesk) -> None:
+def test_healthz_answers_when_the_database_does(served: BackgroundServer) -> None:
     with urllib.request.urlopen(served.url + "/healthz", timeout=5) as answer:
         assert answer.status == 200
         assert answer.read() == b'{"ok": true}'

@@ -9,7 +9,7 @@ from pathlib import Path
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
 from adapters.slack.devkit.requests import SlackRequests, send
-from harness import SIGNING_SECRET, Probe, ServedDesk, ServerProcess, Slack, action_for, card_text
+from harness import SIGNING_SECRET, Probe, ServerProcess, served_desk, Slack, action_for, card_text
 
 
 def cards_per_ticket(standin: SlackStandIn, channel: str = "C0SUPPORT") -> Counter[str]:
@@ -118,7 +118,7 @@ def test_a_crash_mid_flight_loses_no_ticket_and_posts_no_card_twice(
     assert [t.id for t in probe.tickets()] == [1, 2, 3, 4, 5]
     assert all(text.startswith(f"Ticket #{i} opened") for i, text in enumerate(acked, start=1))
 
-    restarted = ServedDesk(settings).start()
+    restarted = served_desk(settings).start()
     try:
         # The dead process's claim on the first card runs out; the restarted desk then finds that card
         # in the channel's history instead of posting it again.

@@ -1,7 +1,6 @@
 """A local stand-in for the Slack Web API and Socket Mode, served from a background thread."""
 
 import asyncio
-import base64
 import concurrent.futures
 import contextlib
 import copy
@@ -12,10 +11,11 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from aiohttp import WSMsgType, web
+
+from adapters.slack.devkit.workspace import Refusal, Workspace, channel_id
 
 # Form-encoded requests carry these structured fields as JSON strings; JSON bodies carry objects.
 _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_auth_blocks"})
@@ -23,9 +23,6 @@ _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_aut
 # (held for `delay`, acted on only if the caller still waits), "slow_effect" (acted on at once, answered after
 # `delay`: Slack did it but the caller never heard) and "error:<code>" (200 with {"ok": false}).
 _FAULTS = frozenset({"ratelimit", "server_error", "timeout", "slow_effect"})
-MAX_BLOCKS = 50
-MAX_TEXT = 40_000
-PERMALINK_BASE = "https://standin.slack.test/archives/"
 
 
 @dataclass(frozen=True)
@@ -44,259 +41,6 @@ class _Fault:
     kind: str
     retry_after: int
     delay: float
-
-
-class _Refusal(Exception):
-    """A Slack API error answered as {"ok": false, "error": code}."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-def _flag(value: Any) -> bool:
-    return value in (True, 1, "1", "true", "True")
-
-
-def _ts_key(value: Any) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        raise _Refusal("invalid_arguments") from None
-
-
-def _channel(params: dict[str, Any]) -> str:
-    channel = params.get("channel")
-    if not channel or not isinstance(channel, str):
-        raise _Refusal("channel_not_found")
-    # Posting to a user id lands in the bot's DM with that user, as on Slack.
-    return "D" + channel if channel[0] in "UW" else channel
-
-
-def _page(items: list[dict], params: dict[str, Any], default_limit: int) -> tuple[list[dict], str]:
-    try:
-        limit = int(params.get("limit") or default_limit)
-        cursor = params.get("cursor")
-        offset = int(base64.b64decode(cursor).decode().removeprefix("next:")) if cursor else 0
-    except ValueError:
-        raise _Refusal("invalid_cursor" if params.get("cursor") else "invalid_limit") from None
-    end = offset + max(limit, 1)
-    next_cursor = base64.b64encode(f"next:{end}".encode()).decode() if end < len(items) else ""
-    return items[offset:end], next_cursor
-
-
-class _Workspace:
-    """Channel, message and view state plus the Web API method semantics; callers hold the lock."""
-
-    def __init__(
-        self, team_id: str, bot_user_id: str, bot_id: str, app_id: str, users: dict[str, dict]
-    ) -> None:
-        self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
-        self.users = users
-        self.messages: dict[str, list[dict]] = {}
-        self.ephemerals: list[dict] = []
-        self.views: dict[str, dict] = {}
-        self._last_micros = 0
-        self._view_counter = 0
-        self.methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-            "auth.test": self.auth_test,
-            "chat.postMessage": self.post_message,
-            "chat.update": self.update,
-            "chat.postEphemeral": self.post_ephemeral,
-            "chat.getPermalink": self.get_permalink,
-            "conversations.history": self.history,
-            "conversations.replies": self.replies,
-            "conversations.open": self.open_conversation,
-            "views.open": lambda p: self.store_view(p, needs_trigger=True),
-            "views.push": lambda p: self.store_view(p, needs_trigger=True),
-            "views.update": lambda p: self.store_view(p, needs_trigger=False),
-            "users.info": self.user_info,
-        }
-
-    def clear(self) -> None:
-        """Forget messages, ephemerals and views (ts values keep increasing)."""
-        self.messages.clear()
-        self.ephemerals.clear()
-        self.views.clear()
-
-    def next_ts(self) -> str:
-        """A unique, increasing Slack timestamp near the current time."""
-        self._last_micros = max(time.time_ns() // 1000, self._last_micros + 1)
-        return f"{self._last_micros // 1_000_000}.{self._last_micros % 1_000_000:06d}"
-
-    def find(self, channel: str, ts: Any) -> dict | None:
-        """The stored message of `channel` with this ts, or None."""
-        return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
-
-    def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
-        """auth.test for the bot token."""
-        return {
-            "url": "https://standin.slack.test/", "team": "Stand-in Workspace", "user": "chatops",
-            "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
-            "is_enterprise_install": False,
-        }
-
-    def post_message(self, params: dict[str, Any]) -> dict[str, Any]:
-        """chat.postMessage: store the message (thread replies included) in its channel."""
-        channel = _channel(params)
-        message = {"type": "message", "ts": self.next_ts(), "user": self.bot_user_id, "bot_id": self.bot_id,
-                   "app_id": self.app_id, "team": self.team_id, **self._content(params)}
-        parent = self.find(channel, params.get("thread_ts")) if params.get("thread_ts") else None
-        if params.get("thread_ts"):
-            message["thread_ts"] = params["thread_ts"]
-        if parent is not None:
-            # Slack keeps thread bookkeeping on the parent message.
-            parent.update(thread_ts=parent["ts"], reply_count=parent.get("reply_count", 0) + 1,
-                          latest_reply=message["ts"],
-                          reply_users=sorted({*parent.get("reply_users", []), self.bot_user_id}))
-        self.messages.setdefault(channel, []).append(message)
-        return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
-
-    def update(self, params: dict[str, Any]) -> dict[str, Any]:
-        """chat.update: replace the content of an existing message."""
-        channel = _channel(params)
-        message = self.find(channel, params.get("ts"))
-        if message is None:
-            raise _Refusal("message_not_found")
-        content = self._content(params)
-        message.update(text=content["text"], blocks=content["blocks"],
-                       edited={"user": self.bot_user_id, "ts": self.next_ts()})
-        if "metadata" in content:
-            message["metadata"] = content["metadata"]
-        return {"channel": channel, "ts": message["ts"], "text": message["text"],
-                "message": copy.deepcopy(message)}
-
-    def post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
-        """chat.postEphemeral: kept apart from channel messages, as only one user sees it."""
-        channel = _channel(params)
-        if not params.get("user"):
-            raise _Refusal("user_not_in_channel")
-        content = self._content(params)
-        self.ephemerals.append({"channel": channel, "user": params["user"], "text": content["text"],
-                                "blocks": content["blocks"]})
-        return {"message_ts": self.next_ts()}
-
-    def get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
-        """chat.getPermalink for a stored message."""
-        channel = _channel(params)
-        message = self.find(channel, params.get("message_ts"))
-        if message is None:
-            raise _Refusal("message_not_found")
-        link = f"{PERMALINK_BASE}{channel}/p{message['ts'].replace('.', '')}"
-        if message.get("thread_ts", message["ts"]) != message["ts"]:
-            link += f"?thread_ts={message['thread_ts']}&cid={channel}"
-        return {"channel": channel, "permalink": link}
-
-    def history(self, params: dict[str, Any]) -> dict[str, Any]:
-        """conversations.history: top-level messages, newest first, within oldest/latest."""
-        channel = _channel(params)
-        oldest = _ts_key(params.get("oldest") or "0")
-        latest = _ts_key(params["latest"]) if params.get("latest") else None
-        inclusive = _flag(params.get("inclusive"))
-
-        def within(ts: Decimal) -> bool:
-            after = ts >= oldest if inclusive else ts > oldest
-            before = latest is None or (ts <= latest if inclusive else ts < latest)
-            return after and before
-
-        top = [m for m in reversed(self.messages.get(channel, []))
-               if m.get("thread_ts", m["ts"]) == m["ts"] and within(_ts_key(m["ts"]))]
-        page, next_cursor = _page(top, params, 100)
-        return self._listing(page, next_cursor, params)
-
-    def replies(self, params: dict[str, Any]) -> dict[str, Any]:
-        """conversations.replies: the parent, then its replies oldest first."""
-        channel = _channel(params)
-        parent = self.find(channel, params.get("ts"))
-        if parent is None:
-            raise _Refusal("thread_not_found")
-        root = parent.get("thread_ts", parent["ts"])
-        thread = [m for m in self.messages[channel] if m["ts"] == root or m.get("thread_ts") == root]
-        page, next_cursor = _page(thread, params, 1000)
-        return self._listing(page, next_cursor, params)
-
-    def open_conversation(self, params: dict[str, Any]) -> dict[str, Any]:
-        """conversations.open: the DM (or group DM) with the given users."""
-        if params.get("channel"):
-            return {"channel": {"id": params["channel"]}}
-        ids = params.get("users")
-        if not isinstance(ids, list):
-            ids = [u.strip() for u in str(ids or "").split(",") if u.strip()]
-        if not ids:
-            raise _Refusal("users_list_not_supplied")
-        channel = "D" + ids[0] if len(ids) == 1 else "G" + "".join(sorted(u[1:] for u in ids))
-        return {"channel": {"id": channel}}
-
-    def store_view(self, params: dict[str, Any], *, needs_trigger: bool) -> dict[str, Any]:
-        """views.open / views.push / views.update: validate and keep the view."""
-        view = params.get("view")
-        if needs_trigger and not (params.get("trigger_id") or params.get("interactivity_pointer")):
-            raise _Refusal("invalid_trigger_id")
-        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
-            raise _Refusal("invalid_arguments")
-        if needs_trigger:
-            self._view_counter += 1
-            view_id = f"V{self._view_counter:08d}"
-        else:
-            external_id = params.get("external_id")
-            known = {v["external_id"]: v["id"] for v in self.views.values() if v.get("external_id")}
-            view_id = params.get("view_id") or known.get(external_id)
-            if view_id is None:
-                raise _Refusal("not_found")
-        stored = {
-            "team_id": self.team_id, "state": {"values": {}}, "private_metadata": "", "callback_id": "",
-            "external_id": "", "root_view_id": view_id, "previous_view_id": None, "app_id": self.app_id,
-            "app_installed_team_id": self.team_id, "bot_id": self.bot_id, "clear_on_close": False,
-            "notify_on_close": False, **copy.deepcopy(view),
-            "id": view_id, "hash": f"{time.time_ns()}.{view_id}",
-        }
-        self.views[view_id] = stored
-        return {"view": copy.deepcopy(stored)}
-
-    def user_info(self, params: dict[str, Any]) -> dict[str, Any]:
-        """users.info from the configured users, else a plausible generated user."""
-        user_id = params.get("user")
-        if not user_id:
-            raise _Refusal("user_not_found")
-        name = str(user_id).lower()
-        generated = {
-            "id": user_id, "team_id": self.team_id, "name": name, "real_name": f"User {user_id}",
-            "deleted": False, "is_bot": False, "tz": "UTC",
-            "profile": {"display_name": name, "real_name": f"User {user_id}",
-                        "email": f"{name}@standin.test"},
-        }
-        return {"user": {**generated, **copy.deepcopy(self.users.get(user_id, {}))}}
-
-    def _content(self, params: dict[str, Any]) -> dict[str, Any]:
-        text, blocks = params.get("text") or "", params.get("blocks")
-        if not text and not blocks and not params.get("attachments"):
-            raise _Refusal("no_text")
-        if blocks is not None and not isinstance(blocks, list):
-            raise _Refusal("invalid_blocks_format")
-        if len(blocks or []) > MAX_BLOCKS:
-            raise _Refusal("invalid_blocks")
-        if len(text) > MAX_TEXT:
-            raise _Refusal("msg_too_long")
-        content: dict[str, Any] = {"text": text, "blocks": copy.deepcopy(blocks or [])}
-        if params.get("attachments"):
-            content["attachments"] = copy.deepcopy(params["attachments"])
-        metadata = params.get("metadata")
-        if metadata is not None:
-            if not isinstance(metadata, dict) or "event_type" not in metadata:
-                raise _Refusal("invalid_metadata_format")
-            content["metadata"] = {"event_type": metadata["event_type"],
-                                   "event_payload": copy.deepcopy(metadata.get("event_payload", {}))}
-        return content
-
-    @staticmethod
-    def _listing(page: list[dict], next_cursor: str, params: dict[str, Any]) -> dict[str, Any]:
-        keep_metadata = _flag(params.get("include_all_metadata"))
-        messages = [copy.deepcopy(m) for m in page]
-        for message in messages:
-            if not keep_metadata:
-                message.pop("metadata", None)
-        return {"messages": messages, "has_more": bool(next_cursor),
-                "response_metadata": {"next_cursor": next_cursor}}
 
 
 async def _read_params(request: web.Request) -> tuple[dict[str, Any], str | None]:
@@ -334,7 +78,7 @@ class SlackStandIn:
         app_id: str = "A0CHATOPS",
         users: dict[str, dict] | None = None,
     ) -> None:
-        self._workspace = _Workspace(team_id, bot_user_id, bot_id, app_id, copy.deepcopy(users or {}))
+        self._workspace = Workspace(team_id, bot_user_id, bot_id, app_id, copy.deepcopy(users or {}))
         self._methods = {**self._workspace.methods, "apps.connections.open": self._connections_open}
         # Guards everything shared between the server thread and callers' threads.
         self._lock = threading.Lock()
@@ -432,7 +176,7 @@ class SlackStandIn:
     def messages(self, channel: str) -> list[dict]:
         """Stored messages of a channel (a user id means the DM with that user), oldest first."""
         with self._lock:
-            return copy.deepcopy(self._workspace.messages.get(_channel({"channel": channel}), []))
+            return copy.deepcopy(self._workspace.messages.get(channel_id({"channel": channel}), []))
 
     def ephemerals(self, channel: str | None = None) -> list[dict]:
         """Ephemeral messages posted, of one channel or of all, oldest first."""
@@ -558,14 +302,14 @@ class SlackStandIn:
         handler = self._methods.get(method)
         try:
             if handler is None:
-                raise _Refusal("unknown_method")
+                raise Refusal("unknown_method")
             if not token:
-                raise _Refusal("not_authed")
+                raise Refusal("not_authed")
             if token.startswith("xapp-") != (method == "apps.connections.open"):
-                raise _Refusal("not_allowed_token_type")
+                raise Refusal("not_allowed_token_type")
             with self._lock:
                 body = {"ok": True, **handler(params)}
-        except _Refusal as refusal:
+        except Refusal as refusal:
             body = {"ok": False, "error": refusal.code}
         return web.json_response(body)
 

@@ -1,0 +1,174 @@
+"""`chatops demo`: the real server on SQLite against a local stand-in for Slack, driven through one story."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from adapters.slack.devkit.requests import SlackRequests, send
+from adapters.slack.devkit.standin import SlackStandIn
+from chatops.app import build_desk, build_web_app
+from chatops.config import Settings, load_desk_config
+from chatops.serving import BackgroundServer
+
+CONFIG = Path(__file__).with_name("demo.yaml")
+SECRET = "demo-signing-secret"
+PEOPLE = {
+    "U0CUSTOMER": "dana (customer)",
+    "U0AGENT1": "alex (support agent)",
+    "U0AGENT2": "sam (support agent)",
+    "U0LEAD": "lee (team lead)",
+    "U0BILL1": "bo (billing agent)",
+}
+SUPPORT = "C0SUPPORT"
+
+
+class Story:
+    """Drives the desk as Slack would, and shows what each person sees."""
+
+    def __init__(self, standin: SlackStandIn, url: str) -> None:
+        self.standin = standin
+        self.url = url + "/slack/events"
+        self.requests = SlackRequests(SECRET)
+        self._seen_ephemerals = 0
+        self._seen_dms = 0
+        self._seen_notes = 0
+
+    def command(self, user: str, text: str) -> None:
+        step(f"{name(user)} types `/ticket {text}` in #general")
+        answer = send(self.url, self.requests.slash_command(text, user_id=user, trigger_id="demo-trigger"))
+        show(f"{name(user)} sees (only they can see it)", text(answer.json()["text"]))
+
+    def click(self, user: str, verb: str, label: str, **selected: Any) -> None:
+        step(f"{name(user)} clicks {label} on the card")
+        card = self.card()
+        action = next(
+            {**e, "block_id": b.get("block_id")}
+            for b in card["blocks"]
+            for e in b.get("elements", [])
+            if e.get("action_id", "").split("|")[2:3] == [verb]
+        )
+        version = int(action["action_id"].rsplit("|", 1)[1])
+        send(self.url, self.requests.block_action(action, user_id=user, channel_id=SUPPORT, message=card, **selected))
+        self.settle(version)
+
+    def settle(self, version: int | None) -> None:
+        """Wait until the bot has done what the last step asked, then show what changed."""
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            card = self.card()
+            refused = len(self.standin.ephemerals()) > self._seen_ephemerals
+            if refused or (card is not None and (version is None or _version(card) != version)):
+                break
+            time.sleep(0.02)
+        time.sleep(0.2)
+        card = self.card()
+        if card is not None:
+            show("#support sees the triage card", render(card))
+        notes = [m for m in self.standin.messages(SUPPORT) if m.get("thread_ts") and m["ts"] != m["thread_ts"]]
+        for note in notes[self._seen_notes :]:
+            show("the card's thread gets a line", text(note["text"]))
+        self._seen_notes = len(notes)
+        ephemerals = self.standin.ephemerals()
+        for whisper in ephemerals[self._seen_ephemerals :]:
+            show(f"{name(whisper['user'])} sees (only they can see it)", text(whisper["text"]))
+        self._seen_ephemerals = len(ephemerals)
+        dms = self.standin.messages("DU0CUSTOMER")
+        for dm in dms[self._seen_dms :]:
+            show(f"{name('U0CUSTOMER')} gets a DM from the bot", text(dm["text"]))
+        self._seen_dms = len(dms)
+
+    def card(self) -> dict[str, Any] | None:
+        """The triage card in #support (the only message there with blocks)."""
+        cards = [m for m in self.standin.messages(SUPPORT) if m.get("blocks")]
+        return cards[-1] if cards else None
+
+
+def run_demo() -> int:
+    """Run the story and print it; returns the process exit code."""
+    with tempfile.TemporaryDirectory(prefix="chatops-demo-") as workdir, SlackStandIn(
+        users={uid: {"id": uid, "name": label.split()[0], "real_name": label} for uid, label in PEOPLE.items()}
+    ) as standin:
+        settings = Settings(
+            slack_bot_token="xoxb-demo",
+            slack_signing_secret=SECRET,
+            slack_api_url=standin.base_url,
+            database_url=f"sqlite:///{Path(workdir) / 'chatops.db'}",
+            chatops_config=str(CONFIG),
+        )
+        server = BackgroundServer(lambda: build_web_app(build_desk(settings, load_desk_config(CONFIG))))
+        server.start()
+        try:
+            print(f"chatops demo: the desk serves {server.url}/slack/events on SQLite;")
+            print(f"Slack's Web API is a local stand-in at {standin.base_url}. Every request below is signed.\n")
+            story = Story(standin, server.url)
+            story.command("U0CUSTOMER", "The export button crashes with error 500, urgent")
+            story.settle(None)
+            story.click("U0AGENT1", "claim", "Assign to me")
+            story.click("U0AGENT1", "escalate", "Escalate to T2")
+            story.click("U0BILL1", "resolve", "Resolve (not their team)")
+            story.click("U0AGENT1", "resolve", "Resolve")
+            story.command("U0CUSTOMER", "status 1")
+        finally:
+            server.stop()
+    print("\nThe end: one ticket opened, triaged, assigned, escalated and resolved, all from chat.")
+    return 0
+
+
+def name(user: str) -> str:
+    return PEOPLE.get(user, user)
+
+
+def text(mrkdwn: str) -> str:
+    """Slack mrkdwn as a person would read it: names for mentions, dates in plain words."""
+    mrkdwn = re.sub(r"<@(\w+)>", lambda m: "@" + name(m.group(1)).split()[0], mrkdwn)
+    mrkdwn = re.sub(r"<!date\^\d+\^[^|]*\|([^>]*)>", r"\1", mrkdwn)
+    mrkdwn = re.sub(r"<([^|>]+)\|([^>]+)>", r"\2 (\1)", mrkdwn)
+    return mrkdwn.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def render(card: dict[str, Any]) -> str:
+    """A card's blocks drawn as text."""
+    lines: list[str] = []
+    for block in card["blocks"]:
+        kind = block["type"]
+        if kind == "header":
+            lines.append(f"【 {block['text']['text']} 】")
+        elif kind == "section" and "fields" in block:
+            for field in block["fields"]:
+                label, _, value = field["text"].partition("\n")
+                lines.append(f"{label.strip('*')}: {text(value)}".replace("\n", "; "))
+        elif kind == "section":
+            lines.append(text(block["text"]["text"]))
+        elif kind == "actions":
+            lines.append(" ".join(_control(e) for e in block["elements"]))
+        elif kind == "context":
+            lines.append(text(" ".join(e["text"] for e in block["elements"])))
+    return "\n".join(lines)
+
+
+def _control(element: dict[str, Any]) -> str:
+    if element["type"] == "button":
+        return f"[{element['text']['text']}]"
+    if element["type"] == "users_select":
+        return f"[{element['placeholder']['text']} ▾]"
+    chosen = element.get("initial_option", {}).get("text", {}).get("text", "")
+    return f"[{element['placeholder']['text']}: {chosen} ▾]"
+
+
+def _version(card: dict[str, Any]) -> int | None:
+    ids = [e["action_id"] for b in card["blocks"] for e in b.get("elements", []) if "action_id" in e]
+    return int(ids[0].rsplit("|", 1)[1]) if ids else None
+
+
+def step(caption: str) -> None:
+    print(f"\n▶ {caption}")
+
+
+def show(who: str, body: str) -> None:
+    print(f"  {who}:")
+    for line in body.splitlines():
+        print(f"    │ {line}")
