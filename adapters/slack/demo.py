@@ -37,9 +37,9 @@ class Story:
         self._seen_dms = 0
         self._seen_notes = 0
 
-    def command(self, user: str, text: str) -> None:
-        step(f"{name(user)} types `/ticket {text}` in #general")
-        answer = send(self.url, self.requests.slash_command(text, user_id=user, trigger_id="demo-trigger"))
+    def command(self, user: str, typed: str) -> None:
+        step(f"{name(user)} types `/ticket {typed}` in #general")
+        answer = send(self.url, self.requests.slash_command(typed, user_id=user, trigger_id="demo-trigger"))
         show(f"{name(user)} sees (only they can see it)", text(answer.json()["text"]))
 
     def click(self, user: str, verb: str, label: str, **selected: Any) -> None:
