@@ -90,13 +90,16 @@ class DeskConfig(_Strict):
         _unique("categories", [c.id for c in self.categories])
         priority_ids = _unique("priorities", [p.id for p in self.priorities])
         if self.default_team not in team_ids:
-            raise ValueError(f"default_team: {self.default_team!r} is not one of the teams {sorted(team_ids)}")
+            raise ValueError(
+                f"default_team: {self.default_team!r} is not one of the teams {sorted(team_ids)}"
+            )
         for index, category in enumerate(self.categories):
             if category.team is not None and category.team not in team_ids:
                 raise ValueError(f"categories[{index}].team: {category.team!r} is not one of the teams")
         if self.default_priority not in priority_ids:
             raise ValueError(
-                f"default_priority: {self.default_priority!r} is not one of the priorities {sorted(priority_ids)}"
+                f"default_priority: {self.default_priority!r} is not one of the priorities "
+                f"{sorted(priority_ids)}"
             )
         return self
 
@@ -158,7 +161,9 @@ def load_desk_config(path: str | Path) -> DeskConfig:
 
 
 def _describe(error: Any) -> str:
-    location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+    location = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(
+        "."
+    )
     message = str(error["msg"]).removeprefix("Value error, ")
     return f"{location}: {message}" if location else message
 

@@ -109,7 +109,15 @@ class Desk:
         session.flush()
         self._record(session, ticket, intake.requester, "opened", None, Status.NEW.value, now)
         self._transition(session, ticket, "triage", Action.TRIAGE, now)
-        self._record(session, ticket, "triage", "routed", None, f"{triage.team}/{triage.category}/{triage.priority}", now)
+        self._record(
+            session,
+            ticket,
+            "triage",
+            "routed",
+            None,
+            f"{triage.team}/{triage.category}/{triage.priority}",
+            now,
+        )
 
         enqueue(session, Kind.POST_CARD, now=now, ticket_id=ticket.id)
         if intake.via == "shortcut" and intake.origin_place and intake.origin_ref:
@@ -163,7 +171,11 @@ class Desk:
             self._transition(session, ticket, actor, action, now)
             self._record(session, ticket, actor, "assigned", ticket.assignee, assignee, now)
             ticket.assignee = assignee
-            note = ("assigned the ticket to themselves",) if assignee == actor else ("assigned the ticket to ", Person(assignee))
+            note = (
+                ("assigned the ticket to themselves",)
+                if assignee == actor
+                else ("assigned the ticket to ", Person(assignee))
+            )
             self._tell_requester(session, ticket, ("is now handled by ", Person(assignee), "."), now)
         elif action is Action.ESCALATE:
             if ticket.tier >= MAX_TIER:
@@ -211,7 +223,9 @@ class Desk:
         )
         return TicketView.of(ticket)
 
-    def refuse(self, session: Session, place: str, user: str, message: str, *, refresh: int | None = None) -> None:
+    def refuse(
+        self, session: Session, place: str, user: str, message: str, *, refresh: int | None = None
+    ) -> None:
         """Tell one person privately why their click did nothing; redraw a stale card."""
         now = self.clock.now()
         enqueue_whisper(session, place, user, (message,), now=now)
@@ -221,7 +235,9 @@ class Desk:
     def show(self, session: Session, number: int, viewer: str) -> TicketView:
         """A ticket, if the viewer may see it: its requester, or an agent of its team."""
         ticket = session.get(Ticket, number)
-        if ticket is None or not (ticket.requester == viewer or self.config.team(ticket.team).may_act(viewer)):
+        if ticket is None or not (
+            ticket.requester == viewer or self.config.team(ticket.team).may_act(viewer)
+        ):
             raise NotFound(f"There is no ticket #{number} that you can see.")
         return TicketView.of(ticket)
 
@@ -245,7 +261,9 @@ class Desk:
         tickets = sorted(session.scalars(query), key=lambda t: (ranks.get(t.priority, len(ranks)), t.id))
         return [TicketView.of(t) for t in tickets[:LIST_LIMIT]]
 
-    def _transition(self, session: Session, ticket: Ticket, actor: str, action: Action, now: datetime) -> None:
+    def _transition(
+        self, session: Session, ticket: Ticket, actor: str, action: Action, now: datetime
+    ) -> None:
         before = Status(ticket.status)
         after = next_status(before, action)
         if after is not before:
@@ -253,13 +271,21 @@ class Desk:
             self._record(session, ticket, actor, action.value, before.value, after.value, now)
 
     def _record(
-        self, session: Session, ticket: Ticket, actor: str, action: str, before: str | None, after: str | None, now: datetime
+        self,
+        session: Session,
+        ticket: Ticket,
+        actor: str,
+        action: str,
+        before: str | None,
+        after: str | None,
+        now: datetime,
     ) -> None:
         session.add(
-            TicketEvent(ticket_id=ticket.id, at=now, actor=actor, action=action, from_value=before, to_value=after)
+            TicketEvent(
+                ticket_id=ticket.id, at=now, actor=actor, action=action, from_value=before, to_value=after
+            )
         )
 
     def _tell_requester(self, session: Session, ticket: Ticket, news: Rich, now: datetime) -> None:
         text: Rich = (f"Your ticket #{ticket.id} “{clip(ticket.title, 80)}” ", *news)
         enqueue_message(session, Destination(user=ticket.requester), text, now=now, ticket_id=ticket.id)
-

@@ -170,14 +170,18 @@ class Dispatcher:
         jobs = []
         for row in session.scalars(query):
             kind = Kind(row.kind)
-            jobs.append(Job(row.id, kind, row.ticket_id, row.payload, row.attempts + 1, row.in_doubt, row.created_at))
+            jobs.append(
+                Job(row.id, kind, row.ticket_id, row.payload, row.attempts + 1, row.in_doubt, row.created_at)
+            )
             row.attempts += 1
             row.claimed_by = self.owner
             row.claimed_until = now + self.lease
             # Committed before the call goes out: if we die mid-call, the next claimer knows to look first.
             row.in_doubt = row.in_doubt or kind in _POSTS
         ticket_ids = {j.ticket_id for j in jobs if j.ticket_id is not None}
-        tickets = {t.id: TicketView.of(t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))}
+        tickets = {
+            t.id: TicketView.of(t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))
+        }
         cards = {
             m.ticket_id: MessageRef(m.place, m.ref)
             for m in session.scalars(
@@ -226,12 +230,16 @@ class Dispatcher:
             [job], view.id, to.place, lambda: self._post_once(job, to, self.render(view), key), card=True
         )
 
-    async def _update_card(self, jobs: list[Job], view: TicketView | None, card: MessageRef | None) -> Outcome:
+    async def _update_card(
+        self, jobs: list[Job], view: TicketView | None, card: MessageRef | None
+    ) -> Outcome:
         ids = [j.id for j in jobs]
         if view is None:
             return Outcome(ids, failed=True, error="the ticket no longer exists")
         if card is None:
-            return Outcome(ids, view.id, retry_at=self.clock.now() + _WAIT_FOR_CARD, error="waiting for the card")
+            return Outcome(
+                ids, view.id, retry_at=self.clock.now() + _WAIT_FOR_CARD, error="waiting for the card"
+            )
         rendered = self.render(view)
         return await self._attempt(jobs, view.id, card.place, lambda: self.gateway.update(card, rendered))
 
@@ -239,24 +247,38 @@ class Dispatcher:
         payload = job.payload
         if job.kind is Kind.THREAD_NOTE:
             if card is None:
-                return Outcome([job.id], job.ticket_id, retry_at=self.clock.now() + _WAIT_FOR_CARD, error="waiting for the card")
+                return Outcome(
+                    [job.id],
+                    job.ticket_id,
+                    retry_at=self.clock.now() + _WAIT_FOR_CARD,
+                    error="waiting for the card",
+                )
             to = Destination(place=card.place, thread=card)
             text = rich_from_json(payload["text"])
-            return await self._attempt([job], job.ticket_id, card.place, lambda: self._post_once(job, to, text, f"outbox-{job.id}"))
+            return await self._attempt(
+                [job], job.ticket_id, card.place, lambda: self._post_once(job, to, text, f"outbox-{job.id}")
+            )
         if job.kind is Kind.MESSAGE:
             to = destination_from(payload["to"])
             text = rich_from_json(payload["text"])
-            return await self._attempt([job], job.ticket_id, to.place, lambda: self._post_once(job, to, text, f"outbox-{job.id}"))
+            return await self._attempt(
+                [job], job.ticket_id, to.place, lambda: self._post_once(job, to, text, f"outbox-{job.id}")
+            )
         if job.kind is Kind.WHISPER:
             text = rich_from_json(payload["text"])
             return await self._attempt(
-                [job], None, payload["place"], lambda: self.gateway.whisper(payload["place"], payload["user"], text)
+                [job],
+                None,
+                payload["place"],
+                lambda: self.gateway.whisper(payload["place"], payload["user"], text),
             )
         if job.kind is Kind.PERMALINK:
             if view is None or not view.origin_place or not view.origin_ref:
                 return Outcome([job.id], job.ticket_id, failed=True, error="the ticket has no origin message")
             origin = MessageRef(view.origin_place, view.origin_ref)
-            return await self._attempt([job], view.id, origin.place, lambda: self.gateway.permalink(origin), permalink=True)
+            return await self._attempt(
+                [job], view.id, origin.place, lambda: self.gateway.permalink(origin), permalink=True
+            )
         return Outcome([job.id], job.ticket_id, failed=True, error=f"unknown outbox kind {job.kind}")
 
     async def _post_once(self, job: Job, to: Destination, body: Any, key: str) -> MessageRef:
@@ -292,8 +314,16 @@ class Dispatcher:
             log.warning("outbox_rate_limited", jobs=ids, scope=limit.scope, retry_after=limit.retry_after)
             return Outcome(ids, ticket_id, retry_at=until, error=str(limit))
         except TransientFailure as failure:
-            log.warning("outbox_retry", jobs=ids, attempt=attempt, error=str(failure), in_doubt=failure.in_doubt)
-            return Outcome(ids, ticket_id, retry_at=now + _backoff(attempt), in_doubt=failure.in_doubt, error=str(failure))
+            log.warning(
+                "outbox_retry", jobs=ids, attempt=attempt, error=str(failure), in_doubt=failure.in_doubt
+            )
+            return Outcome(
+                ids,
+                ticket_id,
+                retry_at=now + _backoff(attempt),
+                in_doubt=failure.in_doubt,
+                error=str(failure),
+            )
         except PermanentFailure as failure:
             log.error("outbox_failed", jobs=ids, error=str(failure))
             return Outcome(ids, ticket_id, failed=True, error=str(failure))
@@ -334,12 +364,21 @@ class Dispatcher:
 def _remember_card(session: Session, ticket_id: int, platform: str, ref: MessageRef, now: datetime) -> None:
     existing = session.scalars(
         select(PlatformMessage.id).where(
-            PlatformMessage.ticket_id == ticket_id, PlatformMessage.platform == platform, PlatformMessage.role == "card"
+            PlatformMessage.ticket_id == ticket_id,
+            PlatformMessage.platform == platform,
+            PlatformMessage.role == "card",
         )
     ).first()
     if existing is None:
         session.add(
-            PlatformMessage(ticket_id=ticket_id, platform=platform, role="card", place=ref.place, ref=ref.id, created_at=now)
+            PlatformMessage(
+                ticket_id=ticket_id,
+                platform=platform,
+                role="card",
+                place=ref.place,
+                ref=ref.id,
+                created_at=now,
+            )
         )
 
 

@@ -25,7 +25,12 @@ class Kind(StrEnum):
 
 
 def enqueue(
-    session: Session, kind: Kind, *, now: datetime, ticket_id: int | None = None, payload: dict[str, Any] | None = None
+    session: Session,
+    kind: Kind,
+    *,
+    now: datetime,
+    ticket_id: int | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> None:
     """Add a side effect to the current transaction."""
     session.add(
@@ -42,17 +47,27 @@ def enqueue(
     )
 
 
-def enqueue_message(session: Session, to: Destination, text: Rich, *, now: datetime, ticket_id: int | None) -> None:
+def enqueue_message(
+    session: Session, to: Destination, text: Rich, *, now: datetime, ticket_id: int | None
+) -> None:
     """Queue a text for a place or a person's direct messages."""
     target: dict[str, Any] = {"place": to.place, "user": to.user}
     if to.thread is not None:
         target["thread"] = {"place": to.thread.place, "id": to.thread.id}
-    enqueue(session, Kind.MESSAGE, now=now, ticket_id=ticket_id, payload={"to": target, "text": rich_to_json(text)})
+    enqueue(
+        session,
+        Kind.MESSAGE,
+        now=now,
+        ticket_id=ticket_id,
+        payload={"to": target, "text": rich_to_json(text)},
+    )
 
 
 def enqueue_whisper(session: Session, place: str, user: str, text: Rich, *, now: datetime) -> None:
     """Queue a text shown to one person in a place."""
-    enqueue(session, Kind.WHISPER, now=now, payload={"place": place, "user": user, "text": rich_to_json(text)})
+    enqueue(
+        session, Kind.WHISPER, now=now, payload={"place": place, "user": user, "text": rich_to_json(text)}
+    )
 
 
 def destination_from(payload: dict[str, Any]) -> Destination:

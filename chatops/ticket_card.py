@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from chatops.cards import ActionRef, Button, Card, Choice, Control, Field, Link, Menu, Moment, Person, PersonPicker, Rich
+from chatops.cards import (
+    ActionRef,
+    Button,
+    Card,
+    Choice,
+    Control,
+    Field,
+    Link,
+    Menu,
+    Moment,
+    Person,
+    PersonPicker,
+    Rich,
+)
 from chatops.config import DeskConfig
 from chatops.tickets import TicketView
-from chatops.workflow import DONE, MAX_TIER, WORKED, Action, Status
+from chatops.workflow import DONE, MAX_TIER, WORKED, Action
 
 HEADER_LIMIT = 150
 BODY_LIMIT = 2500

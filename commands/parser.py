@@ -75,7 +75,9 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
             return ListMine()
         if rest.lower() == "open":
             return ListOpen()
-        raise InvalidInput(f"`list` takes nothing (your tickets) or `open` (your team's queue), not {rest!r}.")
+        raise InvalidInput(
+            f"`list` takes nothing (your tickets) or `open` (your team's queue), not {rest!r}."
+        )
     if not rest:
         raise InvalidInput(
             f"“{word}” is not something `{command}` knows. Describe the problem in a few words to open a "
@@ -92,7 +94,8 @@ def help_text(command: str) -> str:
             f"`{command} <what is wrong>` opens a ticket, e.g. `{command} The export crashes with error 500`",
             f"`{command}` alone opens a form with summary, description, category and priority",
             f"`{command} status 42` shows ticket #42",
-            f"`{command} list` lists your tickets; agents can use `{command} list open` for their team's queue",
+            f"`{command} list` lists your tickets; "
+            f"agents can use `{command} list open` for their team's queue",
             "You can also send the bot a direct message, or use *Create ticket* on any message's menu.",
         ]
     )

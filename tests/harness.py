@@ -31,7 +31,7 @@ PG_ENV = "CHATOPS_TEST_DATABASE_URL"
 
 @contextmanager
 def fresh_database(tmp_path: Path) -> Iterator[str]:
-    """A new empty database: a SQLite file, or a new PostgreSQL database when CHATOPS_TEST_DATABASE_URL is set."""
+    """A new empty database: a SQLite file, or a PostgreSQL database when CHATOPS_TEST_DATABASE_URL is set."""
     server = os.environ.get(PG_ENV)
     if not server:
         yield f"sqlite:///{tmp_path / 'chatops.db'}"
@@ -65,7 +65,9 @@ def settings_for(database_url: str, slack_url: str, **overrides: Any) -> Setting
 
 def served_desk(settings: Settings) -> BackgroundServer:
     """The whole desk served on 127.0.0.1 (a free port) from a background thread."""
-    return BackgroundServer(lambda: build_web_app(build_desk(settings, load_desk_config(settings.chatops_config))))
+    return BackgroundServer(
+        lambda: build_web_app(build_desk(settings, load_desk_config(settings.chatops_config)))
+    )
 
 
 class ServerProcess:
@@ -92,7 +94,19 @@ class ServerProcess:
             SLACK_APP_TOKEN=self.app_token,
         )
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "chatops", "serve", "--host", "127.0.0.1", "--port", "0", "--log-level", "WARNING", *self.args],
+            [
+                sys.executable,
+                "-m",
+                "chatops",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                "--log-level",
+                "WARNING",
+                *self.args,
+            ],
             env=env,
             stdout=subprocess.PIPE,
             stderr=self._log,
@@ -139,12 +153,19 @@ class Probe:
 
     def events(self, number: int) -> list[tuple[str, str, str | None, str | None]]:
         with Session(self.engine) as session:
-            rows = session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == number).order_by(TicketEvent.id))
+            rows = session.scalars(
+                select(TicketEvent).where(TicketEvent.ticket_id == number).order_by(TicketEvent.id)
+            )
             return [(e.actor, e.action, e.from_value, e.to_value) for e in rows]
 
     def pending_outbox(self) -> int:
         with Session(self.engine) as session:
-            return session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.done_at.is_(None))) or 0
+            return (
+                session.scalar(
+                    select(func.count()).select_from(OutboxMessage).where(OutboxMessage.done_at.is_(None))
+                )
+                or 0
+            )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -162,7 +183,9 @@ class Slack:
         return send(self._url() + "/slack/events", request)
 
     def command(self, text: str, *, user: str = "U0CUSTOMER", channel: str = "C0GENERAL") -> Response:
-        return self.send(self.requests.slash_command(text, user_id=user, channel_id=channel, trigger_id="trig-1"))
+        return self.send(
+            self.requests.slash_command(text, user_id=user, channel_id=channel, trigger_id="trig-1")
+        )
 
     def reply_text(self, response: Response) -> str:
         assert response.status == 200, f"HTTP {response.status}: {response.text}"
@@ -174,7 +197,9 @@ class Slack:
         assert match, f"no ticket number in the reply: {reply!r}"
         return int(match.group(1))
 
-    def card(self, number: int, channel: str = "C0SUPPORT", *, version: int | None = None, timeout: float = 5.0) -> dict[str, Any]:
+    def card(
+        self, number: int, channel: str = "C0SUPPORT", *, version: int | None = None, timeout: float = 5.0
+    ) -> dict[str, Any]:
         """The ticket's card as it stands in the channel (waiting for the given version to be drawn)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -186,17 +211,25 @@ class Slack:
                 raise AssertionError(f"no card (version {version}) for #{number} in {channel}: {cards}")
             time.sleep(0.01)
 
-    def click(self, number: int, verb: str, *, user: str, channel: str = "C0SUPPORT", **selected: Any) -> Response:
+    def click(
+        self, number: int, verb: str, *, user: str, channel: str = "C0SUPPORT", **selected: Any
+    ) -> Response:
         """Click a control of the ticket's card as it currently stands."""
         message = self.card(number, channel)
         action = action_for(message, verb)
-        return self.send(self.requests.block_action(action, user_id=user, channel_id=channel, message=message, **selected))
+        return self.send(
+            self.requests.block_action(action, user_id=user, channel_id=channel, message=message, **selected)
+        )
 
     def thread(self, number: int, channel: str = "C0SUPPORT") -> list[str]:
         card = self.card(number, channel)
-        return [m["text"] for m in self.standin.messages(channel) if m.get("thread_ts") == card["ts"] != m["ts"]]
+        return [
+            m["text"] for m in self.standin.messages(channel) if m.get("thread_ts") == card["ts"] != m["ts"]
+        ]
 
-    def wait_thread(self, number: int, count: int, channel: str = "C0SUPPORT", timeout: float = 5.0) -> list[str]:
+    def wait_thread(
+        self, number: int, count: int, channel: str = "C0SUPPORT", timeout: float = 5.0
+    ) -> list[str]:
         deadline = time.monotonic() + timeout
         while len(notes := self.thread(number, channel)) < count:
             if time.monotonic() > deadline:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from harness import Probe, Slack, action_for, card_text, card_verbs
 from slack_sdk.models.blocks import Block
 
-from harness import Probe, Slack, action_for, card_text, card_verbs
 
-
-def test_assign_to_me_edits_the_card_notes_the_thread_and_tells_the_requester(slack: Slack, probe: Probe) -> None:
+def test_assign_to_me_edits_the_card_notes_the_thread_and_tells_the_requester(
+    slack: Slack, probe: Probe
+) -> None:
     number = slack.open_ticket("Export crashes every time")
     slack.card(number)
 
@@ -18,7 +19,10 @@ def test_assign_to_me_edits_the_card_notes_the_thread_and_tells_the_requester(sl
     assert len(slack.standin.calls("chat.postMessage")) >= 1
     notes = slack.wait_thread(number, 1)
     assert notes[0].startswith("<@U0AGENT1> assigned the ticket to themselves · <!date^")
-    assert slack.dms("U0CUSTOMER")[0] == f"Your ticket #{number} “Export crashes every time” is now handled by <@U0AGENT1>."
+    assert (
+        slack.dms("U0CUSTOMER")[0]
+        == f"Your ticket #{number} “Export crashes every time” is now handled by <@U0AGENT1>."
+    )
     assert probe.ticket(number).first_responded_at is not None
     assert ("U0AGENT1", "claim", "triaged", "assigned") in probe.events(number)
 
@@ -42,7 +46,9 @@ def test_assigning_to_someone_outside_the_team_is_refused(slack: Slack, probe: P
 
     slack.click(number, "assign", user="U0AGENT1", selected_user="U0BILL1")
 
-    assert slack.ephemerals("U0AGENT1") == ["Tickets of Customer Support can only go to its agents and leads."]
+    assert slack.ephemerals("U0AGENT1") == [
+        "Tickets of Customer Support can only go to its agents and leads."
+    ]
     assert probe.ticket(number).assignee is None
 
 
@@ -59,7 +65,9 @@ def test_escalate_climbs_tiers_and_stops_at_t3(slack: Slack, probe: Probe) -> No
     assert "*Tier*\nT3" in card_text(card)
     assert card_verbs(card) == ["claim", "assign", "priority", "resolve"]
     notes = slack.wait_thread(number, 2)
-    assert "escalated the ticket from T1 to T2" in notes[0] and "escalated the ticket from T2 to T3" in notes[1]
+    assert (
+        "escalated the ticket from T1 to T2" in notes[0] and "escalated the ticket from T2 to T3" in notes[1]
+    )
 
 
 def test_priority_menu_changes_priority_and_due_times(slack: Slack, probe: Probe) -> None:
@@ -67,7 +75,12 @@ def test_priority_menu_changes_priority_and_due_times(slack: Slack, probe: Probe
     slack.card(number)
     before = probe.ticket(number)
 
-    slack.click(number, "priority", user="U0AGENT2", selected_option={"text": {"type": "plain_text", "text": "Urgent"}, "value": "urgent"})
+    slack.click(
+        number,
+        "priority",
+        user="U0AGENT2",
+        selected_option={"text": {"type": "plain_text", "text": "Urgent"}, "value": "urgent"},
+    )
 
     card = slack.card(number, version=2)
     after = probe.ticket(number)
@@ -87,7 +100,10 @@ def test_resolve_then_reopen(slack: Slack, probe: Probe) -> None:
 
     assert probe.ticket(number).status == "resolved"
     assert card_verbs(resolved) == ["reopen"]
-    assert slack.dms("U0CUSTOMER")[0] == f"Your ticket #{number} “Export crashes every time” has been resolved by <@U0AGENT1>."
+    assert (
+        slack.dms("U0CUSTOMER")[0]
+        == f"Your ticket #{number} “Export crashes every time” has been resolved by <@U0AGENT1>."
+    )
 
     slack.click(number, "reopen", user="U0AGENT1")
     slack.card(number, version=3)
@@ -117,7 +133,9 @@ def test_a_double_click_makes_one_transition(slack: Slack, probe: Probe) -> None
     request = slack.requests.block_action(click, user_id="U0AGENT1", channel_id="C0SUPPORT", message=message)
 
     first = slack.send(request)
-    second = slack.send(slack.requests.block_action(click, user_id="U0AGENT1", channel_id="C0SUPPORT", message=message))
+    second = slack.send(
+        slack.requests.block_action(click, user_id="U0AGENT1", channel_id="C0SUPPORT", message=message)
+    )
 
     assert (first.status, second.status) == (200, 200)
     assert probe.ticket(number).tier == 2

@@ -23,7 +23,9 @@ def test_status_shows_a_customer_their_own_ticket_only(slack: Slack) -> None:
     mine = slack.open_ticket("Export crashes every time", user="U0CUSTOMER")
     theirs = slack.open_ticket("Invoice is wrong", user="U0OTHER")
 
-    assert reply(slack, f"status {mine}").startswith(f"#{mine} Export crashes every time · bug · normal · triaged · T1 · unassigned")
+    assert reply(slack, f"status {mine}").startswith(
+        f"#{mine} Export crashes every time · bug · normal · triaged · T1 · unassigned"
+    )
     assert reply(slack, f"status #{theirs}") == f"There is no ticket #{theirs} that you can see."
     assert reply(slack, "status 999") == "There is no ticket #999 that you can see."
 
@@ -32,7 +34,9 @@ def test_agents_see_their_teams_tickets(slack: Slack) -> None:
     number = slack.open_ticket("Export crashes every time")
 
     assert reply(slack, f"status {number}", user="U0AGENT1").startswith(f"#{number} Export crashes")
-    assert reply(slack, f"status {number}", user="U0BILL1") == f"There is no ticket #{number} that you can see."
+    assert (
+        reply(slack, f"status {number}", user="U0BILL1") == f"There is no ticket #{number} that you can see."
+    )
 
 
 def test_list_shows_my_tickets_and_list_open_the_team_queue(slack: Slack) -> None:

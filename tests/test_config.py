@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from harness import CONFIG_PATH
 
 from chatops.config import load_desk_config
 from chatops.errors import ConfigError
-from harness import CONFIG_PATH
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -34,11 +34,20 @@ def test_the_documented_config_loads() -> None:
     ("edit", "message"),
     [
         (("default_team: support", "default_team: sales"), "default_team: 'sales' is not one of the teams"),
-        (("first_response: 15m", "first_response: soon"), "priorities[0].first_response: 'soon' is not a duration"),
+        (
+            ("first_response: 15m", "first_response: soon"),
+            "priorities[0].first_response: 'soon' is not a duration",
+        ),
         (("team: billing}", "team: finance}"), "categories[0].team: 'finance' is not one of the teams"),
-        (("default_priority: normal", "default_priority: meh"), "default_priority: 'meh' is not one of the priorities"),
+        (
+            ("default_priority: normal", "default_priority: meh"),
+            "default_priority: 'meh' is not one of the priorities",
+        ),
         (("    slack_channel: C0BILLING\n", ""), "teams[1].slack_channel: Field required"),
-        (("vip_users: [U0VIP]", "vip_users: [U0VIP]\nvip_user: [U0X]"), "vip_user: Extra inputs are not permitted"),
+        (
+            ("vip_users: [U0VIP]", "vip_users: [U0VIP]\nvip_user: [U0X]"),
+            "vip_user: Extra inputs are not permitted",
+        ),
         (("  - id: billing\n    name", "  - id: support\n    name"), "teams[1].id: 'support' is used twice"),
     ],
 )
@@ -77,11 +86,16 @@ def test_serve_refuses_to_start_on_a_bad_config(tmp_path: Path, database_url: st
     done = run_serve({"CHATOPS_CONFIG": str(path), "SLACK_SIGNING_SECRET": "s", "DATABASE_URL": database_url})
 
     assert done.returncode == 2
-    assert done.stderr.strip() == f"chatops: {path}: default_team: 'sales' is not one of the teams ['billing', 'support']"
+    assert (
+        done.stderr.strip()
+        == f"chatops: {path}: default_team: 'sales' is not one of the teams ['billing', 'support']"
+    )
 
 
 def test_serve_refuses_to_start_without_a_signing_secret(database_url: str) -> None:
-    done = run_serve({"CHATOPS_CONFIG": str(CONFIG_PATH), "SLACK_SIGNING_SECRET": "", "DATABASE_URL": database_url})
+    done = run_serve(
+        {"CHATOPS_CONFIG": str(CONFIG_PATH), "SLACK_SIGNING_SECRET": "", "DATABASE_URL": database_url}
+    )
 
     assert done.returncode == 2
     assert "SLACK_SIGNING_SECRET is not set" in done.stderr

@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 import urllib.request
 
+from harness import Probe, Slack
+
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
 from chatops.serving import BackgroundServer
-from harness import Probe, Slack
 
 
 def test_a_bad_signature_gets_401_and_changes_nothing(slack: Slack, probe: Probe) -> None:
@@ -20,7 +21,9 @@ def test_a_bad_signature_gets_401_and_changes_nothing(slack: Slack, probe: Probe
 
 
 def test_a_stale_signature_gets_401_and_changes_nothing(slack: Slack, probe: Probe) -> None:
-    stale = slack.requests.slash_command("Export crashes", user_id="U0CUSTOMER", timestamp=int(time.time()) - 6 * 60)
+    stale = slack.requests.slash_command(
+        "Export crashes", user_id="U0CUSTOMER", timestamp=int(time.time()) - 6 * 60
+    )
 
     assert slack.send(stale).status == 401
     assert probe.tickets() == []

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from harness import Probe, Slack
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
-
-from harness import Probe, Slack
 
 
 def test_slash_command_confirms_ephemerally_and_posts_a_triage_card(slack: Slack, probe: Probe) -> None:
@@ -15,14 +14,34 @@ def test_slash_command_confirms_ephemerally_and_posts_a_triage_card(slack: Slack
     assert reply.startswith("Ticket #1 opened")
     assert "Category bug, priority urgent, routed to Customer Support" in reply
     ticket = probe.ticket(1)
-    assert (ticket.category, ticket.priority, ticket.team, ticket.status) == ("bug", "urgent", "support", "triaged")
+    assert (ticket.category, ticket.priority, ticket.team, ticket.status) == (
+        "bug",
+        "urgent",
+        "support",
+        "triaged",
+    )
     card = slack.card(1)
     header = card["blocks"][0]["text"]["text"]
     assert header == "#1 The export button crashes with error 500, urgent"
     fields = " ".join(f["text"] for block in card["blocks"] for f in block.get("fields", []))
-    for expected in ("<@U0CUSTOMER>", "bug", "urgent", "Triaged", "Unassigned", "T1", '"crashes"', '"error"', '"urgent"'):
+    for expected in (
+        "<@U0CUSTOMER>",
+        "bug",
+        "urgent",
+        "Triaged",
+        "Unassigned",
+        "T1",
+        '"crashes"',
+        '"error"',
+        '"urgent"',
+    ):
         assert expected in fields
-    labels = [e.get("text", {}).get("text") or e["type"] for b in card["blocks"] for e in b.get("elements", []) if "action_id" in e]
+    labels = [
+        e.get("text", {}).get("text") or e["type"]
+        for b in card["blocks"]
+        for e in b.get("elements", [])
+        if "action_id" in e
+    ]
     assert labels == ["Assign to me", "users_select", "Escalate to T2", "static_select", "Resolve"]
     for block in card["blocks"]:
         Block.parse(block).validate_json()
@@ -58,7 +77,9 @@ def test_empty_command_opens_the_form_and_submitting_it_opens_the_ticket(slack: 
             user_id="U0CUSTOMER",
             values={
                 "summary": {"value": {"type": "plain_text_input", "value": "Cannot download reports"}},
-                "description": {"value": {"type": "plain_text_input", "value": "Every report gives a blank page."}},
+                "description": {
+                    "value": {"type": "plain_text_input", "value": "Every report gives a blank page."}
+                },
                 "category": {"value": {"type": "static_select", "selected_option": {"value": "bug"}}},
                 "priority": {"value": {"type": "static_select", "selected_option": {"value": "low"}}},
             },
@@ -70,7 +91,11 @@ def test_empty_command_opens_the_form_and_submitting_it_opens_the_ticket(slack: 
     assert "Ticket #1 opened" in body["view"]["blocks"][0]["text"]["text"]
     ticket = probe.ticket(1)
     assert (ticket.title, ticket.description, ticket.category, ticket.priority, ticket.via) == (
-        "Cannot download reports", "Every report gives a blank page.", "bug", "low", "form",
+        "Cannot download reports",
+        "Every report gives a blank page.",
+        "bug",
+        "low",
+        "form",
     )
     assert "category bug: chosen by the requester" in ticket.reasons
     slack.card(1)
@@ -82,7 +107,10 @@ def test_form_without_summary_is_refused_in_the_form(slack: Slack, probe: Probe)
 
     answer = slack.send(slack.requests.view_submission(view, user_id="U0CUSTOMER", values={}))
 
-    assert answer.json() == {"response_action": "errors", "errors": {"summary": "Give the ticket a short summary."}}
+    assert answer.json() == {
+        "response_action": "errors",
+        "errors": {"summary": "Give the ticket a short summary."},
+    }
     assert probe.tickets() == []
 
 
@@ -103,8 +131,15 @@ def test_message_shortcut_keeps_the_permalink_and_confirms_privately(slack: Slac
     link = f"https://standin.slack.test/archives/C0GENERAL/p{original['ts'].replace('.', '')}"
     slack.standin.wait_for("chat.update", where=lambda c: link in str(c.params.get("blocks")))
     ticket = probe.ticket(1)
-    assert (ticket.origin_permalink, ticket.via, ticket.category, ticket.priority) == (link, "shortcut", "billing", "urgent")
-    assert slack.card(1, "C0BILLING")["blocks"][0]["text"]["text"] == "#1 The payment page is down for everyone"
+    assert (ticket.origin_permalink, ticket.via, ticket.category, ticket.priority) == (
+        link,
+        "shortcut",
+        "billing",
+        "urgent",
+    )
+    assert (
+        slack.card(1, "C0BILLING")["blocks"][0]["text"]["text"] == "#1 The payment page is down for everyone"
+    )
 
 
 def test_direct_message_opens_a_ticket_and_answers_in_the_dm(slack: Slack, probe: Probe) -> None:
@@ -144,8 +179,22 @@ def test_an_events_api_retry_never_makes_a_second_ticket(slack: Slack, probe: Pr
 
 
 def test_bot_messages_and_channel_messages_are_not_tickets(slack: Slack, probe: Probe) -> None:
-    bot_post = {"type": "message", "channel_type": "im", "channel": "DU0X", "bot_id": "B0OTHER", "text": "hi", "ts": "1.1"}
-    channel_post = {"type": "message", "channel_type": "channel", "channel": "C0GENERAL", "user": "U0X", "text": "crash", "ts": "1.2"}
+    bot_post = {
+        "type": "message",
+        "channel_type": "im",
+        "channel": "DU0X",
+        "bot_id": "B0OTHER",
+        "text": "hi",
+        "ts": "1.1",
+    }
+    channel_post = {
+        "type": "message",
+        "channel_type": "channel",
+        "channel": "C0GENERAL",
+        "user": "U0X",
+        "text": "crash",
+        "ts": "1.2",
+    }
 
     assert slack.send(slack.requests.event(bot_post, event_id="Ev1")).status == 200
     assert slack.send(slack.requests.event(channel_post, event_id="Ev2")).status == 200

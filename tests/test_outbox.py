@@ -6,15 +6,18 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from harness import SIGNING_SECRET, Probe, ServerProcess, Slack, action_for, card_text, served_desk
+
+from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
-from adapters.slack.devkit.requests import SlackRequests, send
-from harness import SIGNING_SECRET, Probe, ServerProcess, served_desk, Slack, action_for, card_text
 
 
 def cards_per_ticket(standin: SlackStandIn, channel: str = "C0SUPPORT") -> Counter[str]:
     return Counter(
-        m["metadata"]["event_payload"]["key"] for m in standin.messages(channel) if m.get("metadata") and "thread_ts" not in m
+        m["metadata"]["event_payload"]["key"]
+        for m in standin.messages(channel)
+        if m.get("metadata") and "thread_ts" not in m
     )
 
 
@@ -76,7 +79,9 @@ def test_pending_card_edits_collapse_into_one_update(slack: Slack, probe: Probe)
     slack.standin.wait_for("chat.update")
     # Two more clicks on the old card are refused, but each asks for the card to be redrawn.
     for agent in ("U0AGENT2", "U0LEAD"):
-        request = slack.requests.block_action(action_for(card, "escalate"), user_id=agent, channel_id="C0SUPPORT", message=card)
+        request = slack.requests.block_action(
+            action_for(card, "escalate"), user_id=agent, channel_id="C0SUPPORT", message=card
+        )
         assert slack.send(request).status == 200
     slack.ephemerals("U0AGENT2")
     slack.ephemerals("U0LEAD")
@@ -109,7 +114,10 @@ def test_a_crash_mid_flight_loses_no_ticket_and_posts_no_card_twice(
     server = ServerProcess(settings, tmp_path / "serve.log").start()
     acked = []
     for i in range(5):
-        answer = send(server.url + "/slack/events", requests.slash_command(f"Export crash number {i}", user_id="U0CUSTOMER"))
+        answer = send(
+            server.url + "/slack/events",
+            requests.slash_command(f"Export crash number {i}", user_id="U0CUSTOMER"),
+        )
         assert answer.status == 200
         acked.append(answer.json()["text"])
     standin.wait_for("chat.postMessage")

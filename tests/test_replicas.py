@@ -6,21 +6,27 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+from harness import SIGNING_SECRET, Probe, served_desk
+
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
-from harness import SIGNING_SECRET, Probe, served_desk
 
 
-def test_three_replicas_share_the_work_and_post_each_card_once(settings: Settings, standin: SlackStandIn, probe: Probe) -> None:
+def test_three_replicas_share_the_work_and_post_each_card_once(
+    settings: Settings, standin: SlackStandIn, probe: Probe
+) -> None:
     replicas = [served_desk(settings).start() for _ in range(3)]
     requests = SlackRequests(SIGNING_SECRET)
     # Some posts fail at first, so retries and claims by other replicas overlap.
     standin.inject("chat.postMessage", "server_error", times=5)
     try:
+
         def open_ticket(i: int) -> str:
             replica = replicas[i % len(replicas)]
-            answer = send(replica.url + "/slack/events", requests.slash_command(f"Crash report {i}", user_id=f"U0C{i}"))
+            answer = send(
+                replica.url + "/slack/events", requests.slash_command(f"Crash report {i}", user_id=f"U0C{i}")
+            )
             assert answer.status == 200
             return str(answer.json()["text"])
 

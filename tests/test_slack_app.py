@@ -1,16 +1,16 @@
-"""The Slack app as installed: its manifest matches what the bot does, and Socket Mode serves the same desk."""
+"""The Slack app as installed: the manifest matches what the bot does; Socket Mode serves the same desk."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import yaml
+from harness import CONFIG_PATH, SIGNING_SECRET, Probe, ServerProcess, Slack
 
 from adapters.slack.app import SHORTCUT_CALLBACK
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings, load_desk_config
-from harness import CONFIG_PATH, SIGNING_SECRET, Probe, ServerProcess, Slack
 
 MANIFEST = Path(__file__).resolve().parents[1] / "adapters" / "slack" / "manifest.yaml"
 
@@ -45,7 +45,11 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_bot_uses(slack: Slack) -> 
     slack.standin.wait_for("conversations.open", timeout=10)
     slack.click(1, "reopen", user="U0BILL1")
     original = slack.standin.messages("C0SUPPORT")[0]
-    slack.send(slack.requests.message_shortcut(callback_id=SHORTCUT_CALLBACK, user_id="U0CUSTOMER", channel_id="C0SUPPORT", message=original))
+    slack.send(
+        slack.requests.message_shortcut(
+            callback_id=SHORTCUT_CALLBACK, user_id="U0CUSTOMER", channel_id="C0SUPPORT", message=original
+        )
+    )
     slack.standin.wait_for("chat.getPermalink")
     slack.ephemerals("U0BILL1")
 
@@ -55,7 +59,9 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_bot_uses(slack: Slack) -> 
             used.add(HISTORY_SCOPE[call.params["channel"][0]])
         else:
             used |= METHOD_SCOPES[call.method]
-    assert {"conversations.history", "conversations.replies", "conversations.open"} <= {c.method for c in slack.standin.calls()}
+    assert {"conversations.history", "conversations.replies", "conversations.open"} <= {
+        c.method for c in slack.standin.calls()
+    }
 
     # Beyond the calls: the command and shortcut need `commands`, DMs arriving as message.im events need
     # `im:history`, and team channels may be private, where history needs `groups:history`.
@@ -68,22 +74,30 @@ def test_the_manifest_declares_the_command_shortcut_and_events_the_bot_listens_t
     config = load_desk_config(CONFIG_PATH)
 
     assert [c["command"] for c in manifest["features"]["slash_commands"]] == [config.slack.command]
-    assert [(s["type"], s["callback_id"]) for s in manifest["features"]["shortcuts"]] == [("message", SHORTCUT_CALLBACK)]
+    assert [(s["type"], s["callback_id"]) for s in manifest["features"]["shortcuts"]] == [
+        ("message", SHORTCUT_CALLBACK)
+    ]
     assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
 
 
-def test_socket_mode_serves_the_same_desk(settings: Settings, standin: SlackStandIn, probe: Probe, tmp_path: Path) -> None:
+def test_socket_mode_serves_the_same_desk(
+    settings: Settings, standin: SlackStandIn, probe: Probe, tmp_path: Path
+) -> None:
     server = ServerProcess(settings, tmp_path / "serve.log", "--socket-mode", app_token="xapp-test").start()
     try:
         standin.wait_socket_connected(timeout=20)
-        payload = SlackRequests(SIGNING_SECRET).slash_command_payload("Export crashes, urgent", user_id="U0CUSTOMER")
+        payload = SlackRequests(SIGNING_SECRET).slash_command_payload(
+            "Export crashes, urgent", user_id="U0CUSTOMER"
+        )
 
         ack = standin.socket_request("slash_commands", payload, timeout=10)
 
         assert ack["payload"]["text"].startswith("Ticket #1 opened")
         assert probe.ticket(1).priority == "urgent"
-        standin.wait_for("chat.postMessage", where=lambda c: c.params.get("channel") == "C0SUPPORT", timeout=10)
+        standin.wait_for(
+            "chat.postMessage", where=lambda c: c.params.get("channel") == "C0SUPPORT", timeout=10
+        )
     finally:
         server.terminate()

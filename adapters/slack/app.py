@@ -49,7 +49,8 @@ def build_bolt_app(
             command = parse(body.get("text", ""), command=config.slack.command)
             if isinstance(command, OpenForm):
                 await client.views_open(
-                    trigger_id=body["trigger_id"], view=ticket_form(config, channel=body.get("channel_id", ""))
+                    trigger_id=body["trigger_id"],
+                    view=ticket_form(config, channel=body.get("channel_id", "")),
                 )
                 await ack()
                 return

@@ -54,24 +54,37 @@ def card_blocks(card: Card) -> list[dict[str, Any]]:
     """The Block Kit blocks of a card."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(card.header, HEADER_LIMIT)}]
     fields = [
-        {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{mrkdwn(f.value)}", FIELD_LIMIT)} for f in card.fields
+        {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{mrkdwn(f.value)}", FIELD_LIMIT)}
+        for f in card.fields
     ]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
     if card.body:
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn(card.body), SECTION_LIMIT)}})
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn(card.body), SECTION_LIMIT)}}
+        )
     if card.actions:
         elements = [_control(c) for c in card.actions][:ELEMENTS_PER_ACTIONS]
         blocks.append({"type": "actions", "block_id": "ticket_actions", "elements": elements})
     if card.context:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": clip(mrkdwn(card.context), SECTION_LIMIT)}]})
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [{"type": "mrkdwn", "text": clip(mrkdwn(card.context), SECTION_LIMIT)}],
+            }
+        )
     return blocks
 
 
 def _control(control: Control) -> dict[str, Any]:
     action_id = control.ref.pack()
     if isinstance(control, Button):
-        element: dict[str, Any] = {"type": "button", "text": _plain(control.label), "action_id": action_id, "value": action_id}
+        element: dict[str, Any] = {
+            "type": "button",
+            "text": _plain(control.label),
+            "action_id": action_id,
+            "value": action_id,
+        }
         if control.style:
             element["style"] = control.style
         return element
@@ -82,7 +95,12 @@ def _control(control: Control) -> dict[str, Any]:
         return element
     assert isinstance(control, Menu)
     options = [{"text": _plain(o.label), "value": o.value} for o in control.options]
-    element = {"type": "static_select", "action_id": action_id, "placeholder": _plain(control.placeholder), "options": options}
+    element = {
+        "type": "static_select",
+        "action_id": action_id,
+        "placeholder": _plain(control.placeholder),
+        "options": options,
+    }
     chosen = next((o for o in options if o["value"] == control.selected), None)
     if chosen is not None:
         element["initial_option"] = chosen

@@ -52,7 +52,10 @@ class Story:
             if e.get("action_id", "").split("|")[2:3] == [verb]
         )
         version = int(action["action_id"].rsplit("|", 1)[1])
-        send(self.url, self.requests.block_action(action, user_id=user, channel_id=SUPPORT, message=card, **selected))
+        send(
+            self.url,
+            self.requests.block_action(action, user_id=user, channel_id=SUPPORT, message=card, **selected),
+        )
         self.settle(version)
 
     def settle(self, version: int | None) -> None:
@@ -68,7 +71,9 @@ class Story:
         card = self.card()
         if card is not None:
             show("#support sees the triage card", render(card))
-        notes = [m for m in self.standin.messages(SUPPORT) if m.get("thread_ts") and m["ts"] != m["thread_ts"]]
+        notes = [
+            m for m in self.standin.messages(SUPPORT) if m.get("thread_ts") and m["ts"] != m["thread_ts"]
+        ]
         for note in notes[self._seen_notes :]:
             show("the card's thread gets a line", text(note["text"]))
         self._seen_notes = len(notes)
@@ -89,9 +94,15 @@ class Story:
 
 def run_demo() -> int:
     """Run the story and print it; returns the process exit code."""
-    with tempfile.TemporaryDirectory(prefix="chatops-demo-") as workdir, SlackStandIn(
-        users={uid: {"id": uid, "name": label.split()[0], "real_name": label} for uid, label in PEOPLE.items()}
-    ) as standin:
+    with (
+        tempfile.TemporaryDirectory(prefix="chatops-demo-") as workdir,
+        SlackStandIn(
+            users={
+                uid: {"id": uid, "name": label.split()[0], "real_name": label}
+                for uid, label in PEOPLE.items()
+            }
+        ) as standin,
+    ):
         settings = Settings(
             slack_bot_token="xoxb-demo",
             slack_signing_secret=SECRET,
@@ -103,7 +114,9 @@ def run_demo() -> int:
         server.start()
         try:
             print(f"chatops demo: the desk serves {server.url}/slack/events on SQLite;")
-            print(f"Slack's Web API is a local stand-in at {standin.base_url}. Every request below is signed.\n")
+            print(
+                f"Slack's Web API is a local stand-in at {standin.base_url}. Every request below is signed.\n"
+            )
             story = Story(standin, server.url)
             story.command("U0CUSTOMER", "The export button crashes with error 500, urgent")
             story.settle(None)

@@ -27,7 +27,12 @@ def _select(block_id: str, label: str, choices: list[tuple[str, str]]) -> dict[s
         "block_id": block_id,
         "optional": True,
         "label": _plain(label),
-        "element": {"type": "static_select", "action_id": "value", "options": options, "initial_option": options[0]},
+        "element": {
+            "type": "static_select",
+            "action_id": "value",
+            "options": options,
+            "initial_option": options[0],
+        },
     }
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
@@ -66,12 +65,20 @@ class SlackGateway:
         for _ in range(_HISTORY_PAGES):
             if to.thread is not None:
                 call = self.client.conversations_replies(
-                    channel=channel, ts=to.thread.id, oldest=oldest, limit=_HISTORY_PAGE,
-                    include_all_metadata=True, cursor=cursor,
+                    channel=channel,
+                    ts=to.thread.id,
+                    oldest=oldest,
+                    limit=_HISTORY_PAGE,
+                    include_all_metadata=True,
+                    cursor=cursor,
                 )
             else:
                 call = self.client.conversations_history(
-                    channel=channel, oldest=oldest, limit=_HISTORY_PAGE, include_all_metadata=True, cursor=cursor
+                    channel=channel,
+                    oldest=oldest,
+                    limit=_HISTORY_PAGE,
+                    include_all_metadata=True,
+                    cursor=cursor,
                 )
             page = await self._call(channel, call)
             for message in page.get("messages", []):
@@ -86,7 +93,10 @@ class SlackGateway:
         """Redraw a posted card."""
         # chat.update is limited per workspace, not per channel: a 429 holds every call (scope None).
         await self._call(
-            None, self.client.chat_update(channel=ref.place, ts=ref.id, text=card.summary, blocks=card_blocks(card))
+            None,
+            self.client.chat_update(
+                channel=ref.place, ts=ref.id, text=card.summary, blocks=card_blocks(card)
+            ),
         )
 
     async def whisper(self, place: str, user: str, text: Rich) -> None:
@@ -95,7 +105,9 @@ class SlackGateway:
 
     async def permalink(self, ref: MessageRef) -> str:
         """The permalink of a message."""
-        response = await self._call(ref.place, self.client.chat_getPermalink(channel=ref.place, message_ts=ref.id))
+        response = await self._call(
+            ref.place, self.client.chat_getPermalink(channel=ref.place, message_ts=ref.id)
+        )
         return str(response["permalink"])
 
     async def _call(self, scope: str | None, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
@@ -105,7 +117,7 @@ class SlackGateway:
             raise _translate(error, scope) from error
         except aiohttp.ClientConnectorError as error:
             raise TransientFailure(f"cannot reach Slack: {error}", in_doubt=False) from error
-        except (TimeoutError, asyncio.TimeoutError, aiohttp.ClientError) as error:
+        except (TimeoutError, aiohttp.ClientError) as error:
             raise TransientFailure(f"no answer from Slack: {error!r}", in_doubt=True) from error
 
 
@@ -113,7 +125,9 @@ def _translate(error: SlackApiError, scope: str | None) -> Exception:
     status = error.response.status_code
     code = error.response.get("error") if isinstance(error.response.data, dict) else None
     if status == 429 or code == "ratelimited":
-        retry_after = float(error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 1)))
+        retry_after = float(
+            error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 1))
+        )
         return RateLimited(retry_after, scope)
     if status >= 500 or code in _TRANSIENT_ERRORS:
         return TransientFailure(f"Slack answered {status} {code or ''}".strip(), in_doubt=True)

@@ -74,7 +74,8 @@ class Database:
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         count = writers or (1 if self.is_sqlite else 4)
         self._writers = [
-            threading.Thread(target=self._write_loop, name=f"db-writer-{i}", daemon=True) for i in range(count)
+            threading.Thread(target=self._write_loop, name=f"db-writer-{i}", daemon=True)
+            for i in range(count)
         ]
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader")
         for thread in self._writers:

@@ -23,20 +23,39 @@ from adapters.slack.devkit.requests import SignedRequest, SlackRequests, find_ac
 from adapters.slack.devkit.standin import SlackStandIn
 
 SECRET = "s3cr3t-signing"
-BUTTON = {"type": "button", "action_id": "ticket.claim", "value": "T-1",
-          "text": {"type": "plain_text", "text": "Claim"}}
-PICKER = {"type": "users_select", "action_id": "ticket.assign",
-          "placeholder": {"type": "plain_text", "text": "Who"}}
+BUTTON = {
+    "type": "button",
+    "action_id": "ticket.claim",
+    "value": "T-1",
+    "text": {"type": "plain_text", "text": "Claim"},
+}
+PICKER = {
+    "type": "users_select",
+    "action_id": "ticket.assign",
+    "placeholder": {"type": "plain_text", "text": "Who"},
+}
 CARD = [
-    {"type": "section", "block_id": "summary", "text": {"type": "mrkdwn", "text": "*T-1* printer on fire"},
-     "accessory": PICKER},
+    {
+        "type": "section",
+        "block_id": "summary",
+        "text": {"type": "mrkdwn", "text": "*T-1* printer on fire"},
+        "accessory": PICKER,
+    },
     {"type": "actions", "block_id": "buttons", "elements": [BUTTON]},
 ]
 MODAL = {
-    "type": "modal", "callback_id": "ticket.new", "private_metadata": "C0GENERAL",
+    "type": "modal",
+    "callback_id": "ticket.new",
+    "private_metadata": "C0GENERAL",
     "title": {"type": "plain_text", "text": "New ticket"},
-    "blocks": [{"type": "input", "block_id": "title", "label": {"type": "plain_text", "text": "Title"},
-                "element": {"type": "plain_text_input", "action_id": "value"}}],
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "title",
+            "label": {"type": "plain_text", "text": "Title"},
+            "element": {"type": "plain_text_input", "action_id": "value"},
+        }
+    ],
 }
 
 
@@ -73,8 +92,9 @@ def test_post_update_and_history_with_metadata(standin: SlackStandIn, client: We
 
 def test_threads_permalinks_and_history_windows(client: WebClient) -> None:
     parent = client.chat_postMessage(channel="C1", text="parent")["ts"]
-    reply = client.chat_postMessage(channel="C1", text="reply", thread_ts=parent,
-                                    metadata={"event_type": "note", "event_payload": {}})["ts"]
+    reply = client.chat_postMessage(
+        channel="C1", text="reply", thread_ts=parent, metadata={"event_type": "note", "event_payload": {}}
+    )["ts"]
     after = client.chat_postMessage(channel="C1", text="after")["ts"]
 
     assert [m["text"] for m in client.conversations_history(channel="C1")["messages"]] == ["after", "parent"]
@@ -313,14 +333,21 @@ def test_signed_payloads_parse_in_bolt(standin: SlackStandIn, client: WebClient)
     assert dispatch(picked)[0] == 200
     assert seen["action"]["selected_user"] == "U2" and seen["action"]["block_id"] == "summary"
     assert (seen["context"]["channel_id"], seen["context"]["user_id"], seen["context"]["team_id"]) == (
-        "C1", "U1", "T0TEST")
-    submitted = requests.view_submission(MODAL, user_id="U1", values={"title": {"value": {
-        "type": "plain_text_input", "value": "Broken chair"}}})
+        "C1",
+        "U1",
+        "T0TEST",
+    )
+    submitted = requests.view_submission(
+        MODAL,
+        user_id="U1",
+        values={"title": {"value": {"type": "plain_text_input", "value": "Broken chair"}}},
+    )
     assert dispatch(submitted)[0] == 200
     assert seen["view"]["state"]["values"]["title"]["value"]["value"] == "Broken chair"
     assert seen["view"]["private_metadata"] == "C0GENERAL"
-    shortcut = requests.message_shortcut(callback_id="ticket.from_message", user_id="U1", channel_id="C1",
-                                         message=posted)
+    shortcut = requests.message_shortcut(
+        callback_id="ticket.from_message", user_id="U1", channel_id="C1", message=posted
+    )
     assert dispatch(shortcut)[0] == 200 and seen["shortcut"]["message"]["ts"] == posted["ts"]
     assert dispatch(requests.direct_message("help", user_id="U1"))[0] == 200
     assert seen["dm"]["channel"] == "DU1" and seen["dm"]["channel_type"] == "im"
@@ -335,8 +362,9 @@ def test_payload_builders_refuse_impossible_interactions() -> None:
     with pytest.raises(ValueError, match="selected_user"):
         requests.block_action(PICKER, user_id="U1", channel_id="C1", message=message)
     with pytest.raises(KeyError):
-        requests.block_action({"type": "button", "action_id": "gone"}, user_id="U1", channel_id="C1",
-                              message=message)
+        requests.block_action(
+            {"type": "button", "action_id": "gone"}, user_id="U1", channel_id="C1", message=message
+        )
     with pytest.raises(ValueError, match="not in the view"):
         requests.view_submission(MODAL, user_id="U1", values={"nope": {}})
     clicked = requests.block_action(BUTTON, user_id="U1", channel_id="C1", message=message)
@@ -356,8 +384,9 @@ def test_send_returns_error_statuses(standin: SlackStandIn) -> None:
 
 
 def test_socket_mode_round_trip_with_builtin_client(standin: SlackStandIn) -> None:
-    socket_client = SocketModeClient(app_token="xapp-test", web_client=WebClient(base_url=standin.base_url),
-                                     auto_reconnect_enabled=False)
+    socket_client = SocketModeClient(
+        app_token="xapp-test", web_client=WebClient(base_url=standin.base_url), auto_reconnect_enabled=False
+    )
 
     def acknowledge(client: SocketModeClient, request: SocketModeRequest) -> None:
         reply = {"text": f"got {request.payload['text']}"}
@@ -378,8 +407,9 @@ def test_socket_mode_round_trip_with_builtin_client(standin: SlackStandIn) -> No
 def test_socket_mode_round_trip_with_aiohttp_client(standin: SlackStandIn) -> None:
     async def scenario() -> dict:
         web_client = AsyncWebClient(base_url=standin.base_url)
-        socket_client = AsyncSocketModeClient(app_token="xapp-test", web_client=web_client,
-                                              auto_reconnect_enabled=False)
+        socket_client = AsyncSocketModeClient(
+            app_token="xapp-test", web_client=web_client, auto_reconnect_enabled=False
+        )
 
         async def acknowledge(client: AsyncSocketModeClient, request: SocketModeRequest) -> None:
             await client.send_socket_mode_response(SocketModeResponse(envelope_id=request.envelope_id))

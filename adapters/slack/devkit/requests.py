@@ -163,8 +163,12 @@ class SlackRequests:
                 raise ValueError(f"a {acted['type']} action needs {selection_key}")
             acted[selection_key] = choice[selection_key]
         acted["action_ts"] = _now_ts()
-        container = {"type": "message", "message_ts": message["ts"], "channel_id": channel_id,
-                     "is_ephemeral": False}
+        container = {
+            "type": "message",
+            "message_ts": message["ts"],
+            "channel_id": channel_id,
+            "is_ephemeral": False,
+        }
         if message.get("thread_ts"):
             container["thread_ts"] = message["thread_ts"]
         return {
@@ -201,11 +205,21 @@ class SlackRequests:
             raise ValueError(f"values for block_ids {unknown} not in the view; its block_ids: {block_ids}")
         view_id = view.get("id") or f"V{next(self._serial):08d}"
         submitted = {
-            "team_id": self.team_id, "type": "modal", "private_metadata": "", "callback_id": "",
-            "external_id": "", "hash": f"{int(time.time())}.{view_id}", "root_view_id": view_id,
-            "previous_view_id": None, "app_id": self.api_app_id, "app_installed_team_id": self.team_id,
-            "clear_on_close": False, "notify_on_close": False,
-            **copy.deepcopy(view), "id": view_id, "state": {"values": copy.deepcopy(values)},
+            "team_id": self.team_id,
+            "type": "modal",
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            "hash": f"{int(time.time())}.{view_id}",
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": self.api_app_id,
+            "app_installed_team_id": self.team_id,
+            "clear_on_close": False,
+            "notify_on_close": False,
+            **copy.deepcopy(view),
+            "id": view_id,
+            "state": {"values": copy.deepcopy(values)},
         }
         return {**self._interaction("view_submission", user_id), "view": submitted, "response_urls": []}
 
@@ -222,8 +236,15 @@ class SlackRequests:
             "type": "event_callback",
             "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
             "event_time": int(time.time()),
-            "authorizations": [{"enterprise_id": None, "team_id": self.team_id, "user_id": self.bot_user_id,
-                                "is_bot": True, "is_enterprise_install": False}],
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
             "is_ext_shared_channel": False,
             "event_context": f"4-{uuid.uuid4().hex}",
         }
@@ -237,8 +258,13 @@ class SlackRequests:
             "type": "message",
             "user": user_id,
             "text": text,
-            "blocks": [{"type": "rich_text", "block_id": uuid.uuid4().hex[:5], "elements": [
-                {"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}],
+            "blocks": [
+                {
+                    "type": "rich_text",
+                    "block_id": uuid.uuid4().hex[:5],
+                    "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+                }
+            ],
             "client_msg_id": str(uuid.uuid4()),
             "team": self.team_id,
             "channel": channel_id or "D" + user_id,
@@ -276,18 +302,26 @@ class SlackRequests:
         selected_option: dict | None = None,
     ) -> SignedRequest:
         """A signed block_actions request (form-encoded `payload=<json>`)."""
-        return self._interactive(self.block_action_payload(
-            action, user_id=user_id, channel_id=channel_id, message=message,
-            selected_user=selected_user, selected_option=selected_option,
-        ))
+        return self._interactive(
+            self.block_action_payload(
+                action,
+                user_id=user_id,
+                channel_id=channel_id,
+                message=message,
+                selected_user=selected_user,
+                selected_option=selected_option,
+            )
+        )
 
     def message_shortcut(
         self, *, callback_id: str, user_id: str, channel_id: str, message: dict
     ) -> SignedRequest:
         """A signed message shortcut request (form-encoded `payload=<json>`)."""
-        return self._interactive(self.message_shortcut_payload(
-            callback_id=callback_id, user_id=user_id, channel_id=channel_id, message=message
-        ))
+        return self._interactive(
+            self.message_shortcut_payload(
+                callback_id=callback_id, user_id=user_id, channel_id=channel_id, message=message
+            )
+        )
 
     def view_submission(
         self, view: dict, *, user_id: str, values: dict[str, dict[str, dict]]
@@ -320,8 +354,9 @@ class SlackRequests:
         ts: str | None = None,
     ) -> SignedRequest:
         """A signed Events API request carrying a user's direct message to the bot."""
-        return self.event(self.direct_message_event(text, user_id=user_id, channel_id=channel_id, ts=ts),
-                          event_id=event_id)
+        return self.event(
+            self.direct_message_event(text, user_id=user_id, channel_id=channel_id, ts=ts), event_id=event_id
+        )
 
     def url_verification(self, challenge: str) -> SignedRequest:
         """The signed url_verification handshake Slack sends when the Request URL is configured."""
@@ -336,8 +371,12 @@ class SlackRequests:
             "type": kind,
             "token": VERIFICATION_TOKEN,
             "team": {"id": self.team_id, "domain": self.team_domain},
-            "user": {"id": user_id, "username": user_id.lower(), "name": user_id.lower(),
-                     "team_id": self.team_id},
+            "user": {
+                "id": user_id,
+                "username": user_id.lower(),
+                "name": user_id.lower(),
+                "team_id": self.team_id,
+            },
             "api_app_id": self.api_app_id,
             "trigger_id": self._trigger_id(),
             "is_enterprise_install": False,

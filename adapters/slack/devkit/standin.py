@@ -111,8 +111,9 @@ class SlackStandIn:
         ready: concurrent.futures.Future[int] = concurrent.futures.Future()
         loop = asyncio.new_event_loop()
         self._loop = loop
-        self._thread = threading.Thread(target=self._run, args=(loop, ready), name="slack-standin",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, args=(loop, ready), name="slack-standin", daemon=True
+        )
         self._thread.start()
         try:
             self._port = ready.result(timeout=10)
@@ -217,8 +218,9 @@ class SlackStandIn:
         envelope: dict[str, Any] = {"envelope_id": envelope_id, "type": envelope_type, "payload": payload}
         if envelope_type == "events_api":
             # Slack never takes a response payload for events and always states the delivery attempt.
-            envelope.update(accepts_response_payload=False, retry_attempt=retry_attempt,
-                            retry_reason=retry_reason)
+            envelope.update(
+                accepts_response_payload=False, retry_attempt=retry_attempt, retry_reason=retry_reason
+            )
         else:
             envelope["accepts_response_payload"] = True
         ack: concurrent.futures.Future[dict] = concurrent.futures.Future()
@@ -282,8 +284,11 @@ class SlackStandIn:
         if fault is None:
             return self._answer(method, params, token)
         if fault.kind == "ratelimit":
-            return web.json_response({"ok": False, "error": "ratelimited"}, status=429,
-                                     headers={"Retry-After": str(fault.retry_after)})
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(fault.retry_after)},
+            )
         if fault.kind == "server_error":
             return web.Response(status=500, text="internal error")
         if fault.kind == "slow_effect":
@@ -314,7 +319,9 @@ class SlackStandIn:
         return web.json_response(body)
 
     def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"url": f"ws://127.0.0.1:{self._port}/link/?ticket={uuid.uuid4()}&app_id={self._workspace.app_id}"}
+        return {
+            "url": f"ws://127.0.0.1:{self._port}/link/?ticket={uuid.uuid4()}&app_id={self._workspace.app_id}"
+        }
 
     async def _link(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -323,12 +330,18 @@ class SlackStandIn:
             self._sockets.append(ws)
             connections = sum(not s.closed for s in self._sockets)
         try:
-            await ws.send_json({
-                "type": "hello", "num_connections": connections,
-                "debug_info": {"host": "standin-applink", "build_number": 1,
-                               "approximate_connection_time": 18060},
-                "connection_info": {"app_id": self._workspace.app_id},
-            })
+            await ws.send_json(
+                {
+                    "type": "hello",
+                    "num_connections": connections,
+                    "debug_info": {
+                        "host": "standin-applink",
+                        "build_number": 1,
+                        "approximate_connection_time": 18060,
+                    },
+                    "connection_info": {"app_id": self._workspace.app_id},
+                }
+            )
             async for frame in ws:
                 if frame.type == WSMsgType.TEXT:
                     self._take_ack(frame.data)

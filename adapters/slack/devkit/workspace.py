@@ -101,24 +101,38 @@ class Workspace:
     def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         """auth.test for the bot token."""
         return {
-            "url": "https://standin.slack.test/", "team": "Stand-in Workspace", "user": "chatops",
-            "team_id": self.team_id, "user_id": self.bot_user_id, "bot_id": self.bot_id,
+            "url": "https://standin.slack.test/",
+            "team": "Stand-in Workspace",
+            "user": "chatops",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": self.bot_id,
             "is_enterprise_install": False,
         }
 
     def post_message(self, params: dict[str, Any]) -> dict[str, Any]:
         """chat.postMessage: store the message (thread replies included) in its channel."""
         channel = channel_id(params)
-        message = {"type": "message", "ts": self.next_ts(), "user": self.bot_user_id, "bot_id": self.bot_id,
-                   "app_id": self.app_id, "team": self.team_id, **self._content(params)}
+        message = {
+            "type": "message",
+            "ts": self.next_ts(),
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "app_id": self.app_id,
+            "team": self.team_id,
+            **self._content(params),
+        }
         parent = self.find(channel, params.get("thread_ts")) if params.get("thread_ts") else None
         if params.get("thread_ts"):
             message["thread_ts"] = params["thread_ts"]
         if parent is not None:
             # Slack keeps thread bookkeeping on the parent message.
-            parent.update(thread_ts=parent["ts"], reply_count=parent.get("reply_count", 0) + 1,
-                          latest_reply=message["ts"],
-                          reply_users=sorted({*parent.get("reply_users", []), self.bot_user_id}))
+            parent.update(
+                thread_ts=parent["ts"],
+                reply_count=parent.get("reply_count", 0) + 1,
+                latest_reply=message["ts"],
+                reply_users=sorted({*parent.get("reply_users", []), self.bot_user_id}),
+            )
         self.messages.setdefault(channel, []).append(message)
         return {"channel": channel, "ts": message["ts"], "message": copy.deepcopy(message)}
 
@@ -129,12 +143,19 @@ class Workspace:
         if message is None:
             raise Refusal("message_not_found")
         content = self._content(params)
-        message.update(text=content["text"], blocks=content["blocks"],
-                       edited={"user": self.bot_user_id, "ts": self.next_ts()})
+        message.update(
+            text=content["text"],
+            blocks=content["blocks"],
+            edited={"user": self.bot_user_id, "ts": self.next_ts()},
+        )
         if "metadata" in content:
             message["metadata"] = content["metadata"]
-        return {"channel": channel, "ts": message["ts"], "text": message["text"],
-                "message": copy.deepcopy(message)}
+        return {
+            "channel": channel,
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": copy.deepcopy(message),
+        }
 
     def post_ephemeral(self, params: dict[str, Any]) -> dict[str, Any]:
         """chat.postEphemeral: kept apart from channel messages, as only one user sees it."""
@@ -142,8 +163,9 @@ class Workspace:
         if not params.get("user"):
             raise Refusal("user_not_in_channel")
         content = self._content(params)
-        self.ephemerals.append({"channel": channel, "user": params["user"], "text": content["text"],
-                                "blocks": content["blocks"]})
+        self.ephemerals.append(
+            {"channel": channel, "user": params["user"], "text": content["text"], "blocks": content["blocks"]}
+        )
         return {"message_ts": self.next_ts()}
 
     def get_permalink(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -169,8 +191,11 @@ class Workspace:
             before = latest is None or (ts <= latest if inclusive else ts < latest)
             return after and before
 
-        top = [m for m in reversed(self.messages.get(channel, []))
-               if m.get("thread_ts", m["ts"]) == m["ts"] and within(_ts_key(m["ts"]))]
+        top = [
+            m
+            for m in reversed(self.messages.get(channel, []))
+            if m.get("thread_ts", m["ts"]) == m["ts"] and within(_ts_key(m["ts"]))
+        ]
         page, next_cursor = _page(top, params, 100)
         return self._listing(page, next_cursor, params)
 
@@ -214,11 +239,21 @@ class Workspace:
             if view_id is None:
                 raise Refusal("not_found")
         stored = {
-            "team_id": self.team_id, "state": {"values": {}}, "private_metadata": "", "callback_id": "",
-            "external_id": "", "root_view_id": view_id, "previous_view_id": None, "app_id": self.app_id,
-            "app_installed_team_id": self.team_id, "bot_id": self.bot_id, "clear_on_close": False,
-            "notify_on_close": False, **copy.deepcopy(view),
-            "id": view_id, "hash": f"{time.time_ns()}.{view_id}",
+            "team_id": self.team_id,
+            "state": {"values": {}},
+            "private_metadata": "",
+            "callback_id": "",
+            "external_id": "",
+            "root_view_id": view_id,
+            "previous_view_id": None,
+            "app_id": self.app_id,
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+            "clear_on_close": False,
+            "notify_on_close": False,
+            **copy.deepcopy(view),
+            "id": view_id,
+            "hash": f"{time.time_ns()}.{view_id}",
         }
         self.views[view_id] = stored
         return {"view": copy.deepcopy(stored)}
@@ -230,10 +265,18 @@ class Workspace:
             raise Refusal("user_not_found")
         name = str(user_id).lower()
         generated = {
-            "id": user_id, "team_id": self.team_id, "name": name, "real_name": f"User {user_id}",
-            "deleted": False, "is_bot": False, "tz": "UTC",
-            "profile": {"display_name": name, "real_name": f"User {user_id}",
-                        "email": f"{name}@standin.test"},
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "real_name": f"User {user_id}",
+            "deleted": False,
+            "is_bot": False,
+            "tz": "UTC",
+            "profile": {
+                "display_name": name,
+                "real_name": f"User {user_id}",
+                "email": f"{name}@standin.test",
+            },
         }
         return {"user": {**generated, **copy.deepcopy(self.users.get(user_id, {}))}}
 
@@ -254,8 +297,10 @@ class Workspace:
         if metadata is not None:
             if not isinstance(metadata, dict) or "event_type" not in metadata:
                 raise Refusal("invalid_metadata_format")
-            content["metadata"] = {"event_type": metadata["event_type"],
-                                   "event_payload": copy.deepcopy(metadata.get("event_payload", {}))}
+            content["metadata"] = {
+                "event_type": metadata["event_type"],
+                "event_payload": copy.deepcopy(metadata.get("event_payload", {})),
+            }
         return content
 
     @staticmethod
@@ -265,5 +310,8 @@ class Workspace:
         for message in messages:
             if not keep_metadata:
                 message.pop("metadata", None)
-        return {"messages": messages, "has_more": bool(next_cursor),
-                "response_metadata": {"next_cursor": next_cursor}}
+        return {
+            "messages": messages,
+            "has_more": bool(next_cursor),
+            "response_metadata": {"next_cursor": next_cursor},
+        }
