@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import structlog
 from sqlalchemy.exc import IntegrityError
 
 from chatops.cards import ActionRef
@@ -11,6 +12,8 @@ from chatops.desk import AlreadyProcessed, Desk, Intake
 from chatops.errors import DeskError, StaleCard
 from chatops.store.db import Database
 from chatops.tickets import TicketView
+
+log = structlog.get_logger("chatops.desk")
 
 
 class DeskService:
@@ -33,6 +36,16 @@ class DeskService:
                 raise
             return None
         self._on_commit()
+        log.info(
+            "ticket_opened",
+            ticket=view.id,
+            via=intake.via,
+            platform=intake.platform,
+            requester=intake.requester,
+            team=view.team,
+            category=view.category,
+            priority=view.priority,
+        )
         return view
 
     async def act(self, ref: ActionRef, actor: str, argument: str | None, *, place: str) -> TicketView | None:
@@ -40,10 +53,25 @@ class DeskService:
         try:
             view = await self.db.run(lambda session: self.desk.act(session, ref, actor, argument))
         except DeskError as refusal:
+            log.info(
+                "ticket_action_refused",
+                ticket=ref.ticket_id,
+                verb=ref.verb,
+                actor=actor,
+                reason=type(refusal).__name__,
+            )
             refresh = ref.ticket_id if isinstance(refusal, StaleCard) else None
             await self.tell(place, actor, refusal.message, refresh=refresh)
             return None
         self._on_commit()
+        log.info(
+            "ticket_changed",
+            ticket=view.id,
+            verb=ref.verb,
+            actor=actor,
+            status=view.status.value,
+            version=view.version,
+        )
         return view
 
     async def tell(self, place: str, user: str, message: str, *, refresh: int | None = None) -> None:

@@ -162,3 +162,22 @@ def test_every_card_the_bot_sends_is_valid_block_kit(slack: Slack) -> None:
     header = with_blocks[0].params["blocks"][0]["text"]["text"]
     assert len(header) <= 150 and header.endswith("…")
     assert "&lt;script&gt; &amp; co" in str(with_blocks[0].params["blocks"])
+
+
+def test_an_illegal_transition_is_refused_with_its_reason(slack: Slack, probe: Probe) -> None:
+    number = slack.open_ticket("Export crashes every time")
+    slack.card(number)
+    slack.click(number, "resolve", user="U0AGENT1")
+    resolved = slack.card(number, version=2)
+    # A crafted click: "resolve" with the current version, though the card no longer offers it.
+    forged = {**action_for(resolved, "reopen"), "action_id": f"chatops|{number}|resolve|2", "value": "x"}
+
+    slack.send(
+        slack.requests.block_action(forged, user_id="U0AGENT1", channel_id="C0SUPPORT", message=resolved)
+    )
+
+    assert slack.ephemerals("U0AGENT1") == [
+        "A ticket that is resolved cannot be resolved; that needs a ticket that is assigned, in progress, "
+        "triaged, waiting on customer."
+    ]
+    assert probe.ticket(number).version == 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text as sql
+
 from harness import Probe, Slack
 
 
@@ -78,10 +80,24 @@ def test_a_sentence_starting_with_a_subcommand_word_is_a_ticket(slack: Slack, pr
     assert probe.ticket(1).category == "bug"
 
 
-def test_a_failure_on_our_side_is_a_clear_message_not_an_error_page(slack: Slack, probe: Probe) -> None:
+def test_a_form_that_cannot_open_gets_a_clear_way_forward(slack: Slack, probe: Probe) -> None:
     slack.standin.inject("views.open", "error:expired_trigger_id")
 
     text = reply(slack, "")
 
-    assert text.startswith("Something went wrong on our side")
+    assert text.startswith("The form could not be opened just now.")
+    assert "`/ticket The export fails with error 500`" in text
     assert probe.tickets() == []
+
+
+def test_a_failure_on_our_side_is_a_clear_message_and_leaves_nothing_half_done(
+    slack: Slack, probe: Probe
+) -> None:
+    with probe.engine.begin() as connection:
+        connection.execute(sql("DROP TABLE ticket_events"))
+
+    answer = reply(slack, "Export crashes every time")
+
+    assert answer.startswith("Something went wrong on our side and your request was not recorded.")
+    assert probe.tickets() == []
+    assert probe.pending_outbox() == 0

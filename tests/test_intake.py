@@ -200,3 +200,14 @@ def test_bot_messages_and_channel_messages_are_not_tickets(slack: Slack, probe: 
     assert slack.send(slack.requests.event(channel_post, event_id="Ev2")).status == 200
 
     assert probe.tickets() == []
+
+
+def test_an_oversized_or_empty_dm_is_answered_privately_and_opens_nothing(slack: Slack, probe: Probe) -> None:
+    too_long = "crash " * 7000
+    slack.send(slack.requests.direct_message(too_long, user_id="U0CUSTOMER", event_id="Ev100"))
+    slack.send(slack.requests.direct_message("   ", user_id="U0CUSTOMER", event_id="Ev101"))
+
+    notes = slack.ephemerals("U0CUSTOMER", count=2)
+    assert notes[0].startswith("That is 41,999 characters; a ticket takes at most 40,000.")
+    assert notes[1] == "A ticket needs a few words about the problem."
+    assert probe.tickets() == []

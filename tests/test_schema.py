@@ -31,3 +31,25 @@ def test_upgrade_twice_changes_nothing(database_url: str) -> None:
         assert migrate.state(db.engine) is migrate.SchemaState.CURRENT
     finally:
         db.close()
+
+
+def test_the_db_upgrade_command_brings_an_empty_database_to_the_newest_schema(database_url: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "chatops", "db", "upgrade"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"chatops: database at revision {migrate.head()}"
+    db = Database(database_url)
+    try:
+        assert migrate.state(db.engine) is migrate.SchemaState.CURRENT
+    finally:
+        db.close()

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import escape, mrkdwn
@@ -25,6 +26,10 @@ log = structlog.get_logger("chatops.slack")
 
 SHORTCUT_CALLBACK = "chatops_create_ticket"
 PLATFORM = "slack"
+FORM_FAILED = (
+    "The form could not be opened just now. Describe the problem after the command instead, "
+    "as in `{command} The export fails with error 500`."
+)
 SORRY = (
     "Something went wrong on our side and your request was not recorded. Please try again in a minute; "
     "if it keeps happening, tell the support team."
@@ -48,10 +53,20 @@ def build_bolt_app(
         async def run() -> None:
             command = parse(body.get("text", ""), command=config.slack.command)
             if isinstance(command, OpenForm):
-                await client.views_open(
-                    trigger_id=body["trigger_id"],
-                    view=ticket_form(config, channel=body.get("channel_id", "")),
-                )
+                try:
+                    await client.views_open(
+                        trigger_id=body["trigger_id"],
+                        view=ticket_form(config, channel=body.get("channel_id", "")),
+                    )
+                except SlackApiError as error:
+                    log.warning(
+                        "form_not_opened", user=body.get("user_id"), error=error.response.get("error")
+                    )
+                    await ack(
+                        text=escape(FORM_FAILED.format(command=config.slack.command)),
+                        response_type="ephemeral",
+                    )
+                    return
                 await ack()
                 return
             caller = Caller(body["user_id"], body.get("channel_id", ""), PLATFORM, body.get("team_id"))
@@ -130,7 +145,11 @@ def build_bolt_app(
             await service.act(ref, user, argument, place=place)
             await ack()
 
-        await _answering(ack, run, user=user)
+        async def refuse(message: str) -> None:
+            await service.tell(place, user, message)
+            await ack()
+
+        await _answering(ack, run, user=user, refuse=refuse)
 
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
