@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text as sql
-
 from harness import Probe, Slack
+from sqlalchemy import text as sql
 
 
 def reply(slack: Slack, text: str, user: str = "U0CUSTOMER") -> str:
