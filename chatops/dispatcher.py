@@ -35,7 +35,6 @@ log = structlog.get_logger("chatops.dispatcher")
 _POSTS = {Kind.POST_CARD, Kind.THREAD_NOTE, Kind.MESSAGE}
 # A post may show up in history with a timestamp a little before the row, if clocks disagree.
 _CLOCK_SLACK = timedelta(minutes=2)
-_WAIT_FOR_CARD = timedelta(milliseconds=500)
 _MAX_BACKOFF = 300.0
 
 
@@ -237,9 +236,7 @@ class Dispatcher:
         if view is None:
             return Outcome(ids, failed=True, error="the ticket no longer exists")
         if card is None:
-            return Outcome(
-                ids, view.id, retry_at=self.clock.now() + _WAIT_FOR_CARD, error="waiting for the card"
-            )
+            return self._wait_for_card(jobs, view.id)
         rendered = self.render(view)
         return await self._attempt(jobs, view.id, card.place, lambda: self.gateway.update(card, rendered))
 
@@ -247,12 +244,7 @@ class Dispatcher:
         payload = job.payload
         if job.kind is Kind.THREAD_NOTE:
             if card is None:
-                return Outcome(
-                    [job.id],
-                    job.ticket_id,
-                    retry_at=self.clock.now() + _WAIT_FOR_CARD,
-                    error="waiting for the card",
-                )
+                return self._wait_for_card([job], job.ticket_id)
             to = Destination(place=card.place, thread=card)
             text = rich_from_json(payload["text"])
             return await self._attempt(
@@ -280,6 +272,16 @@ class Dispatcher:
                 [job], view.id, origin.place, lambda: self.gateway.permalink(origin), permalink=True
             )
         return Outcome([job.id], job.ticket_id, failed=True, error=f"unknown outbox kind {job.kind}")
+
+    def _wait_for_card(self, jobs: list[Job], ticket_id: int | None) -> Outcome:
+        # Backing off, so that a card that can never be posted does not keep its edits spinning.
+        attempt = max(j.attempt for j in jobs)
+        return Outcome(
+            [j.id for j in jobs],
+            ticket_id,
+            retry_at=self.clock.now() + _backoff(attempt),
+            error="waiting for the card",
+        )
 
     async def _post_once(self, job: Job, to: Destination, body: Any, key: str) -> MessageRef:
         if job.in_doubt:
