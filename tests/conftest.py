@@ -6,12 +6,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, settings_for
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
 from chatops.serving import BackgroundServer
+from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, settings_for
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
@@ -201,15 +201,18 @@ class Slack:
         self, number: int, channel: str = "C0SUPPORT", *, version: int | None = None, timeout: float = 5.0
     ) -> dict[str, Any]:
         """The ticket's card as it stands in the channel (waiting for the given version to be drawn)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            cards = [m for m in self.standin.messages(channel) if _card_key(m) == f"ticket-{number}-card"]
-            if cards and (version is None or _card_version(cards[0]) == version):
-                assert len(cards) == 1, f"ticket #{number} has {len(cards)} cards in {channel}"
-                return cards[0]
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no card (version {version}) for #{number} in {channel}: {cards}")
-            time.sleep(0.01)
+
+        def cards() -> list[dict[str, Any]]:
+            return [m for m in self.standin.messages(channel) if _card_key(m) == f"ticket-{number}-card"]
+
+        found = wait_until(
+            cards,
+            lambda found: bool(found) and (version is None or _card_version(found[0]) == version),
+            f"a card (version {version}) for #{number} in {channel}",
+            timeout,
+        )
+        assert len(found) == 1, f"ticket #{number} has {len(found)} cards in {channel}"
+        return found[0]
 
     def click(
         self, number: int, verb: str, *, user: str, channel: str = "C0SUPPORT", **selected: Any
@@ -230,28 +233,40 @@ class Slack:
     def wait_thread(
         self, number: int, count: int, channel: str = "C0SUPPORT", timeout: float = 5.0
     ) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(notes := self.thread(number, channel)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"thread of #{number} has {notes}, wanted {count} notes")
-            time.sleep(0.01)
-        return notes
+        return at_least(
+            count, lambda: self.thread(number, channel), f"notes in the thread of #{number}", timeout
+        )
 
     def ephemerals(self, user: str, *, count: int = 1, timeout: float = 5.0) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(found := [e["text"] for e in self.standin.ephemerals() if e["user"] == user]) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{user} saw ephemerals {found}, wanted {count}")
-            time.sleep(0.01)
-        return found
+        return at_least(
+            count,
+            lambda: [e["text"] for e in self.standin.ephemerals() if e["user"] == user],
+            f"ephemerals shown to {user}",
+            timeout,
+        )
 
     def dms(self, user: str, *, count: int = 1, timeout: float = 5.0) -> list[str]:
-        deadline = time.monotonic() + timeout
-        while len(found := [m["text"] for m in self.standin.messages("D" + user)]) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{user} got DMs {found}, wanted {count}")
-            time.sleep(0.01)
-        return found
+        return at_least(
+            count, lambda: [m["text"] for m in self.standin.messages("D" + user)], f"DMs to {user}", timeout
+        )
+
+
+T = TypeVar("T")
+
+
+def wait_until(produce: Callable[[], T], done: Callable[[T], bool], wanted: str, timeout: float = 5.0) -> T:
+    """Poll `produce` until its value is `done`; fail naming what was wanted and what was last seen."""
+    deadline = time.monotonic() + timeout
+    while not done(value := produce()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout}s for {wanted}; last saw {value!r}")
+        time.sleep(0.01)
+    return value
+
+
+def at_least(count: int, produce: Callable[[], list[T]], wanted: str, timeout: float = 5.0) -> list[T]:
+    """Poll a list until it has `count` items."""
+    return wait_until(produce, lambda items: len(items) >= count, f"{count} {wanted}", timeout)
 
 
 def action_for(message: dict[str, Any], verb: str) -> dict[str, Any]:

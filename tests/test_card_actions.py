@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from harness import Probe, Slack, action_for, card_text, card_verbs
 from slack_sdk.models.blocks import Block
+
+from harness import Probe, Slack, action_for, card_text, card_verbs
 
 
 def test_assign_to_me_edits_the_card_notes_the_thread_and_tells_the_requester(

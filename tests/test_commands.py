@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from harness import Probe, Slack
 from sqlalchemy import text as sql
+
+from harness import Probe, Slack
 
 
 def reply(slack: Slack, text: str, user: str = "U0CUSTOMER") -> str:

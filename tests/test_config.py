@@ -9,10 +9,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from harness import CONFIG_PATH
 
 from chatops.config import load_desk_config
 from chatops.errors import ConfigError
+from harness import CONFIG_PATH
 
 
 def write(tmp_path: Path, text: str) -> Path:

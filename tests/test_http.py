@@ -5,10 +5,9 @@ from __future__ import annotations
 import time
 import urllib.request
 
-from harness import Probe, Slack
-
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
 from chatops.serving import BackgroundServer
+from harness import Probe, Slack
 
 
 def test_a_bad_signature_gets_401_and_changes_nothing(slack: Slack, probe: Probe) -> None:

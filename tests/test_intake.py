@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from harness import Probe, Slack
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+
+from harness import Probe, Slack
 
 
 def test_slash_command_confirms_ephemerally_and_posts_a_triage_card(slack: Slack, probe: Probe) -> None:

@@ -6,11 +6,19 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from harness import SIGNING_SECRET, Probe, ServerProcess, Slack, action_for, card_text, served_desk
-
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
+from harness import (
+    SIGNING_SECRET,
+    Probe,
+    ServerProcess,
+    Slack,
+    action_for,
+    card_text,
+    served_desk,
+    wait_until,
+)
 
 
 def cards_per_ticket(standin: SlackStandIn, channel: str = "C0SUPPORT") -> Counter[str]:
@@ -99,9 +107,7 @@ def test_a_burst_under_rate_limits_loses_no_card(slack: Slack, probe: Probe) -> 
 
     numbers = [slack.open_ticket(f"Export crashes, case {i}") for i in range(25)]
 
-    deadline = time.monotonic() + 20
-    while len(cards_per_ticket(slack.standin)) < len(numbers) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: len(cards_per_ticket(slack.standin)), lambda n: n >= len(numbers), "every card", 20)
     assert cards_per_ticket(slack.standin) == {f"ticket-{n}-card": 1 for n in numbers}
 
 
@@ -131,10 +137,7 @@ def test_a_crash_mid_flight_loses_no_ticket_and_posts_no_card_twice(
         # The dead process's claim on the first card runs out; the restarted desk then finds that card
         # in the channel's history instead of posting it again.
         standin.wait_for("conversations.history", timeout=30)
-        deadline = time.monotonic() + 10
-        while probe.pending_outbox() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert probe.pending_outbox() == 0
+        wait_until(probe.pending_outbox, lambda n: n == 0, "an empty outbox", 10)
         assert cards_per_ticket(standin) == {f"ticket-{n}-card": 1 for n in range(1, 6)}
         assert len(standin.calls("chat.postMessage")) == 5
     finally:

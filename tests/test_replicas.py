@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-
-from harness import SIGNING_SECRET, Probe, served_desk
 
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
+from harness import SIGNING_SECRET, Probe, served_desk, wait_until
 
 
 def test_three_replicas_share_the_work_and_post_each_card_once(
@@ -35,10 +33,7 @@ def test_three_replicas_share_the_work_and_post_each_card_once(
 
         assert all(r.startswith("Ticket #") for r in replies)
         assert len(probe.tickets()) == 60
-        deadline = time.monotonic() + 30
-        while probe.pending_outbox() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert probe.pending_outbox() == 0
+        wait_until(probe.pending_outbox, lambda n: n == 0, "an empty outbox", 30)
         keys = Counter(
             m["metadata"]["event_payload"]["key"] for m in standin.messages("C0SUPPORT") if m.get("metadata")
         )

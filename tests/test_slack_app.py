@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from harness import CONFIG_PATH, SIGNING_SECRET, Probe, ServerProcess, Slack
 
 from adapters.slack.app import SHORTCUT_CALLBACK
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings, load_desk_config
+from harness import CONFIG_PATH, SIGNING_SECRET, Probe, ServerProcess, Slack
 
 MANIFEST = Path(__file__).resolve().parents[1] / "adapters" / "slack" / "manifest.yaml"
 
