@@ -39,7 +39,7 @@ class _Strict(BaseModel):
 class SlackSection(_Strict):
     """Slack-specific settings of the desk."""
 
-    command: str = "/ticket"
+    command: str = Field(default="/ticket", pattern=r"^/[a-z0-9_-]{1,31}$")
 
 
 class Team(_Strict):

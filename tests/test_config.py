@@ -49,6 +49,7 @@ def test_the_documented_config_loads() -> None:
             "vip_user: Extra inputs are not permitted",
         ),
         (("  - id: billing\n    name", "  - id: support\n    name"), "teams[1].id: 'support' is used twice"),
+        (("command: /ticket", "command: ticket"), "slack.command: String should match pattern"),
     ],
 )
 def test_a_bad_config_names_the_file_and_the_key(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
