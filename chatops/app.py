@@ -49,6 +49,7 @@ class Desktop:
     bolt: AsyncApp
     dispatcher: Dispatcher
     service: DeskService
+    gateway: SlackGateway
 
 
 def prepare_database(db: Database) -> None:
@@ -64,7 +65,7 @@ def prepare_database(db: Database) -> None:
 
 
 def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = None) -> Desktop:
-    """Wire the desk to the database, Slack and the outbox dispatcher."""
+    """Wire the desk to the database, Slack and the outbox dispatcher (on the running event loop)."""
     clock = clock or SystemClock()
     db = Database(settings.database_url)
     try:
@@ -73,9 +74,10 @@ def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = 
         db.close()
         raise
     client = make_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
+    gateway = SlackGateway(client)
     dispatcher = Dispatcher(
         db,
-        SlackGateway(client),
+        gateway,
         clock,
         render=lambda view: ticket_card(view, config),
         card_place=lambda view: config.team(view.team).slack_channel,
@@ -87,7 +89,7 @@ def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = 
     bolt = build_bolt_app(
         signing_secret=settings.slack_signing_secret, client=client, config=config, service=service
     )
-    return Desktop(db, bolt, dispatcher, service)
+    return Desktop(db, bolt, dispatcher, service, gateway)
 
 
 def build_web_app(desktop: Desktop) -> web.Application:
@@ -109,6 +111,7 @@ def build_web_app(desktop: Desktop) -> web.Application:
         desktop.dispatcher.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, timeout=30)
+        await desktop.gateway.close()
         await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)
 
     app = web.Application(client_max_size=1024 * 1024)

@@ -12,6 +12,7 @@ from typing import Any
 
 import structlog
 from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chatops.cards import Card, rich_from_json
@@ -98,6 +99,7 @@ class Dispatcher:
         card_place: Callable[[TicketView], str],
         batch_size: int = 100,
         concurrency: int = 16,
+        pipeline: int = 2,
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 1.0,
     ) -> None:
@@ -108,6 +110,7 @@ class Dispatcher:
         self.card_place = card_place
         self.owner = f"dispatcher-{uuid.uuid4().hex[:12]}"
         self.batch_size = batch_size
+        self.pipeline = pipeline
         self.lease = lease
         self.poll_interval = poll_interval
         self._slots = asyncio.Semaphore(concurrency)
@@ -125,69 +128,107 @@ class Dispatcher:
         self._wakeup.set()
 
     async def run(self) -> None:
-        """Dispatch until stopped."""
+        """Dispatch until stopped, claiming the next batch while earlier ones are still being carried out."""
+        inflight: set[asyncio.Task[None]] = set()
         while not self._stopping:
             self._wakeup.clear()
+            claim = await self._next_claim() if len(inflight) < self.pipeline else None
+            if claim is not None and claim.jobs:
+                task = asyncio.create_task(self._carry_out(claim))
+                inflight.add(task)
+                task.add_done_callback(inflight.discard)
+                continue
+            waiter = asyncio.ensure_future(self._wakeup.wait())
             try:
-                handled = await self.drain_once()
-            except Exception:  # noqa: BLE001 - the loop must outlive a bad batch; rows stay in the outbox
-                log.exception("dispatch_batch_failed")
-                handled = 0
-            if handled == 0 and not self._stopping:
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), timeout=self.poll_interval)
-                except TimeoutError:
-                    pass
+                await asyncio.wait(
+                    {waiter, *inflight}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
+                )
+            finally:
+                waiter.cancel()
+        if inflight:
+            await asyncio.wait(inflight)
 
-    async def drain_once(self) -> int:
-        """Claim one batch of due rows, carry them out and record the outcomes; the number claimed."""
-        claim = await self.db.run(self._claim)
-        if not claim.jobs:
-            return 0
+    async def _next_claim(self) -> Claim | None:
+        try:
+            return await self.db.run(self._claim)
+        except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup; rows stay in the outbox
+            log.exception("outbox_claim_failed")
+            return None
+
+    async def _carry_out(self, claim: Claim) -> None:
+        """Carry out one claimed batch, a ticket's jobs in order, and record every outcome."""
         groups: dict[Any, list[Job]] = defaultdict(list)
         for job in claim.jobs:
             groups[job.ticket_id if job.ticket_id is not None else ("free", job.id)].append(job)
-        results = await asyncio.gather(*(self._run_group(jobs, claim) for jobs in groups.values()))
-        outcomes = [outcome for group in results for outcome in group]
-        await self.db.run(lambda session: self._record(session, outcomes))
-        return len(claim.jobs)
+        try:
+            results = await asyncio.gather(*(self._run_group(jobs, claim) for jobs in groups.values()))
+            outcomes = [outcome for group in results for outcome in group]
+            await self.db.run(lambda session: self._record(session, outcomes))
+        except Exception:  # noqa: BLE001 - unrecorded rows are claimed again when their lease runs out
+            log.exception("outbox_batch_failed", jobs=[j.id for j in claim.jobs])
+        finally:
+            self._wakeup.set()
 
     def _claim(self, session: Session) -> Claim:
         now = self.clock.now()
-        query = (
-            select(OutboxMessage)
+        outbox = OutboxMessage.__table__
+        # Per ticket, first in first out: a row waits while an earlier row of its ticket is in flight
+        # or waiting out a retry, so that a card, its edits and its thread notes never overtake each other.
+        earlier = outbox.alias("earlier")
+        held_back = (
+            select(earlier.c.id)
             .where(
-                OutboxMessage.done_at.is_(None),
-                OutboxMessage.available_at <= now,
-                or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                earlier.c.ticket_id == outbox.c.ticket_id,
+                earlier.c.id < outbox.c.id,
+                earlier.c.done_at.is_(None),
+                or_(earlier.c.available_at > now, earlier.c.claimed_until >= now),
             )
-            .order_by(OutboxMessage.id)
+            .exists()
+        )
+        query = (
+            select(outbox)
+            .where(
+                outbox.c.done_at.is_(None),
+                outbox.c.available_at <= now,
+                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
+                or_(outbox.c.ticket_id.is_(None), ~held_back),
+            )
+            .order_by(outbox.c.id)
             .limit(self.batch_size)
         )
         if not self.db.is_sqlite:
             query = query.with_for_update(skip_locked=True)
-        jobs = []
-        for row in session.scalars(query):
-            kind = Kind(row.kind)
-            jobs.append(
-                Job(row.id, kind, row.ticket_id, row.payload, row.attempts + 1, row.in_doubt, row.created_at)
+        rows = session.execute(query).all()
+        if not rows:
+            return Claim([], {}, {})
+        jobs = [
+            Job(r.id, Kind(r.kind), r.ticket_id, r.payload, r.attempts + 1, r.in_doubt, r.created_at)
+            for r in rows
+        ]
+        session.execute(
+            update(outbox)
+            .where(outbox.c.id.in_([j.id for j in jobs]))
+            .values(
+                attempts=outbox.c.attempts + 1,
+                claimed_by=self.owner,
+                claimed_until=now + self.lease,
+                # Committed before the call goes out: if we die mid-call, the next claimer looks first.
+                in_doubt=or_(outbox.c.in_doubt, outbox.c.kind.in_([k.value for k in _POSTS])),
             )
-            row.attempts += 1
-            row.claimed_by = self.owner
-            row.claimed_until = now + self.lease
-            # Committed before the call goes out: if we die mid-call, the next claimer knows to look first.
-            row.in_doubt = row.in_doubt or kind in _POSTS
+        )
         ticket_ids = {j.ticket_id for j in jobs if j.ticket_id is not None}
         tickets = {
-            t.id: TicketView.of(t) for t in session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids)))
+            row.id: TicketView.of(row)
+            for row in session.execute(select(Ticket.__table__).where(Ticket.id.in_(ticket_ids)))
         }
+        messages = PlatformMessage.__table__
         cards = {
-            m.ticket_id: MessageRef(m.place, m.ref)
-            for m in session.scalars(
-                select(PlatformMessage).where(
-                    PlatformMessage.ticket_id.in_(ticket_ids),
-                    PlatformMessage.role == "card",
-                    PlatformMessage.platform == self.gateway.platform,
+            row.ticket_id: MessageRef(row.place, row.ref)
+            for row in session.execute(
+                select(messages.c.ticket_id, messages.c.place, messages.c.ref).where(
+                    messages.c.ticket_id.in_(ticket_ids),
+                    messages.c.role == "card",
+                    messages.c.platform == self.gateway.platform,
                 )
             )
         }
@@ -341,47 +382,50 @@ class Dispatcher:
 
     def _record(self, session: Session, outcomes: list[Outcome]) -> None:
         now = self.clock.now()
-        for outcome in outcomes:
-            if not outcome.job_ids:
-                continue
-            values: dict[str, Any] = {"claimed_by": None, "claimed_until": None, "last_error": outcome.error}
-            if outcome.retry_at is not None:
-                values |= {"available_at": outcome.retry_at, "in_doubt": outcome.in_doubt}
-            else:
-                values |= {"done_at": now, "failed": outcome.failed, "in_doubt": False}
+        outbox = OutboxMessage.__table__
+        mine = outbox.c.claimed_by == self.owner
+        released = {"claimed_by": None, "claimed_until": None}
+        succeeded = [i for o in outcomes if o.retry_at is None and not o.failed for i in o.job_ids]
+        if succeeded:
             session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_(outcome.job_ids), OutboxMessage.claimed_by == self.owner)
-                .values(**values)
+                update(outbox)
+                .where(outbox.c.id.in_(succeeded), mine)
+                .values(done_at=now, failed=False, in_doubt=False, last_error=None, **released)
             )
-            if outcome.card is not None and outcome.ticket_id is not None:
-                _remember_card(session, outcome.ticket_id, self.gateway.platform, outcome.card, now)
+        for outcome in outcomes:
+            if not outcome.job_ids or (outcome.retry_at is None and not outcome.failed):
+                continue
+            if outcome.retry_at is not None:
+                values = {"available_at": outcome.retry_at, "in_doubt": outcome.in_doubt}
+            else:
+                values = {"done_at": now, "failed": True, "in_doubt": False}
+            session.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(outcome.job_ids), mine)
+                .values(last_error=outcome.error, **released, **values)
+            )
+        cards = [
+            {
+                "ticket_id": o.ticket_id,
+                "platform": self.gateway.platform,
+                "role": "card",
+                "place": o.card.place,
+                "ref": o.card.id,
+                "created_at": now,
+            }
+            for o in outcomes
+            if o.card is not None and o.ticket_id is not None
+        ]
+        if cards:
+            # A card found by reconciling may already be on record; the unique key keeps one row.
+            dialect = sqlite if self.db.is_sqlite else postgresql
+            session.execute(dialect.insert(PlatformMessage.__table__).on_conflict_do_nothing(), cards)
+        for outcome in outcomes:
             if outcome.permalink is not None and outcome.ticket_id is not None:
                 ticket = session.get(Ticket, outcome.ticket_id)
                 if ticket is not None:
                     ticket.origin_permalink = outcome.permalink
                     enqueue(session, Kind.UPDATE_CARD, now=now, ticket_id=ticket.id)
-
-
-def _remember_card(session: Session, ticket_id: int, platform: str, ref: MessageRef, now: datetime) -> None:
-    existing = session.scalars(
-        select(PlatformMessage.id).where(
-            PlatformMessage.ticket_id == ticket_id,
-            PlatformMessage.platform == platform,
-            PlatformMessage.role == "card",
-        )
-    ).first()
-    if existing is None:
-        session.add(
-            PlatformMessage(
-                ticket_id=ticket_id,
-                platform=platform,
-                role="card",
-                place=ref.place,
-                ref=ref.id,
-                created_at=now,
-            )
-        )
 
 
 def _backoff(attempt: int) -> timedelta:

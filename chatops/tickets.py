@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row
 
 from chatops.store.models import Ticket
 from chatops.workflow import Status
@@ -33,8 +36,8 @@ class TicketView:
     updated_at: datetime
 
     @classmethod
-    def of(cls, ticket: Ticket) -> TicketView:
-        """Snapshot a ticket row."""
+    def of(cls, ticket: Ticket | Row[Any]) -> TicketView:
+        """Snapshot a ticket, from its ORM object or a row of the tickets table."""
         return cls(
             id=ticket.id,
             title=ticket.title,

@@ -20,13 +20,23 @@ METADATA_EVENT = "chatops_message"
 _TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 _HISTORY_PAGE = 200
 _HISTORY_PAGES = 5
+_CONNECTIONS = 32
 
 
 def make_client(token: str, base_url: str, timeout: float) -> AsyncWebClient:
-    """A Web API client on the configured base URL, with retries left to the durable outbox."""
+    """A Web API client on the configured base URL, with retries left to the durable outbox.
+
+    Call it on the running event loop: it opens a pool of kept-alive connections, which the caller
+    closes with `client.session.close()`.
+    """
     # No client-side retry handlers: a blind retry of chat.postMessage after a dropped connection could
     # post twice, while the outbox retries with a look at the channel first and survives restarts.
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[])
+    # One shared session: without it slack_sdk opens a new connection for every call. With it,
+    # slack_sdk takes the call timeout from the session, so the session carries it.
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=_CONNECTIONS), timeout=aiohttp.ClientTimeout(total=timeout)
+    )
+    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[], session=session)
 
 
 class SlackGateway:
@@ -36,6 +46,11 @@ class SlackGateway:
 
     def __init__(self, client: AsyncWebClient) -> None:
         self.client = client
+
+    async def close(self) -> None:
+        """Close the client's kept-alive connections."""
+        if self.client.session is not None:
+            await self.client.session.close()
 
     async def post(self, to: Destination, body: Card | Rich, *, key: str) -> MessageRef:
         """Post a card or text; the key rides along as message metadata so find() can see it."""

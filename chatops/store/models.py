@@ -141,4 +141,7 @@ class OutboxMessage(Base):
     failed: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_outbox_pending", "done_at", "available_at"),)
+    __table_args__ = (
+        Index("ix_outbox_pending", "done_at", "available_at"),
+        Index("ix_outbox_ticket_id", "ticket_id", "id"),
+    )

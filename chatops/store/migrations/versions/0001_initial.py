@@ -96,6 +96,7 @@ def upgrade() -> None:
         sa.Column("last_error", sa.Text(), nullable=True),
     )
     op.create_index("ix_outbox_pending", "outbox", ["done_at", "available_at"])
+    op.create_index("ix_outbox_ticket_id", "outbox", ["ticket_id", "id"])
 
 
 def downgrade() -> None:
