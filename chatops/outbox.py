@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from chatops.cards import Rich, rich_to_json
@@ -33,17 +34,18 @@ def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Add a side effect to the current transaction."""
-    session.add(
-        OutboxMessage(
-            kind=kind.value,
-            ticket_id=ticket_id,
-            payload=payload or {},
-            created_at=now,
-            available_at=now,
-            attempts=0,
-            in_doubt=False,
-            failed=False,
-        )
+    session.execute(
+        insert(OutboxMessage.__table__),
+        {
+            "kind": kind.value,
+            "ticket_id": ticket_id,
+            "payload": payload or {},
+            "created_at": now,
+            "available_at": now,
+            "attempts": 0,
+            "in_doubt": False,
+            "failed": False,
+        },
     )
 
 

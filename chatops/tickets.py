@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import Row
@@ -36,8 +37,8 @@ class TicketView:
     updated_at: datetime
 
     @classmethod
-    def of(cls, ticket: Ticket | Row[Any]) -> TicketView:
-        """Snapshot a ticket, from its ORM object or a row of the tickets table."""
+    def of(cls, ticket: Ticket | Row[Any] | SimpleNamespace) -> TicketView:
+        """Snapshot a ticket: its ORM object, a row of the tickets table, or the values just inserted."""
         return cls(
             id=ticket.id,
             title=ticket.title,
