@@ -11,12 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from chatops.cards import Card, rich_from_json
-from chatops.outbox import Kind, destination_from, enqueue
+from chatops.outbox import Kind, destination_from
+from chatops.outbox_store import Claim, Job, OutboxStore, Outcome
 from chatops.ports import (
     ChatGateway,
     Clock,
@@ -27,52 +25,13 @@ from chatops.ports import (
     TransientFailure,
 )
 from chatops.store.db import Database
-from chatops.store.models import OutboxMessage, PlatformMessage, Ticket
 from chatops.tickets import TicketView
 
 log = structlog.get_logger("chatops.dispatcher")
 
-# Kinds whose lost answer could hide a message that did go out: look for it before posting again.
-_POSTS = {Kind.POST_CARD, Kind.THREAD_NOTE, Kind.MESSAGE}
 # A post may show up in history with a timestamp a little before the row, if clocks disagree.
 _CLOCK_SLACK = timedelta(minutes=2)
 _MAX_BACKOFF = 300.0
-
-
-@dataclass(frozen=True)
-class Job:
-    """A claimed outbox row."""
-
-    id: int
-    kind: Kind
-    ticket_id: int | None
-    payload: dict[str, Any]
-    attempt: int
-    in_doubt: bool
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Claim:
-    """The jobs claimed in one go, with the ticket state and cards they need."""
-
-    jobs: list[Job]
-    tickets: dict[int, TicketView]
-    cards: dict[int, MessageRef]
-
-
-@dataclass
-class Outcome:
-    """What happened to one or more jobs (several when card edits were coalesced)."""
-
-    job_ids: list[int]
-    ticket_id: int | None = None
-    retry_at: datetime | None = None
-    failed: bool = False
-    in_doubt: bool = False
-    error: str | None = None
-    card: MessageRef | None = None
-    permalink: str | None = None
 
 
 @dataclass
@@ -100,6 +59,7 @@ class Dispatcher:
         batch_size: int = 100,
         concurrency: int = 16,
         pipeline: int = 2,
+        gather: float = 0.01,
         lease: timedelta = timedelta(seconds=60),
         poll_interval: float = 1.0,
     ) -> None:
@@ -108,9 +68,15 @@ class Dispatcher:
         self.clock = clock
         self.render = render
         self.card_place = card_place
-        self.owner = f"dispatcher-{uuid.uuid4().hex[:12]}"
-        self.batch_size = batch_size
+        self.store = OutboxStore(
+            owner=f"dispatcher-{uuid.uuid4().hex[:12]}",
+            platform=gateway.platform,
+            lease=lease,
+            batch_size=batch_size,
+            skip_locked=not db.is_sqlite,
+        )
         self.pipeline = pipeline
+        self.gather = gather
         self.lease = lease
         self.poll_interval = poll_interval
         self._slots = asyncio.Semaphore(concurrency)
@@ -145,12 +111,15 @@ class Dispatcher:
                 )
             finally:
                 waiter.cancel()
+            if self.gather and not self._stopping:
+                # Let a burst of commits land first: fewer, larger claims leave the writer to intake.
+                await asyncio.sleep(self.gather)
         if inflight:
             await asyncio.wait(inflight)
 
     async def _next_claim(self) -> Claim | None:
         try:
-            return await self.db.run(self._claim)
+            return await self.db.run(lambda session: self.store.claim(session, self.clock.now()))
         except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup; rows stay in the outbox
             log.exception("outbox_claim_failed")
             return None
@@ -163,76 +132,11 @@ class Dispatcher:
         try:
             results = await asyncio.gather(*(self._run_group(jobs, claim) for jobs in groups.values()))
             outcomes = [outcome for group in results for outcome in group]
-            await self.db.run(lambda session: self._record(session, outcomes))
+            await self.db.run(lambda session: self.store.record(session, outcomes, self.clock.now()))
         except Exception:  # noqa: BLE001 - unrecorded rows are claimed again when their lease runs out
             log.exception("outbox_batch_failed", jobs=[j.id for j in claim.jobs])
         finally:
             self._wakeup.set()
-
-    def _claim(self, session: Session) -> Claim:
-        now = self.clock.now()
-        outbox = OutboxMessage.__table__
-        # Per ticket, first in first out: a row waits while an earlier row of its ticket is in flight
-        # or waiting out a retry, so that a card, its edits and its thread notes never overtake each other.
-        earlier = outbox.alias("earlier")
-        held_back = (
-            select(earlier.c.id)
-            .where(
-                earlier.c.ticket_id == outbox.c.ticket_id,
-                earlier.c.id < outbox.c.id,
-                earlier.c.done_at.is_(None),
-                or_(earlier.c.available_at > now, earlier.c.claimed_until >= now),
-            )
-            .exists()
-        )
-        query = (
-            select(outbox)
-            .where(
-                outbox.c.done_at.is_(None),
-                outbox.c.available_at <= now,
-                or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < now),
-                or_(outbox.c.ticket_id.is_(None), ~held_back),
-            )
-            .order_by(outbox.c.id)
-            .limit(self.batch_size)
-        )
-        if not self.db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        rows = session.execute(query).all()
-        if not rows:
-            return Claim([], {}, {})
-        jobs = [
-            Job(r.id, Kind(r.kind), r.ticket_id, r.payload, r.attempts + 1, r.in_doubt, r.created_at)
-            for r in rows
-        ]
-        session.execute(
-            update(outbox)
-            .where(outbox.c.id.in_([j.id for j in jobs]))
-            .values(
-                attempts=outbox.c.attempts + 1,
-                claimed_by=self.owner,
-                claimed_until=now + self.lease,
-                # Committed before the call goes out: if we die mid-call, the next claimer looks first.
-                in_doubt=or_(outbox.c.in_doubt, outbox.c.kind.in_([k.value for k in _POSTS])),
-            )
-        )
-        ticket_ids = {j.ticket_id for j in jobs if j.ticket_id is not None}
-        tickets = {
-            row.id: TicketView.of(row)
-            for row in session.execute(select(Ticket.__table__).where(Ticket.id.in_(ticket_ids)))
-        }
-        messages = PlatformMessage.__table__
-        cards = {
-            row.ticket_id: MessageRef(row.place, row.ref)
-            for row in session.execute(
-                select(messages.c.ticket_id, messages.c.place, messages.c.ref).where(
-                    messages.c.ticket_id.in_(ticket_ids),
-                    messages.c.role == "card",
-                    messages.c.platform == self.gateway.platform,
-                )
-            )
-        }
-        return Claim(jobs, tickets, cards)
 
     async def _run_group(self, jobs: list[Job], claim: Claim) -> list[Outcome]:
         """One ticket's jobs, in order: the card first, then edits (as one), then the rest."""
@@ -379,53 +283,6 @@ class Dispatcher:
             card=result if card else None,
             permalink=result if permalink else None,
         )
-
-    def _record(self, session: Session, outcomes: list[Outcome]) -> None:
-        now = self.clock.now()
-        outbox = OutboxMessage.__table__
-        mine = outbox.c.claimed_by == self.owner
-        released = {"claimed_by": None, "claimed_until": None}
-        succeeded = [i for o in outcomes if o.retry_at is None and not o.failed for i in o.job_ids]
-        if succeeded:
-            session.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(succeeded), mine)
-                .values(done_at=now, failed=False, in_doubt=False, last_error=None, **released)
-            )
-        for outcome in outcomes:
-            if not outcome.job_ids or (outcome.retry_at is None and not outcome.failed):
-                continue
-            if outcome.retry_at is not None:
-                values = {"available_at": outcome.retry_at, "in_doubt": outcome.in_doubt}
-            else:
-                values = {"done_at": now, "failed": True, "in_doubt": False}
-            session.execute(
-                update(outbox)
-                .where(outbox.c.id.in_(outcome.job_ids), mine)
-                .values(last_error=outcome.error, **released, **values)
-            )
-        cards = [
-            {
-                "ticket_id": o.ticket_id,
-                "platform": self.gateway.platform,
-                "role": "card",
-                "place": o.card.place,
-                "ref": o.card.id,
-                "created_at": now,
-            }
-            for o in outcomes
-            if o.card is not None and o.ticket_id is not None
-        ]
-        if cards:
-            # A card found by reconciling may already be on record; the unique key keeps one row.
-            dialect = sqlite if self.db.is_sqlite else postgresql
-            session.execute(dialect.insert(PlatformMessage.__table__).on_conflict_do_nothing(), cards)
-        for outcome in outcomes:
-            if outcome.permalink is not None and outcome.ticket_id is not None:
-                ticket = session.get(Ticket, outcome.ticket_id)
-                if ticket is not None:
-                    ticket.origin_permalink = outcome.permalink
-                    enqueue(session, Kind.UPDATE_CARD, now=now, ticket_id=ticket.id)
 
 
 def _backoff(attempt: int) -> timedelta:
