@@ -24,6 +24,11 @@ MAX_DESCRIPTION = 40_000
 LIST_LIMIT = 20
 
 
+_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
+_INSERT_EVENT = insert(TicketEvent.__table__)
+_INSERT_PROCESSED = insert(ProcessedEvent.__table__)
+
+
 class AlreadyProcessed(Exception):
     """This platform event was handled before; a redelivery must change nothing."""
 
@@ -61,8 +66,8 @@ class Desk:
         if intake.event_id is not None:
             if session.get(ProcessedEvent, (intake.platform, intake.event_id)) is not None:
                 raise AlreadyProcessed(intake.event_id)
-            session.execute(
-                insert(ProcessedEvent.__table__),
+            session.connection().execute(
+                _INSERT_PROCESSED,
                 {"platform": intake.platform, "event_id": intake.event_id, "at": now},
             )
         text = intake.text.strip()
@@ -113,15 +118,15 @@ class Desk:
             "next_check_at": now + targets.first_response,
         }
         # Intake is the hot path: plain inserts cost a fraction of the ORM's unit-of-work bookkeeping.
-        tickets = Ticket.__table__
-        ticket_id = session.execute(insert(tickets).returning(tickets.c.id), values).scalar_one()
+        connection = session.connection()
+        ticket_id = connection.execute(_INSERT_TICKET, values).scalar_one()
         audit = [
             (intake.requester, "opened", None, Status.NEW.value),
             ("triage", Action.TRIAGE.value, Status.NEW.value, triaged.value),
             ("triage", "routed", None, f"{triage.team}/{triage.category}/{triage.priority}"),
         ]
-        session.execute(
-            insert(TicketEvent.__table__),
+        connection.execute(
+            _INSERT_EVENT,
             [
                 {"ticket_id": ticket_id, "at": now, "actor": a, "action": b, "from_value": c, "to_value": d}
                 for a, b, c, d in audit
@@ -289,8 +294,8 @@ class Desk:
         after: str | None,
         now: datetime,
     ) -> None:
-        session.execute(
-            insert(TicketEvent.__table__),
+        session.connection().execute(
+            _INSERT_EVENT,
             {
                 "ticket_id": ticket.id,
                 "at": now,

@@ -13,6 +13,8 @@ from chatops.cards import Rich, rich_to_json
 from chatops.ports import Destination, MessageRef
 from chatops.store.models import OutboxMessage
 
+_INSERT = insert(OutboxMessage.__table__)
+
 
 class Kind(StrEnum):
     """The side effects the outbox knows how to carry out."""
@@ -34,8 +36,8 @@ def enqueue(
     payload: dict[str, Any] | None = None,
 ) -> None:
     """Add a side effect to the current transaction."""
-    session.execute(
-        insert(OutboxMessage.__table__),
+    session.connection().execute(
+        _INSERT,
         {
             "kind": kind.value,
             "ticket_id": ticket_id,

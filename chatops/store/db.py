@@ -61,8 +61,9 @@ class _Pending:
 class Database:
     """Runs units of work in writer threads; units queued together commit in one transaction.
 
-    Each unit runs in its own savepoint, so one unit's failure does not undo its neighbours, and
-    every caller is answered only after the commit that made its unit durable.
+    When a unit of a batch fails, the batch runs again with each unit in its own savepoint, so one
+    unit's failure does not undo its neighbours. Every caller is answered only after the commit that
+    made its unit durable.
     """
 
     def __init__(self, url: str, *, writers: int | None = None, batch_limit: int = 200) -> None:
@@ -146,6 +147,20 @@ class Database:
                 pending.done(result, error)
 
     def _commit(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
+        if len(batch) > 1:
+            try:
+                return self._commit_together(batch)
+            except Exception:  # noqa: BLE001 - some unit failed: run the batch again, each in a savepoint
+                pass
+        return self._commit_isolated(batch)
+
+    def _commit_together(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
+        # The common case, all units succeeding, costs no savepoints; units are pure functions of the
+        # database, so running them again after a rollback is safe.
+        with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
+            return [(pending, _flushed(pending.unit, session), None) for pending in batch]
+
+    def _commit_isolated(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
         outcomes: list[tuple[_Pending, Any, BaseException | None]] = []
         try:
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
