@@ -15,6 +15,7 @@ from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.app import build_bolt_app
 from adapters.slack.gateway import SlackGateway, make_client
+from chatops import deadline
 from chatops.config import DeskConfig, Settings
 from chatops.desk import Desk
 from chatops.dispatcher import Dispatcher
@@ -96,6 +97,7 @@ def build_web_app(desktop: Desktop) -> web.Application:
     """The HTTP face of the desk: Slack's endpoint and a health check; runs the dispatcher alongside."""
 
     async def slack_events(request: web.Request) -> web.Response:
+        deadline.start()
         return await to_aiohttp_response(await desktop.bolt.async_dispatch(await to_bolt_request(request)))
 
     async def healthz(_request: web.Request) -> web.Response:

@@ -31,3 +31,13 @@ class InvalidInput(DeskError):
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the file and the key."""
+
+
+class Overloaded(DeskError):
+    """The desk could not get to a request before its sender gave up; nothing was recorded."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The desk is very busy and could not record this in time, so nothing was saved. "
+            "Please try again in a minute."
+        )

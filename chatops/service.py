@@ -8,8 +8,9 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 
 from chatops.cards import ActionRef
+from chatops.deadline import answer_by
 from chatops.desk import AlreadyProcessed, Desk, Intake
-from chatops.errors import DeskError, StaleCard
+from chatops.errors import DeskError, Overloaded, StaleCard
 from chatops.store.db import Database
 from chatops.tickets import TicketView
 
@@ -27,7 +28,7 @@ class DeskService:
     async def open(self, intake: Intake) -> TicketView | None:
         """Open a ticket; None when this platform event was already turned into one."""
         try:
-            view = await self.db.run(lambda session: self.desk.open(session, intake))
+            view = await self.db.run(lambda session: self.desk.open(session, intake), deadline=answer_by())
         except AlreadyProcessed:
             return None
         except IntegrityError:
@@ -51,7 +52,11 @@ class DeskService:
     async def act(self, ref: ActionRef, actor: str, argument: str | None, *, place: str) -> TicketView | None:
         """Apply a click; a refusal is told to the clicker privately and None is returned."""
         try:
-            view = await self.db.run(lambda session: self.desk.act(session, ref, actor, argument))
+            view = await self.db.run(
+                lambda session: self.desk.act(session, ref, actor, argument), deadline=answer_by()
+            )
+        except Overloaded:
+            raise
         except DeskError as refusal:
             log.info(
                 "ticket_action_refused",

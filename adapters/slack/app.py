@@ -16,7 +16,7 @@ from adapters.slack.form import FORM_CALLBACK, notice_view, read_form, ticket_fo
 from chatops.cards import ActionRef
 from chatops.config import DeskConfig
 from chatops.desk import Intake
-from chatops.errors import DeskError
+from chatops.errors import DeskError, Overloaded
 from chatops.ports import Destination
 from chatops.service import DeskService
 from commands.handlers import Caller, CommandHandler
@@ -172,6 +172,9 @@ def build_bolt_app(
         )
         try:
             await service.open(intake)
+        except Overloaded:
+            # Unanswered, Slack delivers the event again later; the event id keeps it to one ticket.
+            raise
         except DeskError as refusal:
             await service.tell(channel, user, refusal.message)
 

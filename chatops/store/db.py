@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session
+
+from chatops.errors import Overloaded
 
 T = TypeVar("T")
 Unit = Callable[[Session], T]
@@ -56,6 +59,7 @@ def make_engine(url: str) -> Engine:
 class _Pending:
     unit: Unit[Any]
     done: Callable[[Any, BaseException | None], None]
+    deadline: float | None = None
 
 
 class Database:
@@ -82,15 +86,19 @@ class Database:
         for thread in self._writers:
             thread.start()
 
-    async def run(self, unit: Unit[T]) -> T:
-        """Run a unit of work in a transaction and return its result once committed."""
+    async def run(self, unit: Unit[T], *, deadline: float | None = None) -> T:
+        """Run a unit of work in a transaction and return its result once committed.
+
+        A unit still queued at `deadline` (a time.monotonic() value) is dropped unrun with Overloaded:
+        its caller has given up waiting, so committing it would only surprise them.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
 
         def done(result: Any, error: BaseException | None) -> None:
             loop.call_soon_threadsafe(_settle, future, result, error)
 
-        self._queue.put(_Pending(unit, done))
+        self._queue.put(_Pending(unit, done, deadline))
         return await future
 
     def run_sync(self, unit: Unit[T]) -> T:
@@ -143,6 +151,13 @@ class Database:
                     self._queue.put(None)
                     break
                 batch.append(item)
+            now = time.monotonic()
+            late = [p for p in batch if p.deadline is not None and p.deadline < now]
+            for pending in late:
+                pending.done(None, Overloaded())
+            batch = [p for p in batch if p not in late] if late else batch
+            if not batch:
+                continue
             for pending, result, error in self._commit(batch):
                 pending.done(result, error)
 
@@ -158,19 +173,19 @@ class Database:
         # The common case, all units succeeding, costs no savepoints; units are pure functions of the
         # database, so running them again after a rollback is safe.
         with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
-            return [(pending, _flushed(pending.unit, session), None) for pending in batch]
+            return [(pending, _flushed(pending, session), None) for pending in batch]
 
     def _commit_isolated(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
         outcomes: list[tuple[_Pending, Any, BaseException | None]] = []
         try:
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
                 if len(batch) == 1:
-                    outcomes.append((batch[0], _flushed(batch[0].unit, session), None))
+                    outcomes.append((batch[0], _flushed(batch[0], session), None))
                 else:
                     for pending in batch:
                         try:
                             with session.begin_nested():
-                                result = _flushed(pending.unit, session)
+                                result = _flushed(pending, session)
                             outcomes.append((pending, result, None))
                         except Exception as error:  # noqa: BLE001 - handed to that unit's caller
                             outcomes.append((pending, None, error))
@@ -180,8 +195,11 @@ class Database:
         return outcomes
 
 
-def _flushed(unit: Unit[T], session: Session) -> T:
-    result = unit(session)
+def _flushed(pending: _Pending, session: Session) -> Any:
+    # Checked again once the transaction holds the database: waiting for a lock can outlast the caller.
+    if pending.deadline is not None and pending.deadline < time.monotonic():
+        raise Overloaded()
+    result = pending.unit(session)
     session.flush()
     return result
 
