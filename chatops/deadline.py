@@ -5,13 +5,13 @@ from __future__ import annotations
 import time
 from contextvars import ContextVar
 
-# Slack gives up on an answer after 3 s; keep a margin for the answer's own trip back.
-SLACK_BUDGET = 2.5
+# Chat platforms give up on an answer after a few seconds (Slack: 3 s); keep a margin for the trip back.
+REPLY_BUDGET = 2.5
 
 _answer_by: ContextVar[float | None] = ContextVar("answer_by", default=None)
 
 
-def start(budget: float = SLACK_BUDGET) -> None:
+def start(budget: float = REPLY_BUDGET) -> None:
     """Note that a request arrived now and must be answered within `budget` seconds."""
     _answer_by.set(time.monotonic() + budget)
 
