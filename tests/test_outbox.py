@@ -6,9 +6,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
+from chatops.store.models import OutboxMessage
 from harness import (
     SIGNING_SECRET,
     Probe,
@@ -142,3 +146,23 @@ def test_a_crash_mid_flight_loses_no_ticket_and_posts_no_card_twice(
         assert len(standin.calls("chat.postMessage")) == 5
     finally:
         restarted.stop()
+
+
+def test_a_card_slack_refuses_for_good_is_marked_failed_not_retried_forever(
+    slack: Slack, probe: Probe
+) -> None:
+    slack.standin.inject("chat.postMessage", "error:not_in_channel")
+
+    reply = slack.reply_text(slack.command("Export crashes every time"))
+
+    assert reply.startswith("Ticket #1 opened")
+    wait_until(probe.pending_outbox, lambda n: n == 0, "the outbox to settle", 10)
+    with Session(probe.engine) as session:
+        row = session.scalars(select(OutboxMessage)).one()
+    assert (row.kind, row.failed, row.last_error) == (
+        "post_card",
+        True,
+        "Slack refused the call: not_in_channel",
+    )
+    time.sleep(0.5)
+    assert len(slack.standin.calls("chat.postMessage")) == 1
