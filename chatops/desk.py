@@ -48,6 +48,8 @@ class Intake:
     category: str | None = None
     priority: str | None = None
     event_id: str | None = None
+    # The command the requester can ask about the ticket with, on their platform (for the confirmation).
+    command: str | None = None
     # Where to confirm the new ticket: a whisper in the origin place, or a message to a destination.
     confirm_privately_in: str | None = None
     confirm_to: Destination | None = None
@@ -137,21 +139,23 @@ class Desk:
         if intake.via == "shortcut" and intake.origin_place and intake.origin_ref:
             enqueue(session, Kind.PERMALINK, now=now, ticket_id=ticket_id)
         view = TicketView.of(SimpleNamespace(id=ticket_id, **values))
-        note = self.confirmation(view)
+        note = self.confirmation(view, intake.command)
         if intake.confirm_privately_in:
             enqueue_whisper(session, intake.confirm_privately_in, intake.requester, note, now=now)
         if intake.confirm_to is not None:
             enqueue_message(session, intake.confirm_to, note, now=now, ticket_id=ticket_id)
         return view
 
-    def confirmation(self, view: TicketView) -> Rich:
-        """What the requester reads once their ticket exists."""
+    def confirmation(self, view: TicketView, command: str | None = None) -> Rich:
+        """What the requester reads once their ticket exists; with a command, how to check on it."""
         team = self.config.team(view.team).name
-        return (
+        text = (
             f"Ticket {view.number} opened: “{clip(view.title, 80)}”. "
-            f"Category {view.category or 'uncategorised'}, priority {view.priority}, routed to {team}. "
-            f"Check on it any time with `{self.config.slack.command} status {view.id}`.",
+            f"Category {view.category or 'uncategorised'}, priority {view.priority}, routed to {team}."
         )
+        if command:
+            text += f" Check on it any time with `{command} status {view.id}`."
+        return (text,)
 
     def act(self, session: Session, ref: ActionRef, actor: str, argument: str | None = None) -> TicketView:
         """Apply a click on a ticket's card: check who, check the card is current, move the ticket."""

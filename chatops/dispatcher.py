@@ -30,7 +30,7 @@ from chatops.tickets import TicketView
 log = structlog.get_logger("chatops.dispatcher")
 
 # A post may show up in history with a timestamp a little before the row, if clocks disagree.
-_CLOCK_SLACK = timedelta(minutes=2)
+_CLOCK_SKEW = timedelta(minutes=2)
 _MAX_BACKOFF = 300.0
 
 
@@ -230,7 +230,7 @@ class Dispatcher:
 
     async def _post_once(self, job: Job, to: Destination, body: Any, key: str) -> MessageRef:
         if job.in_doubt:
-            found = await self.gateway.find(to, key, since=job.created_at - _CLOCK_SLACK)
+            found = await self.gateway.find(to, key, since=job.created_at - _CLOCK_SKEW)
             if found is not None:
                 log.info("outbox_reconciled", job=job.id, kind=job.kind.value, key=key)
                 return found

@@ -13,10 +13,6 @@ def configure(level: str = "INFO") -> None:
     logging.basicConfig(stream=sys.stderr, level=level, format="%(message)s")
     # Alembic narrates every plugin it loads at INFO; only its warnings matter to an operator.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    # Bolt reads SLACK_BOT_TOKEN itself and warns that the client we hand it wins; it does, on purpose.
-    logging.getLogger("slack_bolt.AsyncApp").addFilter(
-        lambda record: "`token` will be unused" not in record.getMessage()
-    )
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

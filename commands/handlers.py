@@ -42,10 +42,11 @@ class CommandHandler:
                     platform=caller.platform,
                     workspace=caller.workspace,
                     origin_place=caller.place,
+                    command=self.command,
                 )
             )
             assert view is not None, "a command carries no event id, so it cannot be a redelivery"
-            return self.service.desk.confirmation(view)
+            return self.service.desk.confirmation(view, self.command)
         if isinstance(command, ShowStatus):
             return status_line(await self.service.show(command.number, caller.user))
         if isinstance(command, ListMine):

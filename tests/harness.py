@@ -16,6 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
+from adapters.slack.devkit.cards import control
+from adapters.slack.devkit.cards import version as card_version
 from adapters.slack.devkit.requests import Response, SignedRequest, SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.app import build_desk, build_web_app
@@ -207,7 +209,7 @@ class Slack:
 
         found = wait_until(
             cards,
-            lambda found: bool(found) and (version is None or _card_version(found[0]) == version),
+            lambda found: bool(found) and (version is None or card_version(found[0]) == version),
             f"a card (version {version}) for #{number} in {channel}",
             timeout,
         )
@@ -219,7 +221,7 @@ class Slack:
     ) -> Response:
         """Click a control of the ticket's card as it currently stands."""
         message = self.card(number, channel)
-        action = action_for(message, verb)
+        action = control(message, verb)
         return self.send(
             self.requests.block_action(action, user_id=user, channel_id=channel, message=message, **selected)
         )
@@ -269,25 +271,8 @@ def at_least(count: int, produce: Callable[[], list[T]], wanted: str, timeout: f
     return wait_until(produce, lambda items: len(items) >= count, f"{count} {wanted}", timeout)
 
 
-def action_for(message: dict[str, Any], verb: str) -> dict[str, Any]:
-    """The control of a card message that does `verb`, with its block_id."""
-    for block in message.get("blocks", []):
-        for element in block.get("elements", []):
-            if re.fullmatch(rf"chatops\|\d+\|{re.escape(verb)}\|\d+", element.get("action_id", "")):
-                return {**element, "block_id": block.get("block_id")}
-    raise AssertionError(f"the card offers no {verb!r}: {[b.get('type') for b in message.get('blocks', [])]}")
-
-
 def _card_key(message: dict[str, Any]) -> str | None:
     return ((message.get("metadata") or {}).get("event_payload") or {}).get("key")
-
-
-def _card_version(message: dict[str, Any]) -> int | None:
-    for block in message.get("blocks", []):
-        for element in block.get("elements", []):
-            if element.get("action_id", "").startswith("chatops|"):
-                return int(element["action_id"].rsplit("|", 1)[1])
-    return None
 
 
 def card_text(message: dict[str, Any]) -> str:
@@ -299,13 +284,3 @@ def card_text(message: dict[str, Any]) -> str:
         parts.extend(f["text"] for f in block.get("fields", []))
         parts.extend(e["text"] for e in block.get("elements", []) if block["type"] == "context")
     return "\n".join(parts)
-
-
-def card_verbs(message: dict[str, Any]) -> list[str]:
-    """The verbs of the card's controls, in order."""
-    return [
-        e["action_id"].split("|")[2]
-        for b in message.get("blocks", [])
-        for e in b.get("elements", [])
-        if e.get("action_id", "").startswith("chatops|")
-    ]

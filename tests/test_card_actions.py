@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from slack_sdk.models.blocks import Block
 
-from harness import Probe, Slack, action_for, card_text, card_verbs
+from adapters.slack.devkit.cards import control, verbs
+from chatops.cards import ActionRef
+from harness import Probe, Slack, card_text
 
 
 def test_assign_to_me_edits_the_card_notes_the_thread_and_tells_the_requester(
@@ -35,7 +37,7 @@ def test_the_user_picker_assigns_someone_else(slack: Slack, probe: Probe) -> Non
     slack.click(number, "assign", user="U0LEAD", selected_user="U0AGENT2")
 
     card = slack.card(number, version=2)
-    picker = action_for(card, "assign")
+    picker = control(card, "assign")
     assert picker["initial_user"] == "U0AGENT2"
     assert slack.wait_thread(number, 1)[0].startswith("<@U0LEAD> assigned the ticket to <@U0AGENT2>")
     assert probe.ticket(number).assignee == "U0AGENT2"
@@ -64,7 +66,7 @@ def test_escalate_climbs_tiers_and_stops_at_t3(slack: Slack, probe: Probe) -> No
 
     assert probe.ticket(number).tier == 3
     assert "*Tier*\nT3" in card_text(card)
-    assert card_verbs(card) == ["claim", "assign", "priority", "resolve"]
+    assert verbs(card) == ["claim", "assign", "priority", "resolve"]
     notes = slack.wait_thread(number, 2)
     assert (
         "escalated the ticket from T1 to T2" in notes[0] and "escalated the ticket from T2 to T3" in notes[1]
@@ -88,7 +90,7 @@ def test_priority_menu_changes_priority_and_due_times(slack: Slack, probe: Probe
     assert (before.priority, after.priority) == ("normal", "urgent")
     assert (after.first_response_due - after.created_at).total_seconds() == 15 * 60
     assert (after.resolution_due - after.created_at).total_seconds() == 4 * 3600
-    assert action_for(card, "priority")["initial_option"]["value"] == "urgent"
+    assert control(card, "priority")["initial_option"]["value"] == "urgent"
     assert "changed the priority from normal to urgent" in slack.wait_thread(number, 1)[0]
 
 
@@ -100,7 +102,7 @@ def test_resolve_then_reopen(slack: Slack, probe: Probe) -> None:
     resolved = slack.card(number, version=2)
 
     assert probe.ticket(number).status == "resolved"
-    assert card_verbs(resolved) == ["reopen"]
+    assert verbs(resolved) == ["reopen"]
     assert (
         slack.dms("U0CUSTOMER")[0]
         == f"Your ticket #{number} “Export crashes every time” has been resolved by <@U0AGENT1>."
@@ -130,7 +132,7 @@ def test_only_the_teams_agents_may_act_and_nothing_changes_otherwise(slack: Slac
 def test_a_double_click_makes_one_transition(slack: Slack, probe: Probe) -> None:
     number = slack.open_ticket("Export crashes every time")
     message = slack.card(number)
-    click = action_for(message, "escalate")
+    click = control(message, "escalate")
     request = slack.requests.block_action(click, user_id="U0AGENT1", channel_id="C0SUPPORT", message=message)
 
     first = slack.send(request)
@@ -171,7 +173,11 @@ def test_an_illegal_transition_is_refused_with_its_reason(slack: Slack, probe: P
     slack.click(number, "resolve", user="U0AGENT1")
     resolved = slack.card(number, version=2)
     # A crafted click: "resolve" with the current version, though the card no longer offers it.
-    forged = {**action_for(resolved, "reopen"), "action_id": f"chatops|{number}|resolve|2", "value": "x"}
+    forged = {
+        **control(resolved, "reopen"),
+        "action_id": ActionRef(number, "resolve", 2).pack(),
+        "value": "x",
+    }
 
     slack.send(
         slack.requests.block_action(forged, user_id="U0AGENT1", channel_id="C0SUPPORT", message=resolved)

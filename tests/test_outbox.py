@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from adapters.slack.devkit.cards import control
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config import Settings
@@ -18,7 +19,6 @@ from harness import (
     Probe,
     ServerProcess,
     Slack,
-    action_for,
     card_text,
     served_desk,
     wait_until,
@@ -92,7 +92,7 @@ def test_pending_card_edits_collapse_into_one_update(slack: Slack, probe: Probe)
     # Two more clicks on the old card are refused, but each asks for the card to be redrawn.
     for agent in ("U0AGENT2", "U0LEAD"):
         request = slack.requests.block_action(
-            action_for(card, "escalate"), user_id=agent, channel_id="C0SUPPORT", message=card
+            control(card, "escalate"), user_id=agent, channel_id="C0SUPPORT", message=card
         )
         assert slack.send(request).status == 200
     slack.ephemerals("U0AGENT2")

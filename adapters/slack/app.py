@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,6 +26,7 @@ from commands.parser import OpenForm, parse
 log = structlog.get_logger("chatops.slack")
 
 SHORTCUT_CALLBACK = "chatops_create_ticket"
+
 PLATFORM = "slack"
 FORM_FAILED = (
     "The form could not be opened just now. Describe the problem after the command instead, "
@@ -40,6 +42,8 @@ def build_bolt_app(
     *, signing_secret: str, client: AsyncWebClient, config: DeskConfig, service: DeskService
 ) -> AsyncApp:
     """A Bolt app whose every listener answers only after the desk has committed what it was asked."""
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that the client we hand it wins; it does, on purpose.
+    logging.getLogger("slack_bolt.AsyncApp").addFilter(_without_token_warning)
     app = AsyncApp(
         signing_secret=signing_secret,
         client=client,
@@ -88,6 +92,7 @@ def build_bolt_app(
                     requester=body["user"]["id"],
                     via="form",
                     platform=PLATFORM,
+                    command=config.slack.command,
                     workspace=(body.get("team") or {}).get("id"),
                     origin_place=entry.channel,
                     category=entry.category,
@@ -95,7 +100,7 @@ def build_bolt_app(
                 )
             )
             assert ticket is not None
-            text = mrkdwn(service.desk.confirmation(ticket))
+            text = mrkdwn(service.desk.confirmation(ticket, config.slack.command))
             await ack(response_action="update", view=notice_view(f"Ticket {ticket.number}", text))
 
         async def refuse(message: str) -> None:
@@ -116,6 +121,7 @@ def build_bolt_app(
                     requester=user,
                     via="shortcut",
                     platform=PLATFORM,
+                    command=config.slack.command,
                     workspace=(body.get("team") or {}).get("id"),
                     origin_place=channel,
                     origin_ref=message.get("ts"),
@@ -164,6 +170,7 @@ def build_bolt_app(
             requester=user,
             via="dm",
             platform=PLATFORM,
+            command=config.slack.command,
             workspace=body.get("team_id"),
             origin_place=channel,
             origin_ref=event.get("ts"),
@@ -179,6 +186,10 @@ def build_bolt_app(
             await service.tell(channel, user, refusal.message)
 
     return app
+
+
+def _without_token_warning(record: logging.LogRecord) -> bool:
+    return "`token` will be unused" not in record.getMessage()
 
 
 async def _answering(

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from adapters.slack.devkit.cards import control, version
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.app import build_desk, build_web_app
@@ -45,26 +46,22 @@ class Story:
     def click(self, user: str, verb: str, label: str, **selected: Any) -> None:
         step(f"{name(user)} clicks {label} on the card")
         card = self.card()
-        action = next(
-            {**e, "block_id": b.get("block_id")}
-            for b in card["blocks"]
-            for e in b.get("elements", [])
-            if e.get("action_id", "").split("|")[2:3] == [verb]
-        )
-        version = int(action["action_id"].rsplit("|", 1)[1])
+        assert card is not None, "the story clicks only after the card is posted"
+        action = control(card, verb)
+        drawn = version(card)
         send(
             self.url,
             self.requests.block_action(action, user_id=user, channel_id=SUPPORT, message=card, **selected),
         )
-        self.settle(version)
+        self.settle(drawn)
 
-    def settle(self, version: int | None) -> None:
+    def settle(self, drawn: int | None) -> None:
         """Wait until the bot has done what the last step asked, then show what changed."""
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             card = self.card()
             refused = len(self.standin.ephemerals()) > self._seen_ephemerals
-            if refused or (card is not None and (version is None or _version(card) != version)):
+            if refused or (card is not None and (drawn is None or version(card) != drawn)):
                 break
             time.sleep(0.02)
         time.sleep(0.2)
@@ -170,11 +167,6 @@ def _control(element: dict[str, Any]) -> str:
         return f"[{element['placeholder']['text']} ▾]"
     chosen = element.get("initial_option", {}).get("text", {}).get("text", "")
     return f"[{element['placeholder']['text']}: {chosen} ▾]"
-
-
-def _version(card: dict[str, Any]) -> int | None:
-    ids = [e["action_id"] for b in card["blocks"] for e in b.get("elements", []) if "action_id" in e]
-    return int(ids[0].rsplit("|", 1)[1]) if ids else None
 
 
 def step(caption: str) -> None:
