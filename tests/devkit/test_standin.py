@@ -20,7 +20,8 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests, find_action, send
-from adapters.slack.devkit.standin import SlackStandIn
+from adapters.slack.devkit.standin import Limit, SlackStandIn
+from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT, TIER_3
 
 SECRET = "s3cr3t-signing"
 BUTTON = {
@@ -268,6 +269,158 @@ def test_clear_forgets_everything(standin: SlackStandIn, client: WebClient) -> N
     standin.clear()
     assert standin.calls() == [] and standin.messages("C1") == []
     assert client.auth_test()["user_id"] == "U0BOT"
+
+
+@pytest.fixture
+def limited() -> Iterator[SlackStandIn]:
+    with SlackStandIn(rate_limits=True) as running:
+        yield running
+
+
+def rate_limited(standin: SlackStandIn) -> list[str]:
+    return [c.method for c in standin.calls() if c.fault == "rate_limited"]
+
+
+def test_a_burst_to_one_channel_is_refused_with_retry_after_until_a_token_is_free(
+    limited: SlackStandIn,
+) -> None:
+    client = WebClient(token="xoxb-test", base_url=limited.base_url)
+    for i in range(POST_MESSAGE_LIMIT.burst):
+        client.chat_postMessage(channel="C1", text=f"burst {i}")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C1", text="one too many")
+    assert refused.value.response.status_code == 429
+    assert refused.value.response["error"] == "ratelimited"
+    retry_after = refused.value.response.headers["Retry-After"]
+    assert retry_after == "1"
+    assert [m["text"] for m in limited.messages("C1")] == ["burst 0", "burst 1", "burst 2"]
+    assert client.chat_postMessage(channel="C2", text="another channel")["ok"]
+    assert client.chat_postMessage(channel="U1", text="a DM is a channel too")["ok"]
+
+    time.sleep(int(retry_after))
+    assert client.chat_postMessage(channel="C1", text="after the wait")["ok"]
+    assert [m["text"] for m in limited.messages("C1")][-1] == "after the wait"
+    assert rate_limited(limited) == ["chat.postMessage"]
+
+
+def test_chat_update_is_limited_per_workspace_across_channels(limited: SlackStandIn) -> None:
+    client = WebClient(token="xoxb-test", base_url=limited.base_url)
+    channels = [f"C{i}" for i in range(TIER_3.burst + 1)]
+    posted = {c: client.chat_postMessage(channel=c, text="card")["ts"] for c in channels}
+    for channel in channels[:-1]:
+        client.chat_update(channel=channel, ts=posted[channel], text="edited")
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_update(channel=channels[-1], ts=posted[channels[-1]], text="edited")
+    assert refused.value.response.status_code == 429
+    assert int(refused.value.response.headers["Retry-After"]) >= 1
+    assert limited.messages(channels[-1])[0]["text"] == "card"
+    # Other methods keep their own buckets, and some have none.
+    assert client.users_info(user="U1")["ok"] and client.chat_postMessage(channel="C1", text="x")["ok"]
+    for _ in range(30):
+        client.auth_test()
+    assert rate_limited(limited) == ["chat.update"]
+
+
+def test_limits_can_be_overridden_and_apply_only_when_asked_for(standin: SlackStandIn) -> None:
+    strict = {"users.info": Limit(per_second=0.25, burst=1)}
+    with SlackStandIn(rate_limits=True, limits=strict) as running:
+        client = WebClient(token="xoxb-test", base_url=running.base_url)
+        client.users_info(user="U1")
+        with pytest.raises(SlackApiError) as refused:
+            client.users_info(user="U1")
+        assert refused.value.response.headers["Retry-After"] == "4"
+    with pytest.raises(ValueError, match="rate_limits"):
+        SlackStandIn(limits=strict)
+
+    client = WebClient(token="xoxb-test", base_url=standin.base_url)
+    for i in range(30):
+        client.chat_postMessage(channel="C1", text=f"{i}")
+        client.chat_update(channel="C1", ts=standin.messages("C1")[-1]["ts"], text="edited")
+    assert len(standin.messages("C1")) == 30 and rate_limited(standin) == []
+
+
+def test_injected_faults_come_first_and_spend_no_token(limited: SlackStandIn) -> None:
+    client = WebClient(token="xoxb-test", base_url=limited.base_url)
+    limited.inject("chat.postMessage", "ratelimit", retry_after=7)
+    with pytest.raises(SlackApiError) as injected:
+        client.chat_postMessage(channel="C1", text="x")
+    assert injected.value.response.headers["Retry-After"] == "7"
+    for _ in range(POST_MESSAGE_LIMIT.burst):
+        client.chat_postMessage(channel="C1", text="x")
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel="C1", text="x")
+    assert [c.fault for c in limited.calls("chat.postMessage")] == [
+        "ratelimit",
+        None,
+        None,
+        None,
+        "rate_limited",
+    ]
+    limited.clear()
+    assert client.chat_postMessage(channel="C1", text="the buckets are full again")["ok"]
+
+
+def test_added_chatter_is_people_talking(standin: SlackStandIn, client: WebClient) -> None:
+    client.chat_postMessage(channel="C1", text="card")
+    standin.add_messages("C1", 3)
+    standin.add_messages("U1", 1, user="U1", text="in the DM")
+    stored = standin.messages("C1")
+    assert [m["text"] for m in stored] == ["card", "chatter", "chatter", "chatter"]
+    assert all(m["user"] == "U0CHATTER" and "bot_id" not in m for m in stored[1:])
+    assert sorted(float(m["ts"]) for m in stored) == [float(m["ts"]) for m in stored]
+    assert len({m["ts"] for m in stored}) == 4
+    assert standin.messages("DU1")[0]["user"] == "U1"
+    assert standin.calls() == [standin.calls("chat.postMessage")[0]]
+    with pytest.raises(ValueError, match="count"):
+        standin.add_messages("C1", -1)
+
+
+def test_history_pages_through_more_than_a_thousand_messages_after_oldest(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    before = client.chat_postMessage(channel="C1", text="before")["ts"]
+    metadata = {"event_type": "chatops_message", "event_payload": {"key": "ticket-1-card"}}
+    card = client.chat_postMessage(channel="C1", text="card", metadata=metadata)["ts"]
+    standin.add_messages("C1", 1100)
+
+    def walk(*, post_meanwhile: bool = False, **kwargs: object) -> list[dict]:
+        seen, cursor = [], None
+        while True:
+            page = client.conversations_history(channel="C1", cursor=cursor, **kwargs)
+            seen += page["messages"]
+            cursor = page["response_metadata"]["next_cursor"]
+            assert page["has_more"] is bool(cursor)
+            if not cursor:
+                return seen
+            if post_meanwhile:
+                # A message posted while a caller pages must not repeat an item on the next page.
+                client.chat_postMessage(channel="C1", text="posted meanwhile")
+
+    found = walk(oldest=before, limit=200, include_all_metadata=True, post_meanwhile=True)
+    assert len(found) == 1101 and len({m["ts"] for m in found}) == 1101
+    assert [float(m["ts"]) for m in found] == sorted((float(m["ts"]) for m in found), reverse=True)
+    assert found[-1]["ts"] == card and found[-1]["metadata"] == metadata
+    assert {m["text"] for m in found[:-1]} == {"chatter"}
+
+    assert len(client.conversations_history(channel="C1", limit=1000)["messages"]) == 999
+    everything = walk(limit=999)
+    assert [m["text"] for m in everything][-2:] == ["card", "before"] and len(everything) == 1107
+    assert "metadata" not in everything[-2]
+    with pytest.raises(SlackApiError) as bad:
+        client.conversations_history(channel="C1", cursor="bm90IGEgY3Vyc29y")
+    assert bad.value.response["error"] == "invalid_cursor"
+
+
+def test_replies_page_through_a_long_thread(client: WebClient) -> None:
+    parent = client.chat_postMessage(channel="C1", text="parent")["ts"]
+    for i in range(5):
+        client.chat_postMessage(channel="C1", text=f"reply {i}", thread_ts=parent)
+    first = client.conversations_replies(channel="C1", ts=parent, limit=4)
+    rest = client.conversations_replies(
+        channel="C1", ts=parent, limit=4, cursor=first["response_metadata"]["next_cursor"]
+    )
+    texts = [m["text"] for m in first["messages"] + rest["messages"]]
+    assert texts == ["parent", *(f"reply {i}" for i in range(5))] and rest["has_more"] is False
 
 
 def test_signatures_verify_and_tampering_is_refused() -> None:

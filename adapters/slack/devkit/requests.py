@@ -1,6 +1,8 @@
 """Slack-signed requests (slash commands, interactivity, Events API) encoded exactly as Slack sends them."""
 
 import copy
+import hashlib
+import hmac
 import http.client
 import itertools
 import json
@@ -9,8 +11,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
-
-from slack_sdk.signature import SignatureVerifier
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
@@ -47,6 +47,12 @@ class Response:
     def text(self) -> str:
         """The body decoded as UTF-8."""
         return self.body.decode("utf-8", errors="replace")
+
+
+def as_slack_sends(typed: str) -> str:
+    """Text as Slack delivers what a person typed: `&`, `<` and `>` escaped (mentions and links are not typed
+    but inserted, so a test that wants one writes it in Slack's markup and passes `encoded=True`)."""
+    return typed.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def find_action(blocks: list[dict], action_id: str) -> dict:
@@ -90,7 +96,7 @@ class SlackRequests:
         bot_user_id: str = "U0BOT",
         response_url_base: str = "https://hooks.slack.test/",
     ) -> None:
-        self._verifier = SignatureVerifier(signing_secret)
+        self._secret = signing_secret.encode()
         self.team_id, self.team_domain, self.api_app_id = team_id, team_domain, api_app_id
         self.bot_user_id = bot_user_id
         self.response_url_base = response_url_base
@@ -104,13 +110,14 @@ class SlackRequests:
         timestamp: int | None = None,
         extra_headers: dict[str, str] | None = None,
     ) -> SignedRequest:
-        """Sign `body` as Slack does (v0 HMAC-SHA256 over "v0:<timestamp>:<body>")."""
+        """Sign `body` as Slack does (v0 HMAC-SHA256 over "v0:<timestamp>:<body>", the body's raw bytes)."""
         stamp = str(int(time.time()) if timestamp is None else timestamp)
+        base = b"v0:" + stamp.encode() + b":" + body
         headers = {
             "Content-Type": content_type,
             "User-Agent": "Slackbot 1.0 (+https://api.slack.com/robots)",
             "X-Slack-Request-Timestamp": stamp,
-            "X-Slack-Signature": self._verifier.generate_signature(timestamp=stamp, body=body) or "",
+            "X-Slack-Signature": "v0=" + hmac.new(self._secret, base, hashlib.sha256).hexdigest(),
         }
         return SignedRequest(body=body, headers={**headers, **(extra_headers or {})})
 
@@ -124,8 +131,12 @@ class SlackRequests:
         channel_id: str = "C0GENERAL",
         command: str = "/ticket",
         trigger_id: str | None = None,
+        encoded: bool = False,
     ) -> dict[str, str]:
-        """The fields of a slash command invocation (all strings, as Slack form-encodes them)."""
+        """The fields of a slash command invocation (all strings, as Slack form-encodes them).
+
+        `text` is what the person typed, escaped here as Slack does; `encoded=True` sends it as given.
+        """
         return {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
@@ -135,7 +146,7 @@ class SlackRequests:
             "user_id": user_id,
             "user_name": user_id.lower(),
             "command": command,
-            "text": text,
+            "text": text if encoded else as_slack_sends(text),
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": self._response_url("commands"),
@@ -250,14 +261,20 @@ class SlackRequests:
         }
 
     def direct_message_event(
-        self, text: str, *, user_id: str, channel_id: str | None = None, ts: str | None = None
+        self,
+        text: str,
+        *,
+        user_id: str,
+        channel_id: str | None = None,
+        ts: str | None = None,
+        encoded: bool = False,
     ) -> dict[str, Any]:
-        """A `message` event a user sends the bot in their DM (channel_type "im")."""
+        """A `message` event a user sends the bot in their DM (channel_type "im"); `text` as for commands."""
         stamp = ts or _now_ts()
         return {
             "type": "message",
             "user": user_id,
-            "text": text,
+            "text": text if encoded else as_slack_sends(text),
             "blocks": [
                 {
                     "type": "rich_text",
@@ -284,10 +301,16 @@ class SlackRequests:
         command: str = "/ticket",
         trigger_id: str | None = None,
         timestamp: int | None = None,
+        encoded: bool = False,
     ) -> SignedRequest:
         """A signed slash command request (form-encoded fields)."""
         payload = self.slash_command_payload(
-            text, user_id=user_id, channel_id=channel_id, command=command, trigger_id=trigger_id
+            text,
+            user_id=user_id,
+            channel_id=channel_id,
+            command=command,
+            trigger_id=trigger_id,
+            encoded=encoded,
         )
         return self.sign(urlencode(payload).encode(), content_type=FORM, timestamp=timestamp)
 
@@ -352,11 +375,13 @@ class SlackRequests:
         channel_id: str | None = None,
         event_id: str | None = None,
         ts: str | None = None,
+        encoded: bool = False,
     ) -> SignedRequest:
         """A signed Events API request carrying a user's direct message to the bot."""
-        return self.event(
-            self.direct_message_event(text, user_id=user_id, channel_id=channel_id, ts=ts), event_id=event_id
+        event = self.direct_message_event(
+            text, user_id=user_id, channel_id=channel_id, ts=ts, encoded=encoded
         )
+        return self.event(event, event_id=event_id)
 
     def url_verification(self, challenge: str) -> SignedRequest:
         """The signed url_verification handshake Slack sends when the Request URL is configured."""

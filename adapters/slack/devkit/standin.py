@@ -5,17 +5,18 @@ import concurrent.futures
 import contextlib
 import copy
 import json
+import math
 import threading
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from adapters.slack.devkit.workspace import Refusal, Workspace, channel_id
+from adapters.slack.devkit.workspace import RATE_LIMITS, Limit, RateLimiter, Refusal, Workspace, channel_id
 
 # Form-encoded requests carry these structured fields as JSON strings; JSON bodies carry objects.
 _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_auth_blocks"})
@@ -23,6 +24,8 @@ _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_aut
 # (held for `delay`, acted on only if the caller still waits), "slow_effect" (acted on at once, answered after
 # `delay`: Slack did it but the caller never heard) and "error:<code>" (200 with {"ok": false}).
 _FAULTS = frozenset({"ratelimit", "server_error", "timeout", "slow_effect"})
+# How calls refused by the stand-in's own rate limits are recorded, apart from the injected "ratelimit".
+RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,19 @@ class SlackStandIn:
         bot_id: str = "B0BOT",
         app_id: str = "A0CHATOPS",
         users: dict[str, dict] | None = None,
+        rate_limits: bool = False,
+        limits: Mapping[str, Limit] | None = None,
+        port: int = 0,
     ) -> None:
+        """With `rate_limits`, calls beyond Slack's limits (RATE_LIMITS, updated with `limits`) get a 429.
+
+        `port` 0 picks a free one; a given port lets a test bring Slack back where a client expects it.
+        """
+        if limits is not None and not rate_limits:
+            raise ValueError("limits apply only with rate_limits=True")
         self._workspace = Workspace(team_id, bot_user_id, bot_id, app_id, copy.deepcopy(users or {}))
+        self._requested_port = port
+        self._limiter = RateLimiter({**RATE_LIMITS, **(limits or {})}) if rate_limits else None
         self._methods = {**self._workspace.methods, "apps.connections.open": self._connections_open}
         # Guards everything shared between the server thread and callers' threads.
         self._lock = threading.Lock()
@@ -184,12 +198,21 @@ class SlackStandIn:
         with self._lock:
             return [copy.deepcopy(e) for e in self._workspace.ephemerals if channel in (None, e["channel"])]
 
+    def add_messages(
+        self, channel: str, count: int, *, user: str = "U0CHATTER", text: str = "chatter"
+    ) -> None:
+        """Append `count` ordinary user messages to a channel's history at once, bypassing HTTP and limits."""
+        with self._lock:
+            self._workspace.add_chatter(channel, count, user=user, text=text)
+
     def clear(self) -> None:
-        """Forget calls, messages, ephemerals, views and pending faults."""
+        """Forget calls, messages, ephemerals, views and pending faults, and refill the rate limits."""
         with self._lock:
             self._calls.clear()
             self._faults.clear()
             self._workspace.clear()
+            if self._limiter is not None:
+                self._limiter.reset()
 
     def wait_socket_connected(self, timeout: float = 5.0) -> None:
         """Wait until a Socket Mode client holds an open connection."""
@@ -261,7 +284,7 @@ class SlackStandIn:
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
+            await web.TCPSite(runner, "127.0.0.1", self._requested_port).start()
             ready.set_result(runner.addresses[0][1])
             await self._stopping.wait()
             for ws in self._open_sockets():
@@ -280,7 +303,16 @@ class SlackStandIn:
         with self._lock:
             queued = self._faults.get(method)
             fault = queued.popleft() if queued else None
-            self._calls.append(Call(method, params, token, time.monotonic(), fault.kind if fault else None))
+            # An injected fault decides the call on its own: it neither meets nor spends a rate limit.
+            wait = self._limiter.take(method, params) if fault is None and self._limiter else None
+            kind = fault.kind if fault else (RATE_LIMITED if wait is not None else None)
+            self._calls.append(Call(method, params, token, time.monotonic(), kind))
+        if wait is not None:
+            return web.json_response(
+                {"ok": False, "error": "ratelimited"},
+                status=429,
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
         if fault is None:
             return self._answer(method, params, token)
         if fault.kind == "ratelimit":

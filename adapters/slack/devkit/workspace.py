@@ -3,13 +3,46 @@
 import base64
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MAX_BLOCKS = 50
 MAX_TEXT = 40_000
 PERMALINK_BASE = "https://standin.slack.test/archives/"
+# Slack may return fewer messages than asked for; conversations.history never more than 999 at once.
+HISTORY_MAX_LIMIT = 999
+REPLIES_MAX_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Limit:
+    """A token bucket: up to `burst` calls at once, refilled at `per_second`; per channel or per workspace."""
+
+    per_second: float
+    burst: int
+    per_channel: bool = False
+
+
+# Slack's documented limits: chat.postMessage about one message a second per channel with short bursts;
+# Tier 3 is 50+ calls a minute per workspace and method, Tier 4 100+. The burst sizes are ours.
+POST_MESSAGE_LIMIT = Limit(per_second=1.0, burst=3, per_channel=True)
+TIER_3 = Limit(per_second=50 / 60, burst=10)
+TIER_4 = Limit(per_second=100 / 60, burst=20)
+RATE_LIMITS: Mapping[str, Limit] = {
+    "chat.postMessage": POST_MESSAGE_LIMIT,
+    "chat.update": TIER_3,
+    "conversations.history": TIER_3,
+    "conversations.replies": TIER_3,
+    "conversations.open": TIER_3,
+    "chat.postEphemeral": TIER_4,
+    "views.open": TIER_4,
+    "views.push": TIER_4,
+    "views.update": TIER_4,
+    "users.info": TIER_4,
+    "chat.getPermalink": TIER_4,
+}
 
 
 class Refusal(Exception):
@@ -42,17 +75,65 @@ def channel_id(params: dict[str, Any]) -> str:
     return "D" + channel if channel[0] in "UW" else channel
 
 
-def _page(items: list[dict], params: dict[str, Any], default_limit: int) -> tuple[list[dict], str]:
-    """One page of `items` per the limit and cursor parameters, and the next cursor (empty at the end)."""
+def _page(
+    items: list[dict], params: dict[str, Any], default_limit: int, max_limit: int, *, newest_first: bool
+) -> tuple[list[dict], str]:
+    """One page of `items` (in ts order) per the limit and cursor parameters, and the next cursor or ""."""
     try:
         limit = int(params.get("limit") or default_limit)
-        cursor = params.get("cursor")
-        offset = int(base64.b64decode(cursor).decode().removeprefix("next:")) if cursor else 0
     except ValueError:
-        raise Refusal("invalid_cursor" if params.get("cursor") else "invalid_limit") from None
-    end = offset + max(limit, 1)
-    next_cursor = base64.b64encode(f"next:{end}".encode()).decode() if end < len(items) else ""
-    return items[offset:end], next_cursor
+        raise Refusal("invalid_limit") from None
+    if cursor := params.get("cursor"):
+        try:
+            anchor = Decimal(base64.b64decode(cursor).decode().removeprefix("next_ts:"))
+        except (ValueError, ArithmeticError):
+            raise Refusal("invalid_cursor") from None
+        # Like Slack's, a cursor names the first message of the next page, not a position: messages
+        # posted between two calls then shift nothing.
+        items = [
+            m for m in items if (_ts_key(m["ts"]) <= anchor if newest_first else _ts_key(m["ts"]) >= anchor)
+        ]
+    size = min(max(limit, 1), max_limit)
+    page, rest = items[:size], items[size:]
+    next_cursor = base64.b64encode(f"next_ts:{rest[0]['ts']}".encode()).decode() if rest else ""
+    return page, next_cursor
+
+
+class RateLimiter:
+    """Slack's rate limits as token buckets per method (and channel, where Slack counts per channel).
+
+    Callers hold the lock that guards the workspace.
+    """
+
+    def __init__(self, limits: Mapping[str, Limit], clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = dict(limits)
+        self._clock = clock
+        # (method, channel or "") -> (tokens left, when they were counted)
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+
+    def take(self, method: str, params: dict[str, Any]) -> float | None:
+        """Spend a token on this call and return None, or else the seconds until a token is free."""
+        limit = self.limits.get(method)
+        if limit is None:
+            return None
+        scope = ""
+        if limit.per_channel:
+            try:
+                scope = channel_id(params)
+            except Refusal:
+                return None  # the method refuses the call itself
+        now = self._clock()
+        tokens, counted = self._buckets.get((method, scope), (float(limit.burst), now))
+        tokens = min(float(limit.burst), tokens + (now - counted) * limit.per_second)
+        if tokens >= 1.0:
+            self._buckets[method, scope] = (tokens - 1.0, now)
+            return None
+        self._buckets[method, scope] = (tokens, now)
+        return (1.0 - tokens) / limit.per_second
+
+    def reset(self) -> None:
+        """Refill every bucket."""
+        self._buckets.clear()
 
 
 class Workspace:
@@ -97,6 +178,16 @@ class Workspace:
     def find(self, channel: str, ts: Any) -> dict | None:
         """The stored message of `channel` with this ts, or None."""
         return next((m for m in self.messages.get(channel, []) if m["ts"] == ts), None)
+
+    def add_chatter(self, channel: str, count: int, *, user: str, text: str) -> None:
+        """Append `count` ordinary user messages to a channel, as if people had been talking there."""
+        if count < 0:
+            raise ValueError("count must not be negative")
+        stored = self.messages.setdefault(channel_id({"channel": channel}), [])
+        stored.extend(
+            {"type": "message", "ts": self.next_ts(), "user": user, "text": text, "team": self.team_id}
+            for _ in range(count)
+        )
 
     def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         """auth.test for the bot token."""
@@ -196,7 +287,7 @@ class Workspace:
             for m in reversed(self.messages.get(channel, []))
             if m.get("thread_ts", m["ts"]) == m["ts"] and within(_ts_key(m["ts"]))
         ]
-        page, next_cursor = _page(top, params, 100)
+        page, next_cursor = _page(top, params, 100, HISTORY_MAX_LIMIT, newest_first=True)
         return self._listing(page, next_cursor, params)
 
     def replies(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -207,7 +298,7 @@ class Workspace:
             raise Refusal("thread_not_found")
         root = parent.get("thread_ts", parent["ts"])
         thread = [m for m in self.messages[channel] if m["ts"] == root or m.get("thread_ts") == root]
-        page, next_cursor = _page(thread, params, 1000)
+        page, next_cursor = _page(thread, params, 1000, REPLIES_MAX_LIMIT, newest_first=False)
         return self._listing(page, next_cursor, params)
 
     def open_conversation(self, params: dict[str, Any]) -> dict[str, Any]:
