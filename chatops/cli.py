@@ -4,27 +4,53 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import signal
+import socket
 import sys
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, NoReturn
 
-from chatops.config import ConfigError, Settings, load_desk_config, require_signing_secret
+from chatops.config import (
+    Settings,
+    load_desk_config,
+    load_settings,
+    require_bot_token,
+    require_signing_secret,
+)
+from chatops.errors import ConfigError
 from chatops.logs import configure
+
+if TYPE_CHECKING:
+    from chatops.app import Desktop
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+SERVE_ENVIRONMENT = (
+    "slack_bot_token",
+    "slack_signing_secret",
+    "slack_app_token",
+    "slack_api_url",
+    "slack_timeout",
+    "database_url",
+    "chatops_config",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose refusals are one line naming the option, like every other start-up error."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the mistake on one line and exit with status 2."""
+        self.exit(2, f"chatops: {message.removeprefix('argument ')}; see `{self.prog} --help`\n")
+
+
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Help that shows each option's default and keeps the environment table as written."""
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `chatops` command."""
-    parser = argparse.ArgumentParser(prog="chatops", description="A support desk that lives in Slack.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve Slack's requests over HTTP (or Socket Mode)")
-    serve.add_argument("--host", default="0.0.0.0")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--socket-mode", action="store_true", help="take Slack's requests over Socket Mode")
-    serve.add_argument("--log-level", default="INFO")
-    db = commands.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
-    commands.add_parser("demo", help="run a whole ticket story against a local stand-in for Slack")
-    args = parser.parse_args(argv)
-
+    args = _parser().parse_args(argv)
     try:
         if args.command == "serve":
             configure(args.log_level)
@@ -36,17 +62,90 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_demo()
     except ConfigError as error:
-        print(f"chatops: {error}", file=sys.stderr)
+        # A message may quote the operator's own text; it must still arrive as one line.
+        print("chatops: " + " ".join(str(error).splitlines()), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="chatops", description="A support desk that lives in Slack.")
+    parser.add_argument("--version", action="version", version=f"chatops {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="command")
+    serve = commands.add_parser(
+        "serve",
+        help="serve Slack's requests over HTTP (or Socket Mode)",
+        description="Serve Slack's requests at POST /slack/events (or over Socket Mode).",
+        formatter_class=_HelpFormatter,
+        epilog=_environment_help(SERVE_ENVIRONMENT),
+    )
+    serve.add_argument("--host", default="0.0.0.0", help="the address to listen on")
+    serve.add_argument("--port", type=_port, default=3000, help="the port to listen on; 0 picks a free one")
+    serve.add_argument("--socket-mode", action="store_true", help="take Slack's requests over Socket Mode")
+    serve.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO", help="any case is accepted"
+    )
+    db = commands.add_parser(
+        "db",
+        help="database maintenance",
+        description="Bring the database's schema up to this version of chatops.",
+        formatter_class=_HelpFormatter,
+        epilog=_environment_help(("database_url",)),
+    )
+    db.add_argument("action", choices=["upgrade"], help="upgrade: apply the migrations the database lacks")
+    commands.add_parser("demo", help="run a whole ticket story against a local stand-in for Slack")
+    return parser
+
+
+def _version() -> str:
+    try:
+        return version("chatops")
+    except PackageNotFoundError:
+        return "(not installed)"
+
+
+def _port(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; use 0 to 65535") from None
+    if not 0 <= number <= 65535:
+        raise argparse.ArgumentTypeError(f"{number} is out of range; use 0 to 65535 (0 picks a free port)")
+    return number
+
+
+def _environment_help(names: tuple[str, ...]) -> str:
+    fields = Settings.model_fields
+    width = max(len(name) for name in names) + 2
+    lines = ["environment variables:"]
+    for name in names:
+        field = fields[name]
+        default = f" (default: {field.default})" if field.default not in ("", None) else ""
+        lines.append(f"  {name.upper():<{width}}{field.description}{default}")
+    return "\n".join(lines)
 
 
 def _upgrade() -> int:
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
     from chatops.store import migrate
+    from chatops.store.checks import check_database_url, database_failure
     from chatops.store.db import Database
 
-    db = Database(Settings().database_url)
+    settings = load_settings()
+    check_database_url(settings.database_url)
+    db = Database(settings.database_url)
     try:
+        # Upgrading someone else's database would add our tables among theirs; serve refuses it too.
+        if migrate.state(db.engine) is migrate.SchemaState.UNKNOWN:
+            raise ConfigError(
+                "DATABASE_URL: the database holds tables that are not chatops's; use an empty one"
+            )
         migrate.upgrade(db.engine)
+    except (SQLAlchemyError, CommandError) as error:
+        raise database_failure(settings.database_url, error) from None
     finally:
         db.close()
     print(f"chatops: database at revision {migrate.head()}")
@@ -54,19 +153,53 @@ def _upgrade() -> int:
 
 
 async def _serve(host: str, port: int, *, socket_mode: bool) -> int:
-    from chatops.app import build_desk, build_web_app
-    from chatops.serving import start_site
+    from sqlalchemy.exc import SQLAlchemyError
 
-    settings = Settings()
-    config = load_desk_config(settings.chatops_config)
+    from chatops.store.checks import check_database_url, database_failure
+
+    settings = load_settings()
+    require_bot_token(settings)
     if socket_mode:
         if not settings.slack_app_token:
-            raise ConfigError("environment: SLACK_APP_TOKEN is not set; Socket Mode needs an app-level token")
+            raise ConfigError("SLACK_APP_TOKEN: not set; Socket Mode needs an app-level token (xapp-...)")
     else:
         require_signing_secret(settings)
-    desktop = build_desk(settings, config)
-    runner, url = await start_site(build_web_app(desktop), host, port)
+    config = load_desk_config(settings.chatops_config)
+    check_database_url(settings.database_url)
+    # Imported only now: the checks above answer a mistake without loading the Slack libraries.
+    from chatops.app import build_desk, build_web_app, check_platform, wait_for_platform
+    from chatops.serving import start_site
+
+    try:
+        desktop = build_desk(settings, config)
+    except SQLAlchemyError as error:
+        raise database_failure(settings.database_url, error) from None
+    try:
+        # Nothing so far has talked to Slack: a taken port is reported before the bot token is checked.
+        _check_port(host, port)
+        silent = await check_platform(desktop)
+        web_app = build_web_app(desktop)
+    except BaseException:
+        await _close(desktop)
+        raise
+    try:
+        runner, url = await start_site(web_app, host, port)
+    except OSError as error:
+        # The app started (its dispatcher too) before the bind failed; stop it so nothing outlives us.
+        await web_app.shutdown()
+        await web_app.cleanup()
+        raise _listen_failure(host, port, error) from None
     print(f"chatops: listening on {url}", flush=True)
+    stop = asyncio.Event()
+    waiting: asyncio.Task[None] | None = None
+    if silent is not None:
+        # Tickets are still taken and kept; their cards go out once Slack answers.
+        print(
+            f"chatops: SLACK_API_URL: Slack does not answer ({silent}); serving, and trying again",
+            file=sys.stderr,
+        )
+        waiting = asyncio.create_task(wait_for_platform(desktop))
+        waiting.add_done_callback(lambda task: stop.set() if _failure(task) else None)
 
     socket_handler = None
     if socket_mode:
@@ -75,15 +208,63 @@ async def _serve(host: str, port: int, *, socket_mode: bool) -> int:
         socket_handler = await connect_socket_mode(desktop.bolt, settings.slack_app_token)
         print("chatops: connected over Socket Mode", flush=True)
 
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
+    if waiting is not None:
+        waiting.cancel()
     if socket_handler is not None:
         await socket_handler.close_async()
     await runner.cleanup()
+    failure = _failure(waiting) if waiting is not None else None
+    if failure is not None:
+        # Slack came back and refused the token: nothing can work, so the operator hears it as at start-up.
+        raise failure
     return 0
+
+
+def _failure(task: asyncio.Task[None]) -> BaseException | None:
+    return None if not task.done() or task.cancelled() else task.exception()
+
+
+def _check_port(host: str, port: int) -> None:
+    """Bind where the server will listen, and let go: a taken port shows before start-up goes further."""
+    if port == 0:
+        return
+    try:
+        addresses = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as error:
+        raise _listen_failure(host, port, error) from None
+    for family, kind, proto, _name, address in addresses:
+        with socket.socket(family, kind, proto) as probe:
+            # The same options the server's own listening sockets get, so the probe refuses no more.
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                raise _listen_failure(host, port, error) from None
+
+
+def _listen_failure(host: str, port: int, error: OSError) -> ConfigError:
+    if isinstance(error, socket.gaierror):
+        return ConfigError(f"--host: {host!r} is not an address of this machine ({error.strerror})")
+    if error.errno == errno.EADDRINUSE:
+        return ConfigError(
+            f"--port: {port} is already in use on {host}; stop what listens there or choose another --port"
+        )
+    if error.errno == errno.EACCES:
+        return ConfigError(f"--port: {port} needs privileges to listen on; choose a port above 1023")
+    if error.errno == errno.EADDRNOTAVAIL:
+        return ConfigError(f"--host: {host!r} is not an address of this machine; use 0.0.0.0 or 127.0.0.1")
+    return ConfigError(f"--port: cannot listen on {host}:{port} ({error.strerror or error})")
+
+
+async def _close(desktop: Desktop) -> None:
+    await desktop.gateway.close()
+    await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)
 
 
 if __name__ == "__main__":

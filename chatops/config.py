@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chatops.errors import ConfigError
 
-_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+# The sign is accepted so that '-5m' is refused as not positive rather than as not a duration.
+_DURATION = re.compile(r"^\s*(-?\d+)\s*([smhdw])\s*$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 
@@ -29,7 +40,41 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
 
 
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+def _positive_duration(value: Any) -> timedelta:
+    duration = parse_duration(value)
+    if duration <= timedelta(0):
+        raise ValueError(f"{value!r} must be positive, such as 15m, 4h or 3d")
+    return duration
+
+
+SlaTarget = Annotated[timedelta, BeforeValidator(_positive_duration)]
+
+# Slack ids are uppercase letters and digits after a one-letter kind: C (public channel) or G (private
+# channel) for the channel a team works in; U or W (Enterprise Grid) for a person.
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def _channel_id(value: str) -> str:
+    if not _CHANNEL_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a channel id; ids look like C0123ABCD or G0123ABCD "
+            "(in Slack: channel name -> View channel details -> the id at the bottom)"
+        )
+    return value
+
+
+def _user_id(value: str) -> str:
+    if not _USER_ID.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a user id; ids look like U0123ABCD or W0123ABCD "
+            "(in Slack: the person's profile -> ⋮ -> Copy member ID)"
+        )
+    return value
+
+
+ChannelId = Annotated[str, AfterValidator(_channel_id)]
+UserId = Annotated[str, AfterValidator(_user_id)]
 
 
 class _Strict(BaseModel):
@@ -47,9 +92,9 @@ class Team(_Strict):
 
     id: str
     name: str
-    slack_channel: str
-    agents: list[str] = Field(default_factory=list)
-    leads: list[str] = Field(default_factory=list)
+    slack_channel: ChannelId
+    agents: list[UserId] = Field(default_factory=list)
+    leads: list[UserId] = Field(default_factory=list)
 
     def may_act(self, user_id: str) -> bool:
         """Whether this person works tickets of this team."""
@@ -69,8 +114,8 @@ class Priority(_Strict):
 
     id: str
     keywords: list[str] = Field(default_factory=list)
-    first_response: Duration
-    resolution: Duration
+    first_response: SlaTarget
+    resolution: SlaTarget
 
 
 class DeskConfig(_Strict):
@@ -82,7 +127,7 @@ class DeskConfig(_Strict):
     categories: list[Category] = Field(default_factory=list)
     priorities: list[Priority] = Field(min_length=1)
     default_priority: str
-    vip_users: list[str] = Field(default_factory=list)
+    vip_users: list[UserId] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DeskConfig:
@@ -130,34 +175,125 @@ def _unique(key: str, ids: list[str]) -> set[str]:
 
 
 class Settings(BaseSettings):
-    """Secrets and endpoints, read from the environment."""
+    """Secrets and endpoints, read from the environment (each field from its name in capitals)."""
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    slack_bot_token: str = ""
-    slack_signing_secret: str = ""
-    slack_app_token: str = ""
-    slack_api_url: str = "https://slack.com/api/"
-    slack_timeout: float = 10.0
-    database_url: str = "sqlite:///chatops.db"
-    chatops_config: str = "chatops.yaml"
+    slack_bot_token: str = Field(default="", description="the bot token (xoxb-...)")
+    slack_signing_secret: str = Field(
+        default="", description="verifies every request from Slack; serve refuses to start without it"
+    )
+    slack_app_token: str = Field(default="", description="app-level token (xapp-...), for --socket-mode only")
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        description="base URL of the Slack Web API; every Slack call uses it",
+    )
+    slack_timeout: float = Field(default=10.0, description="seconds to wait for one Slack call")
+    database_url: str = Field(
+        default="sqlite:///chatops.db",
+        description="sqlite:///path.db (WAL mode) or postgresql://user@host:5432/db",
+    )
+    chatops_config: str = Field(default="chatops.yaml", description="path of the desk's YAML rules")
+
+    @field_validator("slack_timeout", mode="before")
+    @classmethod
+    def _positive_seconds(cls, value: Any) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (math.isfinite(seconds) and seconds > 0):
+            raise ValueError(f"{value!r} is not a positive number of seconds; set it to one such as 10")
+        return seconds
+
+    @field_validator("slack_api_url")
+    @classmethod
+    def _web_api_base(cls, value: str) -> str:
+        if not re.match(r"https?://[^/\s]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL; Slack's own is https://slack.com/api/")
+        # Method names are joined onto the base as relative links: without the final slash,
+        # .../api + auth.test would become .../auth.test.
+        return value if value.endswith("/") else value + "/"
+
+
+def load_settings() -> Settings:
+    """Read the settings from the environment; a ConfigError names each variable that cannot be used."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_describe_variable(e) for e in exc.errors())) from None
+
+
+def _describe_variable(error: Any) -> str:
+    name = str(error["loc"][0]).upper() if error["loc"] else "environment"
+    if error["type"] == "value_error":
+        return f"{name}: " + str(error["msg"]).removeprefix("Value error, ")
+    return f"{name}: {error['msg']}, not {error['input']!r}"
 
 
 def load_desk_config(path: str | Path) -> DeskConfig:
     """Load and validate the YAML rules; a ConfigError names the file and the offending key."""
     path = Path(path)
+    text = _read_rules(path)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: the config file does not exist (set CHATOPS_CONFIG)") from None
+        raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{path}: {_describe_yaml_error(exc, text)}") from None
+    if raw is None:
+        raise ConfigError(
+            f"{path}: the file is empty; it must hold the desk's rules (teams, priorities, ...)"
+        )
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys (teams, categories, ...)")
     try:
         return DeskConfig.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+
+
+def _read_rules(path: Path) -> str:
+    # The file is named by CHATOPS_CONFIG, so a file that cannot be read is that setting's mistake.
+    where = f"CHATOPS_CONFIG: {str(path)!r}"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{where} does not exist; write the desk's rules there or set CHATOPS_CONFIG to their file"
+        ) from None
+    except IsADirectoryError:
+        raise ConfigError(f"{where} is a directory; set CHATOPS_CONFIG to the YAML file in it") from None
+    except PermissionError:
+        raise ConfigError(
+            f"{where} cannot be read (permission denied); let the user running chatops read it"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{where} is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start}); "
+            "save it as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{where} cannot be read: {exc.strerror or exc}") from None
+
+
+def _describe_yaml_error(error: yaml.YAMLError, text: str) -> str:
+    # PyYAML's own message names the parsed text "<unicode string>" and spans several lines; the
+    # operator needs the line and column in their file, on one line.
+    if isinstance(error, yaml.reader.ReaderError):
+        line = text.count("\n", 0, error.position) + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        code = error.character if isinstance(error.character, int) else ord(error.character)
+        return f"line {line}, column {column}: not valid YAML: the character U+{code:04X} is not allowed"
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        message = f"{_at(error.problem_mark)}: not valid YAML: {error.problem}"
+        if error.context:
+            message += f" ({error.context}"
+            message += f" at {_at(error.context_mark)})" if error.context_mark is not None else ")"
+        return message
+    return f"not valid YAML: {' '.join(str(error).split())}"
+
+
+def _at(mark: yaml.Mark) -> str:
+    return f"line {mark.line + 1}, column {mark.column + 1}"
 
 
 def _describe(error: Any) -> str:
@@ -171,4 +307,16 @@ def _describe(error: Any) -> str:
 def require_signing_secret(settings: Settings) -> None:
     """Refuse to serve without a signing secret: unsigned requests would be accepted otherwise."""
     if not settings.slack_signing_secret:
-        raise ConfigError("environment: SLACK_SIGNING_SECRET is not set; the bot refuses unsigned requests")
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET: not set; the bot refuses unsigned requests, so set it to the app's "
+            "Signing Secret (api.slack.com/apps -> your app -> Basic Information)"
+        )
+
+
+def require_bot_token(settings: Settings) -> None:
+    """Refuse to serve without a bot token: no card, note or answer could ever reach Slack."""
+    if not settings.slack_bot_token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN: not set; copy the app's Bot User OAuth Token (xoxb-…) "
+            "(api.slack.com/apps -> your app -> OAuth & Permissions)"
+        )
