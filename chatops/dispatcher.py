@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import structlog
 
 from chatops.cards import Card, rich_from_json
+from chatops.errors import StorageUnavailable
 from chatops.outbox import Kind, destination_from
 from chatops.outbox_store import Claim, Job, OutboxStore, Outcome
+from chatops.pacing import Pacer
 from chatops.ports import (
+    CallKind,
     ChatGateway,
     Clock,
     Destination,
@@ -34,17 +37,6 @@ _CLOCK_SKEW = timedelta(minutes=2)
 _MAX_BACKOFF = 300.0
 
 
-@dataclass
-class _Holds:
-    """Places (or the whole platform, under None) that asked us to wait, until when."""
-
-    until: dict[str | None, datetime] = field(default_factory=dict)
-
-    def blocking(self, place: str | None, now: datetime) -> datetime | None:
-        times = [t for key in (None, place) if (t := self.until.get(key)) and t > now]
-        return max(times) if times else None
-
-
 class Dispatcher:
     """Carries out outbox rows through a chat gateway, exactly once as far as the platform lets us tell."""
 
@@ -60,8 +52,9 @@ class Dispatcher:
         concurrency: int = 16,
         pipeline: int = 2,
         gather: float = 0.01,
-        lease: timedelta = timedelta(seconds=60),
+        lease: timedelta = timedelta(seconds=15),
         poll_interval: float = 1.0,
+        horizon: float = 2.0,
     ) -> None:
         self.db = db
         self.gateway = gateway
@@ -79,8 +72,11 @@ class Dispatcher:
         self.gather = gather
         self.lease = lease
         self.poll_interval = poll_interval
+        # How long a claimed job may wait for its slot in hand; one due later is put off until its slot.
+        self.horizon = horizon
         self._slots = asyncio.Semaphore(concurrency)
-        self._holds = _Holds()
+        self._pacer = Pacer()
+        self._next_due: float | None = None
         self._wakeup = asyncio.Event()
         self._stopping = False
 
@@ -96,30 +92,56 @@ class Dispatcher:
     async def run(self) -> None:
         """Dispatch until stopped, claiming the next batch while earlier ones are still being carried out."""
         inflight: set[asyncio.Task[None]] = set()
-        while not self._stopping:
-            self._wakeup.clear()
-            claim = await self._next_claim() if len(inflight) < self.pipeline else None
-            if claim is not None and claim.jobs:
-                task = asyncio.create_task(self._carry_out(claim))
-                inflight.add(task)
-                task.add_done_callback(inflight.discard)
-                continue
-            waiter = asyncio.ensure_future(self._wakeup.wait())
+        renewing = asyncio.create_task(self._keep_claims())
+        try:
+            while not self._stopping:
+                self._wakeup.clear()
+                claim = await self._next_claim() if len(inflight) < self.pipeline else None
+                if claim is not None and claim.jobs:
+                    task = asyncio.create_task(self._carry_out(claim))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
+                    continue
+                waiter = asyncio.ensure_future(self._wakeup.wait())
+                try:
+                    await asyncio.wait(
+                        {waiter, *inflight}, timeout=self._idle_wait(), return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    waiter.cancel()
+                if self.gather and not self._stopping:
+                    # Let a burst of commits land first: fewer, larger claims leave the writer to intake.
+                    await asyncio.sleep(self.gather)
+            if inflight:
+                await asyncio.wait(inflight)
+        finally:
+            renewing.cancel()
+
+    def _idle_wait(self) -> float:
+        """Until the next poll, or sooner when a job put off until its slot falls due."""
+        if self._next_due is None:
+            return self.poll_interval
+        wait = self._next_due - time.monotonic()
+        if wait <= 0:
+            self._next_due = None
+        return min(self.poll_interval, max(wait, 0.0))
+
+    async def _keep_claims(self) -> None:
+        """Extend the lease on our rows while we live: a dead replica's rows free up within one lease."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
             try:
-                await asyncio.wait(
-                    {waiter, *inflight}, timeout=self.poll_interval, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                waiter.cancel()
-            if self.gather and not self._stopping:
-                # Let a burst of commits land first: fewer, larger claims leave the writer to intake.
-                await asyncio.sleep(self.gather)
-        if inflight:
-            await asyncio.wait(inflight)
+                await self.db.run(lambda session: self.store.renew(session, self.clock.now()))
+            except Exception:  # noqa: BLE001 - the next round tries again; the lease is three rounds long
+                log.exception("outbox_lease_renewal_failed")
 
     async def _next_claim(self) -> Claim | None:
         try:
             return await self.db.run(lambda session: self.store.claim(session, self.clock.now()))
+        except StorageUnavailable as lost:
+            log.warning("outbox_claim_failed", problem=lost.problem)
+            return None
         except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup; rows stay in the outbox
             log.exception("outbox_claim_failed")
             return None
@@ -171,7 +193,12 @@ class Dispatcher:
         to = Destination(place=self.card_place(view))
         key = f"ticket-{view.id}-card"
         return await self._attempt(
-            [job], view.id, to.place, lambda: self._post_once(job, to, self.render(view), key), card=True
+            [job],
+            view.id,
+            "post",
+            to.place,
+            lambda: self._post_once(job, to, self.render(view), key),
+            card=True,
         )
 
     async def _update_card(
@@ -183,7 +210,9 @@ class Dispatcher:
         if card is None:
             return self._wait_for_card(jobs, view.id)
         rendered = self.render(view)
-        return await self._attempt(jobs, view.id, card.place, lambda: self.gateway.update(card, rendered))
+        return await self._attempt(
+            jobs, view.id, "update", card.place, lambda: self.gateway.update(card, rendered)
+        )
 
     async def _other(self, job: Job, view: TicketView | None, card: MessageRef | None) -> Outcome:
         payload = job.payload
@@ -193,19 +222,28 @@ class Dispatcher:
             to = Destination(place=card.place, thread=card)
             text = rich_from_json(payload["text"])
             return await self._attempt(
-                [job], job.ticket_id, card.place, lambda: self._post_once(job, to, text, f"outbox-{job.id}")
+                [job],
+                job.ticket_id,
+                "post",
+                card.place,
+                lambda: self._post_once(job, to, text, f"outbox-{job.id}"),
             )
         if job.kind is Kind.MESSAGE:
             to = destination_from(payload["to"])
             text = rich_from_json(payload["text"])
             return await self._attempt(
-                [job], job.ticket_id, to.place, lambda: self._post_once(job, to, text, f"outbox-{job.id}")
+                [job],
+                job.ticket_id,
+                "post",
+                to.place or to.user,
+                lambda: self._post_once(job, to, text, f"outbox-{job.id}"),
             )
         if job.kind is Kind.WHISPER:
             text = rich_from_json(payload["text"])
             return await self._attempt(
                 [job],
                 None,
+                "whisper",
                 payload["place"],
                 lambda: self.gateway.whisper(payload["place"], payload["user"], text),
             )
@@ -214,7 +252,12 @@ class Dispatcher:
                 return Outcome([job.id], job.ticket_id, failed=True, error="the ticket has no origin message")
             origin = MessageRef(view.origin_place, view.origin_ref)
             return await self._attempt(
-                [job], view.id, origin.place, lambda: self.gateway.permalink(origin), permalink=True
+                [job],
+                view.id,
+                "permalink",
+                origin.place,
+                lambda: self.gateway.permalink(origin),
+                permalink=True,
             )
         return Outcome([job.id], job.ticket_id, failed=True, error=f"unknown outbox kind {job.kind}")
 
@@ -240,6 +283,7 @@ class Dispatcher:
         self,
         jobs: list[Job],
         ticket_id: int | None,
+        kind: CallKind,
         place: str | None,
         call: Callable[[], Awaitable[Any]],
         *,
@@ -247,18 +291,23 @@ class Dispatcher:
         permalink: bool = False,
     ) -> Outcome:
         ids = [j.id for j in jobs]
+        pace = self.gateway.pace(kind, place)
+        # Wait for the call's slot in its scope; a slot further off than the horizon puts the jobs off
+        # until then, unattempted, and frees this batch for other places meanwhile.
+        while (delay := self._pacer.book(pace, ids[0], time.monotonic()) - time.monotonic()) > 0:
+            if delay > self.horizon:
+                return self._put_off(jobs, ticket_id, delay)
+            await asyncio.sleep(delay)
+        self._pacer.release(ids[0])
         now = self.clock.now()
-        held = self._holds.blocking(place, now)
-        if held is not None:
-            return Outcome(ids, ticket_id, retry_at=held, error="waiting out a rate limit")
         attempt = max(j.attempt for j in jobs)
         try:
             async with self._slots:
                 result = await call()
         except RateLimited as limit:
             until = now + timedelta(seconds=limit.retry_after)
-            self._holds.until[limit.scope] = until
-            log.warning("outbox_rate_limited", jobs=ids, scope=limit.scope, retry_after=limit.retry_after)
+            self._pacer.hold(pace, time.monotonic() + limit.retry_after)
+            log.warning("outbox_rate_limited", jobs=ids, scope=pace.scope, retry_after=limit.retry_after)
             return Outcome(ids, ticket_id, retry_at=until, error=str(limit))
         except TransientFailure as failure:
             log.warning(
@@ -282,6 +331,18 @@ class Dispatcher:
             ticket_id,
             card=result if card else None,
             permalink=result if permalink else None,
+        )
+
+    def _put_off(self, jobs: list[Job], ticket_id: int | None, delay: float) -> Outcome:
+        due = time.monotonic() + delay
+        self._next_due = due if self._next_due is None else min(self._next_due, due)
+        return Outcome(
+            [j.id for j in jobs],
+            ticket_id,
+            retry_at=self.clock.now() + timedelta(seconds=delay),
+            put_off=True,
+            # Nothing went out, so nothing is in doubt that was not before.
+            in_doubt=any(j.in_doubt for j in jobs),
         )
 
 

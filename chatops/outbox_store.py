@@ -57,6 +57,8 @@ class Outcome:
     error: str | None = None
     card: MessageRef | None = None
     permalink: str | None = None
+    # Put off to its slot under the platform's pace, never attempted: this claim does not count as a try.
+    put_off: bool = False
 
 
 class OutboxStore:
@@ -108,6 +110,11 @@ class OutboxStore:
                 in_doubt=or_(_OUTBOX.c.in_doubt, _OUTBOX.c.kind.in_([k.value for k in POSTS])),
             )
         )
+        self._renew = (
+            update(_OUTBOX)
+            .where(_OUTBOX.c.claimed_by == owner, _OUTBOX.c.done_at.is_(None))
+            .values(claimed_until=bindparam("until"))
+        )
         self._tickets = select(_TICKETS).where(_TICKETS.c.id.in_(ids))
         self._cards = select(_MESSAGES.c.ticket_id, _MESSAGES.c.place, _MESSAGES.c.ref).where(
             _MESSAGES.c.ticket_id.in_(ids), _MESSAGES.c.role == "card", _MESSAGES.c.platform == platform
@@ -136,6 +143,10 @@ class OutboxStore:
         }
         return Claim(jobs, tickets, cards)
 
+    def renew(self, session: Session, now: datetime) -> None:
+        """Extend the lease on every row this dispatcher holds and has not recorded yet."""
+        session.execute(self._renew, {"until": now + self.lease})
+
     def record(self, session: Session, outcomes: list[Outcome], now: datetime) -> None:
         """Mark rows done, failed or due again, remember posted cards, and follow up on permalinks."""
         mine = _OUTBOX.c.claimed_by == self.owner
@@ -153,6 +164,8 @@ class OutboxStore:
             values: dict[str, Any]
             if outcome.retry_at is not None:
                 values = {"available_at": outcome.retry_at, "in_doubt": outcome.in_doubt}
+                if outcome.put_off:
+                    values["attempts"] = _OUTBOX.c.attempts - 1
             else:
                 values = {"done_at": now, "failed": True, "in_doubt": False}
             session.execute(

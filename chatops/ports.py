@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import Literal, Protocol
 
 from chatops.cards import Card, Rich
 
@@ -26,17 +26,29 @@ class Destination:
     thread: MessageRef | None = None
 
 
+# The kinds of call a gateway makes, each paced on its own terms.
+CallKind = Literal["post", "update", "whisper", "find", "permalink"]
+
+
+@dataclass(frozen=True)
+class Pace:
+    """How fast calls may go: calls of one scope share a rate, with a burst allowed after a quiet spell."""
+
+    scope: str
+    per_second: float
+    burst: int = 1
+
+
 class DeliveryError(Exception):
     """A platform call did not succeed."""
 
 
 class RateLimited(DeliveryError):
-    """The platform asked us to wait before calling again (in the given scope: a place or a method)."""
+    """The platform asked us to wait before calling again in the call's scope."""
 
-    def __init__(self, retry_after: float, scope: str) -> None:
-        super().__init__(f"rate limited on {scope} for {retry_after}s")
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"rate limited for {retry_after}s")
         self.retry_after = retry_after
-        self.scope = scope
 
 
 class TransientFailure(DeliveryError):
@@ -74,6 +86,10 @@ class ChatGateway(Protocol):
 
     async def permalink(self, ref: MessageRef) -> str:
         """A link to a message that people can open."""
+        ...
+
+    def pace(self, kind: CallKind, place: str | None) -> Pace:
+        """How fast calls of this kind to this place (a channel, a person's DM) may go on this platform."""
         ...
 
 

@@ -11,16 +11,26 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
-from adapters.slack.blocks import card_blocks, mrkdwn
+from adapters.slack.blocks import card_message, mrkdwn
 from chatops.cards import Card, Rich
-from chatops.ports import Destination, MessageRef, PermanentFailure, RateLimited, TransientFailure
+from chatops.ports import (
+    CallKind,
+    Destination,
+    MessageRef,
+    Pace,
+    PermanentFailure,
+    RateLimited,
+    TransientFailure,
+)
 
 METADATA_EVENT = "chatops_message"
 # Slack's own hiccups: worth another try, and the call may have landed.
 _TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 _HISTORY_PAGE = 200
-_HISTORY_PAGES = 5
 _CONNECTIONS = 32
+# Slack's documented limits: chat.postMessage about one a second per channel; the rest per workspace, by tier.
+_PER_MINUTE = {"update": 50, "find": 50, "whisper": 100, "permalink": 100}
+_BURSTS = {"update": 5, "find": 5, "whisper": 10, "permalink": 10}
 
 
 def make_client(token: str, base_url: str, timeout: float) -> AsyncWebClient:
@@ -61,23 +71,24 @@ class SlackGateway:
             "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": key}},
         }
         if isinstance(body, Card):
-            kwargs |= {"text": body.summary, "blocks": card_blocks(body)}
+            kwargs |= card_message(body)
         else:
             kwargs["text"] = mrkdwn(body)
         if to.thread is not None:
             kwargs["thread_ts"] = to.thread.id
-        response = await self._call(channel, self.client.chat_postMessage(**kwargs))
+        response = await self._call(self.client.chat_postMessage(**kwargs))
         return MessageRef(response["channel"], response["ts"])
 
     async def find(self, to: Destination, key: str, *, since: datetime) -> MessageRef | None:
         """Look through recent history (or the thread) for the message tagged with key."""
         channel = to.place
         if channel is None:
-            opened = await self._call(to.user, self.client.conversations_open(users=to.user))
+            opened = await self._call(self.client.conversations_open(users=to.user))
             channel = opened["channel"]["id"]
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None
-        for _ in range(_HISTORY_PAGES):
+        # Every page back to `since`, however busy the channel: stopping short would post the message twice.
+        while True:
             if to.thread is not None:
                 call = self.client.conversations_replies(
                     channel=channel,
@@ -95,55 +106,52 @@ class SlackGateway:
                     include_all_metadata=True,
                     cursor=cursor,
                 )
-            page = await self._call(channel, call)
+            page = await self._call(call)
             for message in page.get("messages", []):
                 if (message.get("metadata") or {}).get("event_payload", {}).get("key") == key:
                     return MessageRef(channel, message["ts"])
             cursor = (page.get("response_metadata") or {}).get("next_cursor")
             if not page.get("has_more") or not cursor:
                 return None
-        return None
 
     async def update(self, ref: MessageRef, card: Card) -> None:
         """Redraw a posted card."""
-        # chat.update is limited per workspace, not per channel: a 429 holds every call (scope None).
-        await self._call(
-            None,
-            self.client.chat_update(
-                channel=ref.place, ts=ref.id, text=card.summary, blocks=card_blocks(card)
-            ),
-        )
+        await self._call(self.client.chat_update(channel=ref.place, ts=ref.id, **card_message(card)))
 
     async def whisper(self, place: str, user: str, text: Rich) -> None:
         """An ephemeral message for one user."""
-        await self._call(place, self.client.chat_postEphemeral(channel=place, user=user, text=mrkdwn(text)))
+        await self._call(self.client.chat_postEphemeral(channel=place, user=user, text=mrkdwn(text)))
 
     async def permalink(self, ref: MessageRef) -> str:
         """The permalink of a message."""
-        response = await self._call(
-            ref.place, self.client.chat_getPermalink(channel=ref.place, message_ts=ref.id)
-        )
+        response = await self._call(self.client.chat_getPermalink(channel=ref.place, message_ts=ref.id))
         return str(response["permalink"])
 
-    async def _call(self, scope: str | None, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
+    def pace(self, kind: CallKind, place: str | None) -> Pace:
+        """Slack's limits: posts per channel (a user's DM is a channel of its own), the rest per workspace."""
+        if kind == "post":
+            return Pace(f"post:{place}", per_second=1.0, burst=3)
+        return Pace(kind, per_second=_PER_MINUTE[kind] / 60, burst=_BURSTS[kind])
+
+    async def _call(self, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:
         try:
             return await call
         except SlackApiError as error:
-            raise _translate(error, scope) from error
+            raise _translate(error) from error
         except aiohttp.ClientConnectorError as error:
             raise TransientFailure(f"cannot reach Slack: {error}", in_doubt=False) from error
         except (TimeoutError, aiohttp.ClientError) as error:
             raise TransientFailure(f"no answer from Slack: {error!r}", in_doubt=True) from error
 
 
-def _translate(error: SlackApiError, scope: str | None) -> Exception:
+def _translate(error: SlackApiError) -> Exception:
     status = error.response.status_code
     code = error.response.get("error") if isinstance(error.response.data, dict) else None
     if status == 429 or code == "ratelimited":
         retry_after = float(
             error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 1))
         )
-        return RateLimited(retry_after, scope)
+        return RateLimited(retry_after)
     if status >= 500 or code in _TRANSIENT_ERRORS:
         return TransientFailure(f"Slack answered {status} {code or ''}".strip(), in_doubt=True)
     return PermanentFailure(f"Slack refused the call: {code or status}")

@@ -1,0 +1,60 @@
+"""Pacing calls to a platform within its rate limits: the next free moment in each scope, booked ahead."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chatops.ports import Pace
+
+
+@dataclass
+class _Scope:
+    # The moment the scope is next free if no burst credit were left ("theoretical arrival time").
+    free_at: float = 0.0
+
+
+class Pacer:
+    """Books calls into slots so that each scope sees at most its rate, with its burst, and no more.
+
+    A slot is booked for a job and kept for it: a job that cannot go soon is put off to its slot and
+    finds that slot still its own when it comes back, so a long queue drains in order at the limit
+    instead of every job racing for the next free moment.
+    """
+
+    def __init__(self, *, keep: float = 600.0) -> None:
+        self._scopes: dict[str, _Scope] = {}
+        self._booked: dict[int, tuple[float, str]] = {}
+        self._keep = keep
+
+    def book(self, pace: Pace, job: int, now: float) -> float:
+        """When the job's call may go in pace's scope: its booked slot, or the next free one (booked now)."""
+        held = self._booked.get(job)
+        if held is not None and held[1] == pace.scope:
+            return held[0]
+        scope = self._scopes.setdefault(pace.scope, _Scope())
+        interval = 1.0 / pace.per_second
+        # Up to `burst` calls may go back to back after a quiet spell; then one per interval.
+        slot = max(now, scope.free_at - (pace.burst - 1) * interval)
+        scope.free_at = max(scope.free_at, slot) + interval
+        self._booked[job] = (slot, pace.scope)
+        self._forget_before(now)
+        return slot
+
+    def release(self, job: int) -> None:
+        """The job's call went out (or will never go): its slot is no longer held for it."""
+        self._booked.pop(job, None)
+
+    def hold(self, pace: Pace, until: float) -> None:
+        """The platform asked for quiet in this scope until `until`: nothing before, and no burst after.
+
+        Every slot booked in the scope is void: its job books again when it comes back, after `until`.
+        """
+        self._scopes[pace.scope] = _Scope(until + (pace.burst - 1) / pace.per_second)
+        self._booked = {job: booked for job, booked in self._booked.items() if booked[1] != pace.scope}
+
+    def _forget_before(self, now: float) -> None:
+        # A job that never came back (done by another replica, say) must not hold memory forever.
+        if len(self._booked) > 10_000:
+            stale = [job for job, (slot, _) in self._booked.items() if slot < now - self._keep]
+            for job in stale:
+                del self._booked[job]
