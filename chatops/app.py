@@ -10,16 +10,18 @@ from datetime import timedelta
 
 import structlog
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.app import build_bolt_app
 from adapters.slack.gateway import SlackGateway, make_client
-from chatops import deadline
+from adapters.slack.http import slack_endpoint
+from adapters.slack.identity import BotIdentity, SlackUnreachable
+from adapters.slack.text import SlackNames
 from chatops.config import DeskConfig, Settings
 from chatops.desk import Desk
 from chatops.dispatcher import Dispatcher
 from chatops.errors import ConfigError
+from chatops.health import Health
 from chatops.ports import Clock, SystemClock
 from chatops.service import DeskService
 from chatops.store import migrate
@@ -30,16 +32,8 @@ log = structlog.get_logger("chatops.app")
 
 BATCH_SIZE = 100
 CONCURRENCY = 16
-
-
-def lease_for(call_timeout: float, batch_size: int, concurrency: int) -> timedelta:
-    """How long a claim stays ours: long enough for a whole batch of calls that all time out.
-
-    A replica that dies holds its rows this long; a shorter lease would let another replica
-    claim rows whose calls are still in flight.
-    """
-    rounds = -(-batch_size // concurrency)
-    return timedelta(seconds=call_timeout * (rounds + 1) + 5)
+# Renewed while the replica lives (every third of it): a replica that dies frees its rows within one lease.
+LEASE = timedelta(seconds=15)
 
 
 @dataclass
@@ -51,6 +45,9 @@ class Desktop:
     dispatcher: Dispatcher
     service: DeskService
     gateway: SlackGateway
+    identity: BotIdentity
+    signing_secret: str
+    health: Health
 
 
 def prepare_database(db: Database) -> None:
@@ -82,29 +79,41 @@ def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = 
         clock,
         render=lambda view: ticket_card(view, config),
         card_place=lambda view: config.team(view.team).slack_channel,
-        lease=lease_for(settings.slack_timeout, BATCH_SIZE, CONCURRENCY),
+        lease=LEASE,
         batch_size=BATCH_SIZE,
         concurrency=CONCURRENCY,
     )
     service = DeskService(db, Desk(config, clock), on_commit=dispatcher.wake)
+    identity = BotIdentity()
     bolt = build_bolt_app(
-        signing_secret=settings.slack_signing_secret, client=client, config=config, service=service
+        client=client, config=config, service=service, identity=identity, names=SlackNames(client)
     )
-    return Desktop(db, bolt, dispatcher, service, gateway)
+    return Desktop(
+        db, bolt, dispatcher, service, gateway, identity, settings.slack_signing_secret, Health(db, clock)
+    )
+
+
+async def check_platform(desktop: Desktop) -> str | None:
+    """Check the bot token with Slack: None if it holds, else why Slack was silent (ConfigError: refused)."""
+    try:
+        await desktop.identity.check(desktop.gateway.client)
+    except SlackUnreachable as unreachable:
+        return str(unreachable)
+    return None
+
+
+async def wait_for_platform(desktop: Desktop) -> None:
+    """Ask Slack again until it answers; ConfigError if it then refuses the token."""
+    await desktop.identity.keep_checking(desktop.gateway.client)
 
 
 def build_web_app(desktop: Desktop) -> web.Application:
     """The HTTP face of the desk: Slack's endpoint and a health check; runs the dispatcher alongside."""
 
-    async def slack_events(request: web.Request) -> web.Response:
-        deadline.start()
-        return await to_aiohttp_response(await desktop.bolt.async_dispatch(await to_bolt_request(request)))
-
     async def healthz(_request: web.Request) -> web.Response:
-        try:
-            await desktop.db.ping()
-        except Exception as error:  # noqa: BLE001 - reported as unhealthy, not raised
-            return web.json_response({"ok": False, "database": repr(error)}, status=503)
+        problem = await desktop.health.problem()
+        if problem is not None:
+            return web.json_response({"ok": False, "database": problem}, status=503)
         return web.json_response({"ok": True})
 
     async def dispatcher_running(_app: web.Application) -> AsyncIterator[None]:
@@ -117,7 +126,7 @@ def build_web_app(desktop: Desktop) -> web.Application:
         await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)
 
     app = web.Application(client_max_size=1024 * 1024)
-    app.router.add_post("/slack/events", slack_events)
+    app.router.add_post("/slack/events", slack_endpoint(desktop.bolt, desktop.signing_secret))
     app.router.add_get("/healthz", healthz)
     app.cleanup_ctx.append(dispatcher_running)
     return app

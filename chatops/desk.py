@@ -15,7 +15,7 @@ from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound,
 from chatops.outbox import Kind, enqueue, enqueue_message, enqueue_whisper
 from chatops.ports import Clock, Destination
 from chatops.store.models import ProcessedEvent, Ticket, TicketEvent
-from chatops.ticket_card import HEADER_LIMIT, clip
+from chatops.ticket_card import HEADER_LIMIT, clip, whole_text_notes
 from chatops.tickets import TicketView
 from chatops.triage import classify
 from chatops.workflow import MAX_TIER, OPEN, Action, Status, next_status
@@ -32,6 +32,10 @@ _INSERT_PROCESSED = insert(ProcessedEvent.__table__)
 class AlreadyProcessed(Exception):
     """This platform event was handled before; a redelivery must change nothing."""
 
+    def __init__(self, ticket_id: int | None) -> None:
+        super().__init__(ticket_id)
+        self.ticket_id = ticket_id
+
 
 @dataclass(frozen=True)
 class Intake:
@@ -41,6 +45,8 @@ class Intake:
     requester: str
     via: str
     platform: str
+    # Who opened it for the requester (from a message they wrote), if not the requester themselves.
+    filed_by: str | None = None
     workspace: str | None = None
     origin_place: str | None = None
     origin_ref: str | None = None
@@ -66,12 +72,9 @@ class Desk:
         """Open, triage and route a ticket, and queue its card."""
         now = self.clock.now()
         if intake.event_id is not None:
-            if session.get(ProcessedEvent, (intake.platform, intake.event_id)) is not None:
-                raise AlreadyProcessed(intake.event_id)
-            session.connection().execute(
-                _INSERT_PROCESSED,
-                {"platform": intake.platform, "event_id": intake.event_id, "at": now},
-            )
+            seen = session.get(ProcessedEvent, (intake.platform, intake.event_id))
+            if seen is not None:
+                raise AlreadyProcessed(seen.ticket_id)
         text = intake.text.strip()
         if not text and not intake.title:
             raise InvalidInput("A ticket needs a few words about the problem.")
@@ -99,6 +102,7 @@ class Desk:
             "title": clip(title, HEADER_LIMIT),
             "description": text or title,
             "requester": intake.requester,
+            "filed_by": intake.filed_by,
             "platform": intake.platform,
             "workspace": intake.workspace,
             "via": intake.via,
@@ -122,8 +126,13 @@ class Desk:
         # Intake is the hot path: plain inserts cost a fraction of the ORM's unit-of-work bookkeeping.
         connection = session.connection()
         ticket_id = connection.execute(_INSERT_TICKET, values).scalar_one()
+        if intake.event_id is not None:
+            connection.execute(
+                _INSERT_PROCESSED,
+                {"platform": intake.platform, "event_id": intake.event_id, "at": now, "ticket_id": ticket_id},
+            )
         audit = [
-            (intake.requester, "opened", None, Status.NEW.value),
+            (intake.filed_by or intake.requester, "opened", None, Status.NEW.value),
             ("triage", Action.TRIAGE.value, Status.NEW.value, triaged.value),
             ("triage", "routed", None, f"{triage.team}/{triage.category}/{triage.priority}"),
         ]
@@ -136,14 +145,23 @@ class Desk:
         )
 
         enqueue(session, Kind.POST_CARD, now=now, ticket_id=ticket_id)
+        for part in whole_text_notes(values["description"]):
+            enqueue(
+                session, Kind.THREAD_NOTE, now=now, ticket_id=ticket_id, payload={"text": rich_to_json(part)}
+            )
         if intake.via == "shortcut" and intake.origin_place and intake.origin_ref:
             enqueue(session, Kind.PERMALINK, now=now, ticket_id=ticket_id)
         view = TicketView.of(SimpleNamespace(id=ticket_id, **values))
         note = self.confirmation(view, intake.command)
         if intake.confirm_privately_in:
-            enqueue_whisper(session, intake.confirm_privately_in, intake.requester, note, now=now)
+            confirm = intake.filed_by or intake.requester
+            enqueue_whisper(session, intake.confirm_privately_in, confirm, note, now=now)
         if intake.confirm_to is not None:
             enqueue_message(session, intake.confirm_to, note, now=now, ticket_id=ticket_id)
+        if intake.filed_by is not None:
+            # The requester did not open it themselves: they learn of it, and how to follow it, from us.
+            told: Rich = (Person(intake.filed_by), " opened a ticket from your message. ", *note)
+            enqueue_message(session, Destination(user=intake.requester), told, now=now, ticket_id=ticket_id)
         return view
 
     def confirmation(self, view: TicketView, command: str | None = None) -> Rich:
@@ -249,6 +267,16 @@ class Desk:
         enqueue_whisper(session, place, user, (message,), now=now)
         if refresh is not None and session.get(Ticket, refresh) is not None:
             enqueue(session, Kind.UPDATE_CARD, now=now, ticket_id=refresh)
+
+    def opened_by(self, session: Session, platform: str, event_id: str) -> int | None:
+        """The ticket a platform event opened, if it opened one."""
+        seen = session.get(ProcessedEvent, (platform, event_id))
+        return seen.ticket_id if seen is not None else None
+
+    def snapshot(self, session: Session, ticket_id: int) -> TicketView | None:
+        """A ticket as it stands, whoever asks (for answering a request that already opened it)."""
+        ticket = session.get(Ticket, ticket_id)
+        return TicketView.of(ticket) if ticket is not None else None
 
     def show(self, session: Session, number: int, viewer: str) -> TicketView:
         """A ticket, if the viewer may see it: its requester, or an agent of its team."""

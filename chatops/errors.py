@@ -41,3 +41,14 @@ class Overloaded(DeskError):
             "The desk is very busy and could not record this in time, so nothing was saved. "
             "Please try again in a minute."
         )
+
+
+class StorageUnavailable(DeskError):
+    """The database cannot keep what is written to it; nothing was recorded."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            "The desk cannot save anything at the moment, so this was not recorded. "
+            "Please try again in a few minutes; if it keeps happening, tell the support team."
+        )
+        self.problem = problem

@@ -26,16 +26,23 @@ class DeskService:
         self._on_commit = on_commit
 
     async def open(self, intake: Intake) -> TicketView | None:
-        """Open a ticket; None when this platform event was already turned into one."""
+        """Open a ticket; for a platform event already handled, the ticket it opened (None if unknown)."""
         try:
             view = await self.db.run(lambda session: self.desk.open(session, intake), deadline=answer_by())
-        except AlreadyProcessed:
-            return None
+        except AlreadyProcessed as seen:
+            log.info(
+                "intake_repeated", platform=intake.platform, delivery=intake.event_id, ticket=seen.ticket_id
+            )
+            return await self._opened_by(seen.ticket_id)
         except IntegrityError:
             # Two deliveries of one event raced past the lookup; the unique key let only one through.
-            if intake.event_id is None:
+            event_id = intake.event_id
+            if event_id is None:
                 raise
-            return None
+            ticket_id = await self.db.read(
+                lambda session: self.desk.opened_by(session, intake.platform, event_id)
+            )
+            return await self._opened_by(ticket_id)
         self._on_commit()
         log.info(
             "ticket_opened",
@@ -48,6 +55,11 @@ class DeskService:
             priority=view.priority,
         )
         return view
+
+    async def _opened_by(self, ticket_id: int | None) -> TicketView | None:
+        if ticket_id is None:
+            return None
+        return await self.db.read(lambda session: self.desk.snapshot(session, ticket_id))
 
     async def act(self, ref: ActionRef, actor: str, argument: str | None, *, place: str) -> TicketView | None:
         """Apply a click; a refusal is told to the clicker privately and None is returned."""

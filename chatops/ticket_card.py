@@ -22,6 +22,8 @@ from chatops.workflow import DONE, MAX_TIER, WORKED, Action
 
 HEADER_LIMIT = 150
 BODY_LIMIT = 2500
+# Each part of a long request posted in the card's thread: within what every chat platform shows whole.
+NOTE_LIMIT = 3000
 VIA = {"command": "slash command", "form": "form", "shortcut": "message shortcut", "dm": "direct message"}
 
 
@@ -35,6 +37,7 @@ def ticket_card(view: TicketView, config: DeskConfig) -> Card:
     header = clip(f"{view.number} {view.title}", HEADER_LIMIT)
     fields = (
         Field("Requester", (Person(view.requester),)),
+        *((Field("Filed by", (Person(view.filed_by),)),) if view.filed_by else ()),
         Field("Category", (view.category or "uncategorised",)),
         Field("Priority", (view.priority,)),
         Field("Status", (view.status.label,)),
@@ -43,6 +46,11 @@ def ticket_card(view: TicketView, config: DeskConfig) -> Card:
         Field("Why", ("\n".join(view.reasons) or "no rule matched; defaults applied",)),
     )
     body: Rich = (clip(view.description, BODY_LIMIT),)
+    if len(view.description) > BODY_LIMIT:
+        body = (
+            f"(Shortened: all {len(view.description):,} characters of the request are in the thread.)\n",
+            *body,
+        )
     if view.origin_permalink:
         body += ("\n", Link(view.origin_permalink, "Original message"))
     context: Rich = (
@@ -83,6 +91,30 @@ def _controls(view: TicketView, config: DeskConfig) -> tuple[Control, ...]:
     )
     controls.append(Button("Resolve", ref(Action.RESOLVE), style="primary"))
     return tuple(controls)
+
+
+def whole_text_notes(text: str) -> list[Rich]:
+    """The whole of a request too long for its card, as thread notes in order (none if the card holds it)."""
+    if len(text) <= BODY_LIMIT:
+        return []
+    parts = _split(text, NOTE_LIMIT)
+    if len(parts) == 1:
+        return [("The whole request:\n", parts[0])]
+    return [
+        (f"The whole request, part {i} of {len(parts)}:\n", part) for i, part in enumerate(parts, start=1)
+    ]
+
+
+def _split(text: str, limit: int) -> list[str]:
+    """Cut text into pieces of at most `limit` characters, at a line end or a space where there is one."""
+    parts = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit + 1), text.rfind(" ", 0, limit + 1))
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut])
+        text = text[cut:]
+    return [*parts, text]
 
 
 def status_line(view: TicketView) -> Rich:

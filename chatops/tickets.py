@@ -21,6 +21,7 @@ class TicketView:
     title: str
     description: str
     requester: str
+    filed_by: str | None
     via: str
     origin_place: str | None
     origin_ref: str | None
@@ -44,6 +45,7 @@ class TicketView:
             title=ticket.title,
             description=ticket.description,
             requester=ticket.requester,
+            filed_by=ticket.filed_by,
             via=ticket.via,
             origin_place=ticket.origin_place,
             origin_ref=ticket.origin_ref,

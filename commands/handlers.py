@@ -20,6 +20,8 @@ class Caller:
     place: str
     platform: str
     workspace: str | None = None
+    # The platform's id of this very request, so that a replay of it opens nothing new.
+    request_id: str | None = None
 
 
 class CommandHandler:
@@ -43,9 +45,11 @@ class CommandHandler:
                     workspace=caller.workspace,
                     origin_place=caller.place,
                     command=self.command,
+                    event_id=caller.request_id,
                 )
             )
-            assert view is not None, "a command carries no event id, so it cannot be a redelivery"
+            if view is None:
+                return ("This request was already received; nothing new was opened.",)
             return self.service.desk.confirmation(view, self.command)
         if isinstance(command, ShowStatus):
             return status_line(await self.service.show(command.number, caller.user))

@@ -184,10 +184,10 @@ class Slack:
     def send(self, request: SignedRequest) -> Response:
         return send(self._url() + "/slack/events", request)
 
-    def command(self, text: str, *, user: str = "U0CUSTOMER", channel: str = "C0GENERAL") -> Response:
-        return self.send(
-            self.requests.slash_command(text, user_id=user, channel_id=channel, trigger_id="trig-1")
-        )
+    def command(
+        self, text: str, *, user: str = "U0CUSTOMER", channel: str = "C0GENERAL", **options: Any
+    ) -> Response:
+        return self.send(self.requests.slash_command(text, user_id=user, channel_id=channel, **options))
 
     def reply_text(self, response: Response) -> str:
         assert response.status == 200, f"HTTP {response.status}: {response.text}"

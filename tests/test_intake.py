@@ -6,7 +6,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
 
-from harness import Probe, Slack
+from harness import Probe, Slack, wait_until
 
 
 def test_slash_command_confirms_ephemerally_and_posts_a_triage_card(slack: Slack, probe: Probe) -> None:
@@ -70,7 +70,7 @@ def test_empty_command_opens_the_form_and_submitting_it_opens_the_ticket(slack: 
     opened = slack.standin.wait_for("views.open")[0]
     view = opened.params["view"]
     View(**view).validate_json()
-    assert opened.params["trigger_id"] == "trig-1"
+    assert opened.params["trigger_id"]
 
     answer = slack.send(
         slack.requests.view_submission(
@@ -212,3 +212,37 @@ def test_an_oversized_or_empty_dm_is_answered_privately_and_opens_nothing(slack:
     assert notes[0].startswith("That is 41,999 characters; a ticket takes at most 40,000.")
     assert notes[1] == "A ticket needs a few words about the problem."
     assert probe.tickets() == []
+
+
+def test_a_replayed_slash_command_is_answered_as_before_without_a_second_ticket(
+    slack: Slack, probe: Probe
+) -> None:
+    request = slack.requests.slash_command("The export crashes every time", user_id="U0CUSTOMER")
+
+    first, replay = slack.send(request), slack.send(request)
+
+    assert first.status == replay.status == 200
+    assert first.json()["text"].startswith("Ticket #1 opened")
+    assert replay.json()["text"] == first.json()["text"]
+    assert [t.id for t in probe.tickets()] == [1]
+    slack.card(1)
+
+
+def test_a_replayed_form_or_shortcut_opens_one_ticket(slack: Slack, probe: Probe) -> None:
+    slack.command("")
+    view = slack.standin.wait_for("views.open")[0].params["view"]
+    summary = {"summary": {"value": {"type": "plain_text_input", "value": "Reports are blank"}}}
+    form = slack.requests.view_submission(view, user_id="U0CUSTOMER", values=summary)
+    slack.standin.add_messages("C0GENERAL", 1, user="U0CUSTOMER", text="The export crashes")
+    message = slack.standin.messages("C0GENERAL")[-1]
+    shortcut = slack.requests.message_shortcut(
+        callback_id="chatops_create_ticket", user_id="U0AGENT1", channel_id="C0GENERAL", message=message
+    )
+
+    answers = [slack.send(form), slack.send(form), slack.send(shortcut), slack.send(shortcut)]
+
+    assert [a.status for a in answers] == [200] * 4
+    assert answers[1].json() == answers[0].json()
+    assert [(t.id, t.title) for t in probe.tickets()] == [(1, "Reports are blank"), (2, "The export crashes")]
+    wait_until(probe.pending_outbox, lambda n: n == 0, "the outbox to settle", 10)
+    assert len(slack.ephemerals("U0AGENT1")) == 1

@@ -9,11 +9,14 @@ from typing import Any
 
 import structlog
 from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import escape, mrkdwn
 from adapters.slack.form import FORM_CALLBACK, notice_view, read_form, ticket_form
+from adapters.slack.identity import BotIdentity
+from adapters.slack.text import SlackNames, read_message_text
 from chatops.cards import ActionRef
 from chatops.config import DeskConfig
 from chatops.desk import Intake
@@ -32,6 +35,7 @@ FORM_FAILED = (
     "The form could not be opened just now. Describe the problem after the command instead, "
     "as in `{command} The export fails with error 500`."
 )
+SEEN = "This form was already sent; nothing new was opened."
 SORRY = (
     "Something went wrong on our side and your request was not recorded. Please try again in a minute; "
     "if it keeps happening, tell the support team."
@@ -39,14 +43,27 @@ SORRY = (
 
 
 def build_bolt_app(
-    *, signing_secret: str, client: AsyncWebClient, config: DeskConfig, service: DeskService
+    *,
+    client: AsyncWebClient,
+    config: DeskConfig,
+    service: DeskService,
+    identity: BotIdentity,
+    names: SlackNames,
 ) -> AsyncApp:
     """A Bolt app whose every listener answers only after the desk has committed what it was asked."""
-    # Bolt reads SLACK_BOT_TOKEN itself and warns that the client we hand it wins; it does, on purpose.
+    # Bolt reads SLACK_BOT_TOKEN itself and warns that our client and authorize win; they do, on purpose.
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_without_token_warning)
+    token = client.token or ""
+
+    async def authorize() -> AuthorizeResult:
+        return identity.authorize(token)
+
     app = AsyncApp(
-        signing_secret=signing_secret,
         client=client,
+        authorize=authorize,
+        # Every request is verified over its raw bytes before Bolt sees it (adapters/slack/http.py), and
+        # Bolt's own check would log a refused request's whole body, someone's words included.
+        request_verification_enabled=False,
         # Acknowledge after the listener has run: acked means committed, and no 10 ms ack polling.
         process_before_response=True,
     )
@@ -55,12 +72,13 @@ def build_bolt_app(
     @app.command(config.slack.command)
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         async def run() -> None:
-            command = parse(body.get("text", ""), command=config.slack.command)
+            text = await read_message_text(body.get("text", ""), names)
+            command = parse(text, command=config.slack.command)
             if isinstance(command, OpenForm):
                 try:
                     await client.views_open(
                         trigger_id=body["trigger_id"],
-                        view=ticket_form(config, channel=body.get("channel_id", "")),
+                        view=ticket_form(config, channel=body["channel_id"]),
                     )
                 except SlackApiError as error:
                     log.warning(
@@ -73,7 +91,13 @@ def build_bolt_app(
                     return
                 await ack()
                 return
-            caller = Caller(body["user_id"], body.get("channel_id", ""), PLATFORM, body.get("team_id"))
+            caller = Caller(
+                body["user_id"],
+                body["channel_id"],
+                PLATFORM,
+                body.get("team_id"),
+                request_id=_request_id(body),
+            )
             await ack(text=mrkdwn(await handler.handle(command, caller)), response_type="ephemeral")
 
         await _answering(ack, run, user=body.get("user_id"))
@@ -93,39 +117,48 @@ def build_bolt_app(
                     via="form",
                     platform=PLATFORM,
                     command=config.slack.command,
-                    workspace=(body.get("team") or {}).get("id"),
+                    workspace=_team(body),
                     origin_place=entry.channel,
                     category=entry.category,
                     priority=entry.priority,
+                    event_id=_request_id(body),
                 )
             )
-            assert ticket is not None
-            text = mrkdwn(service.desk.confirmation(ticket, config.slack.command))
-            await ack(response_action="update", view=notice_view(f"Ticket {ticket.number}", text))
+            text = mrkdwn(service.desk.confirmation(ticket, config.slack.command)) if ticket else escape(SEEN)
+            await ack(
+                response_action="update",
+                view=notice_view(f"Ticket {ticket.number}" if ticket else "Ticket", text),
+            )
 
         async def refuse(message: str) -> None:
             await ack(response_action="update", view=notice_view("Ticket not opened", escape(message)))
 
-        await _answering(ack, run, user=body.get("user", {}).get("id"), refuse=refuse)
+        await _answering(ack, run, user=body["user"]["id"], refuse=refuse)
 
     @app.shortcut(SHORTCUT_CALLBACK)
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
         user = body["user"]["id"]
         channel = body["channel"]["id"]
-        message = body.get("message", {})
+        message = body["message"]
+        # The ticket is the author's: they are the one waiting for an answer. A bot's message has no one
+        # behind it to tell, so the person who filed it stands in.
+        author = None if message.get("bot_id") else message.get("user")
+        requester = author or user
 
         async def run() -> None:
             await service.open(
                 Intake(
-                    text=message.get("text", ""),
-                    requester=user,
+                    text=await read_message_text(message.get("text", ""), names),
+                    requester=requester,
+                    filed_by=user if requester != user else None,
                     via="shortcut",
                     platform=PLATFORM,
                     command=config.slack.command,
-                    workspace=(body.get("team") or {}).get("id"),
+                    workspace=_team(body),
                     origin_place=channel,
                     origin_ref=message.get("ts"),
                     confirm_privately_in=channel,
+                    event_id=_request_id(body),
                 )
             )
             await ack()
@@ -145,10 +178,10 @@ def build_bolt_app(
             try:
                 ref = ActionRef.unpack(action["action_id"])
             except ValueError:
+                log.warning("slack_action_unknown", user=user, action_id=action["action_id"][:255])
                 await ack()
                 return
-            argument = action.get("selected_user") or (action.get("selected_option") or {}).get("value")
-            await service.act(ref, user, argument, place=place)
+            await service.act(ref, user, _choice(action), place=place)
             await ack()
 
         async def refuse(message: str) -> None:
@@ -164,9 +197,10 @@ def build_bolt_app(
             return
         user, channel = event.get("user"), event.get("channel")
         if not user or not channel:
+            log.warning("slack_dm_ignored", problem="no user or channel", event_id=body.get("event_id"))
             return
         intake = Intake(
-            text=event.get("text", ""),
+            text=await read_message_text(event.get("text") or "", names),
             requester=user,
             via="dm",
             platform=PLATFORM,
@@ -188,8 +222,27 @@ def build_bolt_app(
     return app
 
 
+def _request_id(body: dict[str, Any]) -> str | None:
+    """The id that tells a replayed request from a new one: each invocation has a trigger of its own."""
+    trigger = body.get("trigger_id")
+    return f"trigger:{trigger}" if isinstance(trigger, str) and trigger else None
+
+
+def _team(body: dict[str, Any]) -> str | None:
+    team = body.get("team")
+    return team.get("id") if isinstance(team, dict) else None
+
+
+def _choice(action: dict[str, Any]) -> str | None:
+    """The person or option a select control carries, if it carries one we can read."""
+    option = action.get("selected_option")
+    chosen = action.get("selected_user") or (option.get("value") if isinstance(option, dict) else None)
+    return chosen if isinstance(chosen, str) else None
+
+
 def _without_token_warning(record: logging.LogRecord) -> bool:
-    return "`token` will be unused" not in record.getMessage()
+    message = record.getMessage()
+    return not ("`token`" in message and ("will be unused" in message or "will be ignored" in message))
 
 
 async def _answering(

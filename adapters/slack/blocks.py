@@ -50,6 +50,11 @@ def _plain(text: str, limit: int = PLAIN_LIMIT) -> dict[str, Any]:
     return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
 
 
+def card_message(card: Card) -> dict[str, Any]:
+    """A card as a message: its blocks, and its notification text (escaped too: `<!channel>` there pings)."""
+    return {"text": clip(escape(card.summary), SECTION_LIMIT), "blocks": card_blocks(card)}
+
+
 def card_blocks(card: Card) -> list[dict[str, Any]]:
     """The Block Kit blocks of a card."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(card.header, HEADER_LIMIT)}]

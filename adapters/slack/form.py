@@ -8,6 +8,7 @@ from typing import Any
 
 from adapters.slack.blocks import clip
 from chatops.config import DeskConfig
+from chatops.text import clean
 
 FORM_CALLBACK = "chatops_ticket_form"
 SUMMARY_LIMIT = 150
@@ -83,21 +84,36 @@ class FormEntry:
 
 def read_form(view: dict[str, Any]) -> FormEntry:
     """Read a submitted form; missing optional fields read as None."""
-    values = view.get("state", {}).get("values", {})
+    values = _object(_object(view.get("state")).get("values"))
+
+    def field(block: str) -> dict[str, Any]:
+        return _object(_object(values.get(block)).get("value"))
 
     def text(block: str) -> str:
-        return str((values.get(block, {}).get("value") or {}).get("value") or "").strip()
+        # A form's fields arrive as typed, without Slack's message escapes.
+        value = field(block).get("value")
+        return clean(value).strip() if isinstance(value, str) else ""
 
     def choice(block: str) -> str | None:
-        selected = (values.get(block, {}).get("value") or {}).get("selected_option") or {}
-        value = selected.get("value")
+        value = _object(field(block).get("selected_option")).get("value")
         return None if value in (None, _TRIAGE_DECIDES) else str(value)
 
     try:
-        channel = json.loads(view.get("private_metadata") or "{}").get("channel")
+        metadata = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
-        channel = None
-    return FormEntry(text("summary"), text("description"), choice("category"), choice("priority"), channel)
+        metadata = {}
+    channel = metadata.get("channel") if isinstance(metadata, dict) else None
+    return FormEntry(
+        text("summary"),
+        text("description"),
+        choice("category"),
+        choice("priority"),
+        channel if isinstance(channel, str) and channel else None,
+    )
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session
 
-from chatops.errors import Overloaded
+from chatops.errors import Overloaded, StorageUnavailable
 
 T = TypeVar("T")
 Unit = Callable[[Session], T]
@@ -83,6 +85,8 @@ class Database:
             for i in range(count)
         ]
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader")
+        self._file = _sqlite_file(self.url)
+        self._file_identity: tuple[int, int] | None = None
         for thread in self._writers:
             thread.start()
 
@@ -123,9 +127,24 @@ class Database:
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
             return unit(session)
 
-    async def ping(self) -> None:
-        """Raise unless the database answers a query."""
-        await self.read(lambda s: s.execute(text("SELECT 1")).scalar_one())
+    def storage_problem(self) -> str | None:
+        """Why a commit would not reach the database file at its configured path (None when it would).
+
+        SQLite keeps writing to a file that was removed or replaced under it, and every commit succeeds:
+        into a file nobody will ever open again.
+        """
+        if self._file is None:
+            return None
+        try:
+            stat = os.stat(self._file)
+        except OSError:
+            return f"the database file {self._file} is gone (removed or moved while the server runs)"
+        identity = (stat.st_dev, stat.st_ino)
+        if self._file_identity is None:
+            self._file_identity = identity
+        elif identity != self._file_identity:
+            return f"the database file {self._file} was replaced while the server runs"
+        return None
 
     def close(self) -> None:
         """Stop the writers after the queued units, and release connections."""
@@ -158,7 +177,12 @@ class Database:
             batch = [p for p in batch if p not in late] if late else batch
             if not batch:
                 continue
-            for pending, result, error in self._commit(batch):
+            outcomes = self._commit(batch) if self.storage_problem() is None else []
+            # Checked again after the commit: what went into a lost file is not saved, whatever SQLite said.
+            problem = self.storage_problem()
+            if problem is not None:
+                outcomes = [(pending, None, StorageUnavailable(problem)) for pending in batch]
+            for pending, result, error in outcomes:
                 pending.done(result, error)
 
     def _commit(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
@@ -193,6 +217,14 @@ class Database:
             own = {id(p): e for p, _, e in outcomes if e is not None}
             return [(pending, None, own.get(id(pending), error)) for pending in batch]
         return outcomes
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The absolute path of a SQLite database file (None for other databases)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return Path(parsed.database).resolve()
 
 
 def _flushed(pending: _Pending, session: Session) -> Any:

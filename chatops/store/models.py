@@ -1,4 +1,4 @@
-"""The tables: tickets, their audit log, their platform messages, processed event ids and the outbox."""
+"""The tables: tickets, their audit log and platform messages, processed event ids, the outbox, replicas."""
 
 from __future__ import annotations
 
@@ -52,6 +52,8 @@ class Ticket(Base):
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
     requester: Mapped[str] = mapped_column(String(64), index=True)
+    # Who opened the ticket on the requester's behalf (from their message), when that was someone else.
+    filed_by: Mapped[str | None] = mapped_column(String(64))
     platform: Mapped[str] = mapped_column(String(16))
     workspace: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(16))
@@ -119,6 +121,8 @@ class ProcessedEvent(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     at: Mapped[datetime]
+    # The ticket the event opened, so that a replay is answered as the original was.
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
 
 class OutboxMessage(Base):
@@ -145,3 +149,14 @@ class OutboxMessage(Base):
         Index("ix_outbox_pending", "done_at", "available_at"),
         Index("ix_outbox_ticket_id", "ticket_id", "id"),
     )
+
+
+class Replica(Base):
+    """A running server process: when it last proved that the database takes its writes."""
+
+    __tablename__ = "replicas"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    started_at: Mapped[datetime]
+    seen_at: Mapped[datetime]
