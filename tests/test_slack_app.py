@@ -23,6 +23,7 @@ METHOD_SCOPES = {
     "chat.update": {"chat:write"},
     "chat.postEphemeral": {"chat:write"},
     "conversations.open": {"im:write"},
+    "users.info": {"users:read"},
 }
 HISTORY_SCOPE = {"C": "channels:history", "G": "groups:history", "D": "im:history"}
 
@@ -34,7 +35,11 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_bot_uses(slack: Slack) -> 
     slack.open_ticket("Export crashes every time")
     slack.card(1, timeout=10)
     slack.command("")
-    slack.send(slack.requests.direct_message("My login fails", user_id="U0CUSTOMER", event_id="Ev9"))
+    slack.send(
+        slack.requests.direct_message(
+            "My login fails, <@U0AGENT1> knows", user_id="U0CUSTOMER", event_id="Ev9", encoded=True
+        )
+    )
     slack.dms("U0CUSTOMER", timeout=10)
     slack.click(1, "claim", user="U0AGENT1")
     slack.wait_thread(1, 1)
@@ -59,7 +64,7 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_bot_uses(slack: Slack) -> 
             used.add(HISTORY_SCOPE[call.params["channel"][0]])
         else:
             used |= METHOD_SCOPES[call.method]
-    assert {"conversations.history", "conversations.replies", "conversations.open"} <= {
+    assert {"conversations.history", "conversations.replies", "conversations.open", "users.info"} <= {
         c.method for c in slack.standin.calls()
     }
 
@@ -99,5 +104,17 @@ def test_socket_mode_serves_the_same_desk(
         standin.wait_for(
             "chat.postMessage", where=lambda c: c.params.get("channel") == "C0SUPPORT", timeout=10
         )
+
+        # Over the websocket too, a malformed request is answered plainly and changes nothing.
+        garbled = {**payload, "user_id": None}
+        assert standin.socket_request("slash_commands", garbled, timeout=10)["payload"]["text"].startswith(
+            "Slack sent this command in a form the desk could not read"
+        )
+        click = {"type": "block_actions", "user": None, "actions": []}
+        assert "payload" not in standin.socket_request("interactive", click, timeout=10)
+        assert [t.id for t in probe.tickets()] == [1]
     finally:
         server.terminate()
+    logged = (tmp_path / "serve.log").read_text()
+    assert "slack_request_malformed" in logged and "user_id is missing" in logged
+    assert "Traceback" not in logged
