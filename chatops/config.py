@@ -49,32 +49,25 @@ def _positive_duration(value: Any) -> timedelta:
 
 SlaTarget = Annotated[timedelta, BeforeValidator(_positive_duration)]
 
+
 # Slack ids are uppercase letters and digits after a one-letter kind: C (public channel) or G (private
 # channel) for the channel a team works in; U or W (Enterprise Grid) for a person.
-_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,}")
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+def _slack_id(kinds: str, what: str, where: str) -> AfterValidator:
+    pattern = re.compile(f"[{kinds}][A-Z0-9]{{2,}}")
+    examples = " or ".join(f"{kind}0123ABCD" for kind in kinds)
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} is not a {what} id; ids look like {examples} (in Slack: {where})")
+        return value
+
+    return AfterValidator(check)
 
 
-def _channel_id(value: str) -> str:
-    if not _CHANNEL_ID.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a channel id; ids look like C0123ABCD or G0123ABCD "
-            "(in Slack: channel name -> View channel details -> the id at the bottom)"
-        )
-    return value
-
-
-def _user_id(value: str) -> str:
-    if not _USER_ID.fullmatch(value):
-        raise ValueError(
-            f"{value!r} is not a user id; ids look like U0123ABCD or W0123ABCD "
-            "(in Slack: the person's profile -> ⋮ -> Copy member ID)"
-        )
-    return value
-
-
-ChannelId = Annotated[str, AfterValidator(_channel_id)]
-UserId = Annotated[str, AfterValidator(_user_id)]
+ChannelId = Annotated[
+    str, _slack_id("CG", "channel", "channel name -> View channel details -> the id at the bottom")
+]
+UserId = Annotated[str, _slack_id("UW", "user", "the person's profile -> ⋮ -> Copy member ID")]
 
 
 class _Strict(BaseModel):
