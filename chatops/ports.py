@@ -26,8 +26,8 @@ class Destination:
     thread: MessageRef | None = None
 
 
-# The kinds of call a gateway makes, each paced on its own terms.
-CallKind = Literal["post", "update", "whisper", "find", "permalink"]
+# The kinds of call a gateway is paced for (a lookup before a post goes within the post's own slot).
+CallKind = Literal["post", "update", "whisper", "permalink"]
 
 
 @dataclass(frozen=True)

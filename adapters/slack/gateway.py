@@ -29,8 +29,8 @@ _TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "re
 _HISTORY_PAGE = 200
 _CONNECTIONS = 32
 # Slack's documented limits: chat.postMessage about one a second per channel; the rest per workspace, by tier.
-_PER_MINUTE = {"update": 50, "find": 50, "whisper": 100, "permalink": 100}
-_BURSTS = {"update": 5, "find": 5, "whisper": 10, "permalink": 10}
+_PER_MINUTE = {"update": 50, "whisper": 100, "permalink": 100}
+_BURSTS = {"update": 5, "whisper": 10, "permalink": 10}
 
 
 def make_client(token: str, base_url: str, timeout: float) -> AsyncWebClient:
