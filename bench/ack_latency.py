@@ -1,9 +1,23 @@
-"""Ack latency and throughput of `chatops serve` beside a bare Bolt app, under open-loop slash commands.
+"""Ack latency, acked throughput and peak RSS of `chatops serve` beside a bare Bolt app, open loop.
 
 Run from the project root:  .venv/bin/python bench/ack_latency.py [--quick] [--stages 200x10,1000x10]
 
 Three processes, so that nothing shares a GIL with the server under test: the Slack stand-in (a spawned
-child), the server (a subprocess; chatops on a fresh SQLite file) and the load generator (this process).
+child that enforces Slack's rate limits), the server (a subprocess) and the load generator (this process).
+
+Every stage runs on a server of its own: a fresh `chatops serve` on a fresh SQLite file, and a fresh bare
+app likewise, stopped once the stage's last request is answered. One stage's backlog, memory and caches
+therefore never weigh on the next, and each stage's peak RSS is its own. Each server is warmed up first with
+commands that leave no card behind: a few tickets, no more than the channel's burst, in a channel the stage
+does not post to, and read-only commands for the rest.
+
+Acked means durable, and that is what is checked, not that cards went out. The outbox posts cards at
+Slack's pace, chat.postMessage about one a second per channel, so nearly all of a stage's cards are still
+queued when it ends; draining them takes far longer than the stage itself, and bench/burst.py
+measures that drain. Once the server has stopped, every acked ticket must be in the
+database with its card either posted or queued in the outbox (its `post_card` row not done yet), which
+a restarted server would carry out. The report gives the cards posted during the stage and the backlog.
+
 Figures are printed, never asserted: the machine is shared and noisy. Exit status 0 unless the run broke.
 """
 
@@ -29,7 +43,9 @@ from typing import Any, NamedTuple
 import aiohttp
 
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
-from adapters.slack.devkit.standin import SlackStandIn
+from adapters.slack.devkit.standin import RATE_LIMITED, SlackStandIn
+from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT
+from chatops.outbox import Kind
 
 CONFIG = Path(__file__).resolve().parents[1] / "tests" / "desk.yaml"
 SECRET = "bench-signing-secret"
@@ -41,6 +57,12 @@ LISTENING = re.compile(r"listening on http://127\.0\.0\.1:(\d+)")
 REQUEST_TIMEOUT = 10.0
 START_TIMEOUT = 30.0
 WARMUP_RATE = 200
+# Stage tickets ("crashes") belong to the support team; warm-up tickets ("invoice") to billing, whose
+# channel the stage never posts to, so they use none of the stage channel's burst.
+STAGE_TEXT = "Export crashes, case {}"
+WARMUP_TEXT = "Refund for invoice, warm-up {}"
+WARMUP_READ = "list"
+WARMUP_SETTLE = 15.0
 # Enough sockets for seconds of backlog at 1,500/s; past that, requests queue in the client, which still
 # counts against the server because latency runs from the scheduled send time.
 CONNECTIONS = 2000
@@ -71,9 +93,17 @@ class Sample(NamedTuple):
     done: float
 
 
+class Ledger(NamedTuple):
+    """What the database holds of a stage once its server has stopped."""
+
+    teams: dict[int, str]  # the stage's tickets (acked or not), each with its owning team
+    cards: dict[int, str]  # ticket -> its post_card row: "queued", "done" or "failed"
+    pending_rows: int  # outbox rows of any kind not done
+
+
 @dataclass
 class StageResult:
-    """What one stage measured."""
+    """What one stage measured, on a server of its own."""
 
     stage: Stage
     latencies: list[float]
@@ -81,56 +111,82 @@ class StageResult:
     outcomes: Counter[str]
     tickets: set[int]
     ack_span: float
-    cards: int = 0
-    card_span: float = 0.0
-    missing_cards: int = 0
-    duplicate_posts: int = 0
+    peak_rss_mb: float = 0.0
+    stopped_cleanly: bool = True
+    warmup_left: int = 0
+    stderr_tail: list[str] = field(default_factory=list)
+    # chatops only, from the database and the stand-in once the server has stopped.
+    ledger: Ledger | None = None
+    posted_in_stage: int = 0
+    posted_by_stop: int = 0
+    lost: list[int] = field(default_factory=list)
+    duplicates: int = 0
+    rate_limited: int = 0
+
+    @property
+    def tickets_per_second(self) -> float:
+        """Acked tickets over the stage's span."""
+        return len(self.tickets) / self.ack_span
+
+    @property
+    def complete(self) -> bool:
+        """Every request acked with a ticket, and every acked ticket durable: only then does a stage count."""
+        return not self.lost and self.outcomes["ok"] == self.stage.count
+
+    @property
+    def backlog(self) -> Counter[str]:
+        """The stage's cards still queued in the outbox at the stop, by owning team (one channel each)."""
+        if self.ledger is None:
+            return Counter()
+        return Counter(
+            team for ticket, team in self.ledger.teams.items() if self.ledger.cards.get(ticket) == "queued"
+        )
 
 
 @dataclass
 class RunResult:
-    """One system's stages plus what is only known at the end of its run."""
+    """One system's stages."""
 
     system: str
     stages: list[StageResult] = field(default_factory=list)
-    peak_rss_mb: float = 0.0
-    acked_tickets: int = 0
-    db_tickets: int | None = None
-    db_pending_outbox: int | None = None
-    stderr_tail: list[str] = field(default_factory=list)
+
+    @property
+    def peak_rss_mb(self) -> float:
+        """The highest peak RSS of any stage's server."""
+        return max((r.peak_rss_mb for r in self.stages), default=float("nan"))
 
 
 def standin_main(conn: Connection) -> None:
     """Serve the Slack stand-in in this child process and answer card queries over the pipe."""
-    with SlackStandIn() as standin:
+    with SlackStandIn(rate_limits=True) as standin:
         conn.send(standin.base_url)
         while (request := conn.recv()) != "stop":
             if request == "clear":
                 standin.clear()
                 conn.send(None)
             else:
-                conn.send(card_report(standin, stored=request == "final"))
+                conn.send(card_report(standin))
 
 
-def card_report(standin: SlackStandIn, *, stored: bool) -> dict[str, Any]:
-    """Ticket ids of card posts and the time of the last one; with `stored`, the ids of stored cards too."""
-    ids, last = [], None
-    for call in standin.calls("chat.postMessage"):
+def card_report(standin: SlackStandIn) -> dict[str, Any]:
+    """Accepted card posts as (ticket, time), cards stored per ticket, and how many calls got a 429."""
+    posts, rate_limited = [], 0
+    for call in standin.calls():
+        if call.fault == RATE_LIMITED:
+            rate_limited += 1
+        if call.method != "chat.postMessage" or call.fault is not None:
+            continue
         key = ((call.params.get("metadata") or {}).get("event_payload") or {}).get("key", "")
         if (match := CARD_KEY.fullmatch(str(key))) and call.params.get("channel") in CARD_CHANNELS:
-            ids.append(int(match.group(1)))
-            last = call.at  # CLOCK_MONOTONIC is system-wide on Linux: comparable with the generator's times
-    report: dict[str, Any] = {"ids": ids, "last_at": last}
-    if stored:
-        # messages() deep-copies whole channels, so it is read once per stage, not on every poll; it also
-        # leaves out posts the stand-in refused, which the call log still shows.
-        keys = [
-            (m.get("metadata") or {}).get("event_payload", {}).get("key", "")
-            for channel in CARD_CHANNELS
-            for m in standin.messages(channel)
-        ]
-        report["stored"] = {int(m.group(1)) for k in keys if (m := CARD_KEY.fullmatch(str(k)))}
-    return report
+            # CLOCK_MONOTONIC is system-wide on Linux: comparable with the generator's times.
+            posts.append((int(match.group(1)), call.at))
+    stored: Counter[int] = Counter()
+    for channel in CARD_CHANNELS:
+        for message in standin.messages(channel):
+            key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key", "")
+            if "thread_ts" not in message and (match := CARD_KEY.fullmatch(str(key))):
+                stored[int(match.group(1))] += 1
+    return {"posts": posts, "stored": stored, "rate_limited": rate_limited}
 
 
 class StandIn:
@@ -194,8 +250,8 @@ def start_server(system: str, workdir: Path, slack_url: str) -> tuple[subprocess
     )
 
 
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM (chatops drains its dispatcher on it), then SIGKILL if it lingers."""
+def stop_server(process: subprocess.Popen[bytes]) -> bool:
+    """SIGTERM (chatops drains its dispatcher on it), then SIGKILL if it lingers; False if it was killed."""
     if process.poll() is None:
         process.terminate()
         try:
@@ -203,6 +259,8 @@ def stop_server(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(5)
+            return False
+    return True
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -249,22 +307,73 @@ async def drive(url: str, requests: list[SignedRequest], rate: float) -> tuple[l
     return samples + [Sample(now - t0, 0.0, "unfinished", None, now) for _ in pending], t0
 
 
-def db_counts(path: Path) -> tuple[int, int]:
-    """Rows in tickets, and outbox rows not done yet (WAL lets us read beside the running server)."""
+def outbox_state(path: Path) -> tuple[int, int]:
+    """The highest ticket id, and outbox rows not done (WAL lets us read beside the running server)."""
     with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
-        tickets = db.execute("SELECT count(*) FROM tickets").fetchone()[0]
-        return tickets, db.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
+        last = db.execute("SELECT coalesce(max(id), 0) FROM tickets").fetchone()[0]
+        return last, db.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
 
 
-def run_stage(
-    standin: StandIn, url: str, stage: Stage, serial: int, db: Path | None, wait: float
-) -> StageResult:
-    """Drive one stage; for chatops (`db` given) wait for its cards and outbox too. Clears the stand-in."""
+def read_ledger(path: Path, after: int) -> Ledger:
+    """The tickets numbered above `after`, the state of their card rows, and the outbox rows not done."""
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as db:
+        teams = dict(db.execute("SELECT id, team FROM tickets WHERE id > ?", (after,)).fetchall())
+        cards: dict[int, str] = {}
+        rows = db.execute(
+            "SELECT ticket_id, done_at IS NULL, failed FROM outbox WHERE kind = ? AND ticket_id > ?",
+            (Kind.POST_CARD.value, after),
+        )
+        for ticket, queued, failed in rows:
+            state = "queued" if queued else "failed" if failed else "done"
+            # A second card row for one ticket would be a bug; the one still queued is what a restart sends.
+            if cards.get(ticket) != "queued":
+                cards[ticket] = state
+        pending = db.execute("SELECT count(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
+    return Ledger(teams, cards, pending)
+
+
+def signed(texts: list[str]) -> list[SignedRequest]:
+    """Slash commands from fifty users, signed up front so that signing costs the generator nothing."""
     signer = SlackRequests(SECRET)
-    # Built and signed up front so that signing costs the generator nothing during the stage.
-    texts = [f"Export crashes, case {serial + i}" for i in range(stage.count)]
-    requests = [signer.slash_command(text, user_id=f"U0USER{i % 50:02d}") for i, text in enumerate(texts)]
-    samples, t0 = asyncio.run(drive(url, requests, stage.rate))
+    return [signer.slash_command(text, user_id=f"U0USER{i % 50:02d}") for i, text in enumerate(texts)]
+
+
+def warm_up(url: str, count: int, db: Path | None) -> int:
+    """Send `count` warm-up commands; for chatops, wait (bounded) until the outbox is empty again.
+
+    Returns the outbox rows the warm-up still left behind, which the report shows.
+    """
+    if count <= 0:
+        return 0
+    tickets = min(count, POST_MESSAGE_LIMIT.burst)
+    texts = [WARMUP_TEXT.format(i) for i in range(tickets)] + [WARMUP_READ] * (count - tickets)
+    asyncio.run(drive(url, signed(texts), WARMUP_RATE))
+    if db is None:
+        return 0
+    deadline = time.monotonic() + WARMUP_SETTLE
+    while (left := outbox_state(db)[1]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return left
+
+
+def run_stage(system: str, standin: StandIn, stage: Stage, warmup: int) -> StageResult:
+    """A fresh server, warmed up, runs one stage and stops; for chatops, check what the acks promised."""
+    requests = signed([STAGE_TEXT.format(i) for i in range(stage.count)])
+    with tempfile.TemporaryDirectory(prefix=f"bench-{system}-") as tmp:
+        workdir = Path(tmp)
+        process, url = start_server(system, workdir, standin.base_url)
+        db = workdir / "chatops.db" if system == "chatops" else None
+        try:
+            warmup_left = warm_up(url, warmup, db)
+            before = outbox_state(db)[0] if db is not None else 0
+            standin.ask("clear")
+            samples, t0 = asyncio.run(drive(url, requests, stage.rate))
+            rss = peak_rss_mb(process.pid)
+        finally:
+            clean = stop_server(process)
+        stderr_tail = (workdir / f"{system}.err").read_text(errors="replace").strip().splitlines()[-15:]
+        # Read once the server is gone: nothing moves any more, and only what was committed counts.
+        ledger = read_ledger(db, before) if db is not None else None
     if db is not None:
         # chatops acks a failure with a 200 too (an apology instead of a ticket): that is not an ack.
         samples = [
@@ -280,49 +389,28 @@ def run_stage(
         Counter(s.outcome for s in samples),
         {s.ticket for s in ok if s.ticket is not None},
         ack_span=max(stage.count / stage.rate, last_ack - t0),
+        peak_rss_mb=rss,
+        stopped_cleanly=clean,
+        warmup_left=warmup_left,
+        stderr_tail=stderr_tail,
     )
-    if db is not None:
-        # Also wait for the outbox to empty: tickets committed but never acked (client timeouts) still get
-        # cards, and that work must not spill into the next stage.
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and (
-            not result.tickets <= set(standin.ask("cards")["ids"]) or db_counts(db)[1]
-        ):
-            time.sleep(0.25)
-        final = standin.ask("final")
-        result.cards = len(final["stored"])  # every committed ticket's card, acked or not
-        result.missing_cards = len(result.tickets - final["stored"])
-        result.duplicate_posts = len(final["ids"]) - len(set(final["ids"]))
-        result.card_span = final["last_at"] - t0 if final["last_at"] else 0.0
+    if ledger is not None:
+        report = standin.ask("report")
+        stored: Counter[int] = report["stored"]
+        stage_end = t0 + result.ack_span
+        result.ledger = ledger
+        in_stage = {t for t, at in report["posts"] if t in ledger.teams and at <= stage_end}
+        result.posted_in_stage = len(in_stage)
+        result.posted_by_stop = sum(1 for t in ledger.teams if t in stored)
+        result.lost = sorted(
+            t
+            for t in result.tickets
+            if t not in ledger.teams or not (t in stored or ledger.cards.get(t) == "queued")
+        )
+        result.duplicates = sum(n - 1 for t, n in stored.items() if t in ledger.teams and n > 1)
+        result.rate_limited = report["rate_limited"]
     standin.ask("clear")
     return result
-
-
-def run_system(
-    system: str, standin: StandIn, stages: list[Stage], warmup: int, card_timeout: float
-) -> RunResult:
-    """Start one system, warm it up, run every stage, then read its peak RSS and database."""
-    run = RunResult(system)
-    with tempfile.TemporaryDirectory(prefix=f"bench-{system}-") as tmp:
-        workdir = Path(tmp)
-        process, url = start_server(system, workdir, standin.base_url)
-        db = workdir / "chatops.db" if system == "chatops" else None
-        try:
-            serial = 0
-            warm = [Stage(WARMUP_RATE, warmup / WARMUP_RATE)] if warmup else []
-            for index, stage in enumerate(warm + stages):
-                result = run_stage(standin, url, stage, serial, db, card_timeout)
-                if index >= len(warm):
-                    run.stages.append(result)
-                run.acked_tickets += len(result.tickets)
-                serial += stage.count
-            run.peak_rss_mb = peak_rss_mb(process.pid)
-        finally:
-            stop_server(process)
-        if db is not None:
-            run.db_tickets, run.db_pending_outbox = db_counts(db)
-        run.stderr_tail = (workdir / f"{system}.err").read_text(errors="replace").strip().splitlines()[-15:]
-    return run
 
 
 def ms(values: list[float], q: float) -> float:
@@ -330,50 +418,89 @@ def ms(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] * 1000 if values else float("nan")
 
 
+def drain_time(seconds: float) -> str:
+    """A drain estimate in the unit a reader takes in at a glance."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
 def print_table(runs: list[RunResult]) -> None:
-    """One row per system and stage, then errors, server stderr and the database cross-check."""
+    """One row per system and stage, then each stage's cards, errors and server stderr."""
     header = (
-        "system   rate/s   sent     ok   err   p50 ms   p99 ms   max ms  lag99ms  acks/s tickets/s cards/s  "
-        f"{'cards':<24} RSS MB"
+        "system   rate/s   sent     ok   err   p50 ms   p99 ms   max ms  lag99ms  acks/s tickets/s  "
+        f"{'durable':<16} posted backlog RSS MB"
     )
     print("\n" + header + "\n" + "-" * len(header))
     for run in runs:
         for r in run.stages:
             ok = r.outcomes["ok"]
-            tickets, cards_rate, cards = "-", "-", "-"
-            if run.system == "chatops":
-                tickets = f"{len(r.tickets) / r.ack_span:.0f}"
-                cards_rate = f"{r.cards / r.card_span:.0f}" if r.card_span else "0"
-                cards = f"all {r.cards} in {r.card_span:.1f}s"
-                if r.missing_cards:
-                    cards = f"MISSING {r.missing_cards} of {len(r.tickets)}"
-                cards += f" +{r.duplicate_posts} dup" if r.duplicate_posts else ""
+            tickets, durable, posted, backlog = "-", "-", "-", "-"
+            if r.ledger is not None:
+                tickets = f"{r.tickets_per_second:.0f}"
+                durable = f"LOST {len(r.lost)} of {len(r.tickets)}" if r.lost else f"all {len(r.tickets)}"
+                posted, backlog = str(r.posted_in_stage), str(r.backlog.total())
             print(
                 f"{run.system:8} {r.stage.rate:6} {r.stage.count:6} {ok:6} {r.stage.count - ok:5} "
                 f"{ms(r.latencies, 0.5):8.2f} {ms(r.latencies, 0.99):8.2f} {ms(r.latencies, 1):8.1f} "
-                f"{ms(r.lags, 0.99):8.2f} {ok / r.ack_span:7.0f} {tickets:>9} {cards_rate:>7}  {cards:<24} "
-                f"{run.peak_rss_mb:6.0f}"
+                f"{ms(r.lags, 0.99):8.2f} {ok / r.ack_span:7.0f} {tickets:>9}  {durable:<16} {posted:>6} "
+                f"{backlog:>7} {r.peak_rss_mb:6.0f}"
             )
+    print()
     for run in runs:
         for r in run.stages:
+            where = f"  {run.system} at {r.stage.rate}/s:"
             if bad := {k: v for k, v in r.outcomes.items() if k != "ok"}:
-                print(f"  {run.system} at {r.stage.rate}/s, not ok: {bad}")
-        for line in run.stderr_tail:
-            print(f"  {run.system} stderr: {line}")
-        if run.db_tickets is not None:
-            print(
-                f"  {run.system}: {run.db_tickets} rows in tickets, {run.acked_tickets} acked (warm-up "
-                f"included); outbox rows not done at exit: {run.db_pending_outbox}"
-            )
+                print(f"{where} not ok: {bad}")
+            if r.ledger is not None:
+                print_cards(where, r, r.ledger)
+            if r.warmup_left:
+                print(f"{where} the warm-up left {r.warmup_left} outbox rows behind")
+            if not r.stopped_cleanly:
+                print(f"{where} the server did not stop on SIGTERM within 15 s and was killed")
+            for line in r.stderr_tail:
+                print(f"{where} stderr: {line}")
+    per_second, burst = POST_MESSAGE_LIMIT.per_second, POST_MESSAGE_LIMIT.burst
     print(
         "\nlatency runs from each request's scheduled send time (open loop); lag99 = p99 of how late the "
         "generator sent;\nacks/s, tickets/s = acked / max(stage length, first scheduled -> last ack); "
-        "cards/s = cards / (first scheduled -> last card)"
+        "each stage on a fresh server (chatops on a fresh SQLite file);\ndurable = every acked ticket in "
+        "the database with its card posted or queued in the outbox, read once the server had stopped;\n"
+        "posted = cards posted from the first scheduled send to the last ack; backlog = the stage's cards "
+        "still queued at the stop.\nCards drain at Slack's pace, chat.postMessage about "
+        f"{per_second:g} a second per channel (burst {burst}), so a stage leaves nearly all its cards "
+        "queued;\nbench/burst.py measures the drain."
     )
 
 
+def print_cards(where: str, r: StageResult, ledger: Ledger) -> None:
+    """Where the stage's tickets and cards stood when its server stopped."""
+    unacked = len(ledger.teams) - len(r.tickets & ledger.teams.keys())
+    print(
+        f"{where} {len(ledger.teams)} tickets in the database, {len(r.tickets)} acked"
+        + (f" ({unacked} committed but not acked in time)" if unacked else "")
+    )
+    failed = sum(1 for t in ledger.teams if ledger.cards.get(t) == "failed")
+    copies = f"{r.duplicates} duplicate card(s)" if r.duplicates else "each card posted once"
+    print(
+        f"{where} cards posted {r.posted_in_stage} during the stage, {r.posted_by_stop} by the stop; "
+        f"{r.backlog.total()} queued; {copies}"
+        + (f"; {failed} failed for good" if failed else "")
+        + f"; 429s from Slack: {r.rate_limited}; outbox rows not done: {ledger.pending_rows}"
+    )
+    if r.backlog:
+        # Each team has a channel of its own, and each channel drains at its own pace.
+        busiest = max(r.backlog.values()) / POST_MESSAGE_LIMIT.per_second
+        teams = ", ".join(f"{team} {n}" for team, n in r.backlog.most_common())
+        print(f"{where} the backlog ({teams}) would take ~{drain_time(busiest)} to drain at Slack's pace")
+    if r.lost:
+        print(f"{where} LOST: acked, but neither posted nor queued: tickets {r.lost[:20]}")
+
+
 def print_targets(runs: list[RunResult]) -> None:
-    """The chatops/bare ratios at the latency stage, and each target of the issue with PASS or MISS."""
+    """The chatops/bare ratios at the latency stage, and each target with PASS or MISS."""
     by_name = {run.system: run for run in runs}
     chatops, bare = by_name.get("chatops"), by_name.get("bare")
     if not chatops or not chatops.stages:
@@ -388,14 +515,27 @@ def print_targets(runs: list[RunResult]) -> None:
         targets.append(
             ("p99 at most 3x the bare app", p99 <= 3 * bare_p99, f"{p99:.2f} vs 3 x {bare_p99:.2f} ms")
         )
-    # A stage counts only if every request was acked with a ticket and every ticket's card was posted.
-    complete = [r for r in chatops.stages if not r.missing_cards and r.outcomes["ok"] == r.stage.count]
-    best = max((len(r.tickets) / r.ack_span for r in complete), default=0.0)
-    targets.append(("at least 1,000 tickets/s, every card posted", best >= 1000, f"best stage {best:.0f}/s"))
-    targets.append(("peak RSS under 150 MB", chatops.peak_rss_mb < 150, f"{chatops.peak_rss_mb:.1f} MB"))
+    best = max((r.tickets_per_second for r in chatops.stages if r.complete), default=0.0)
+    throughput = f"best such stage {best:.0f}/s"
+    highest = max(chatops.stages, key=lambda r: r.tickets_per_second)
+    if not highest.complete:
+        # A stage that shed requests still shows how much the server could take.
+        throughput += (
+            f"; {highest.tickets_per_second:.0f}/s acked at {highest.stage.rate}/s, not every request acked"
+        )
+    targets.append(
+        (
+            "at least 1,000 tickets/s, every acked ticket durable (card posted or queued)",
+            best >= 1000,
+            throughput,
+        )
+    )
+    rss = chatops.peak_rss_mb
+    targets.append(("peak RSS under 150 MB (highest of the stages)", rss < 150, f"{rss:.1f} MB"))
+    width = max(len(name) for name, _, _ in targets)
     print("\ntargets (chatops):")
     for name, met, figure in targets:
-        print(f"  {'PASS' if met else 'MISS'}  {name:48} ({figure})")
+        print(f"  {'PASS' if met else 'MISS'}  {name:{width}}  ({figure})")
 
 
 def parse_stages(text: str) -> list[Stage]:
@@ -407,13 +547,12 @@ def parse_stages(text: str) -> list[Stage]:
 
 
 def main() -> int:
-    """Parse options, run the bare app and chatops in turn, print the report."""
+    """Parse options, run the bare app and chatops in turn, a fresh server per stage, print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stages", default="200x10,1000x10,1500x10", help="RATExSECONDS,...; first: latency")
     parser.add_argument("--quick", action="store_true", help="smoke run: stages cut to 3 s")
-    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests before the stages")
     parser.add_argument(
-        "--card-timeout", type=float, default=60.0, help="seconds to wait for a stage's cards"
+        "--warmup", type=int, default=200, help="unmeasured requests before each stage, on its server"
     )
     parser.add_argument("--systems", default="bare,chatops", help="which systems to run, in order")
     args = parser.parse_args()
@@ -421,11 +560,14 @@ def main() -> int:
     if args.quick:
         stages = [Stage(s.rate, min(s.seconds, 3.0)) for s in stages]
     plan = ", ".join(f"{s.rate}/s x {s.seconds:g}s" for s in stages)
-    print(f"{os.cpu_count()} CPUs; stages {plan}; warm-up {args.warmup} requests at {WARMUP_RATE}/s")
+    print(
+        f"{os.cpu_count()} CPUs; stages {plan}, each on a fresh server; "
+        f"warm-up {args.warmup} requests at {WARMUP_RATE}/s before each"
+    )
     standin = StandIn()
     try:
         runs = [
-            run_system(system, standin, stages, args.warmup, args.card_timeout)
+            RunResult(system, [run_stage(system, standin, stage, args.warmup) for stage in stages])
             for system in args.systems.split(",")
         ]
     finally:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy import insert, or_, select
+from sqlalchemy import bindparam, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chatops.cards import ActionRef, Moment, Person, Rich, rich_to_json
@@ -14,7 +15,7 @@ from chatops.config import DeskConfig
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, StaleCard
 from chatops.outbox import Kind, enqueue, enqueue_message, enqueue_whisper
 from chatops.ports import Clock, Destination
-from chatops.store.models import ProcessedEvent, Ticket, TicketEvent
+from chatops.store.models import Ticket, TicketEvent
 from chatops.ticket_card import HEADER_LIMIT, clip, whole_text_notes
 from chatops.tickets import TicketView
 from chatops.triage import classify
@@ -24,17 +25,24 @@ MAX_DESCRIPTION = 40_000
 LIST_LIMIT = 20
 
 
-_INSERT_TICKET = insert(Ticket.__table__).returning(Ticket.__table__.c.id)
+_TICKETS = Ticket.__table__
+# A second delivery of the same request racing the first inserts nothing and gets no id back.
+_INSERT_TICKET = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_TICKETS)
+    .on_conflict_do_nothing(index_elements=[_TICKETS.c.intake_key])
+    .returning(_TICKETS.c.id)
+    for dialect in (sqlite, postgresql)
+}
+_OPENED_BY = select(_TICKETS).where(_TICKETS.c.intake_key == bindparam("key"))
 _INSERT_EVENT = insert(TicketEvent.__table__)
-_INSERT_PROCESSED = insert(ProcessedEvent.__table__)
 
 
-class AlreadyProcessed(Exception):
-    """This platform event was handled before; a redelivery must change nothing."""
+@dataclass(frozen=True)
+class Opened:
+    """What an intake came to: a new ticket, or the one an earlier delivery of the same request opened."""
 
-    def __init__(self, ticket_id: int | None) -> None:
-        super().__init__(ticket_id)
-        self.ticket_id = ticket_id
+    ticket: TicketView
+    new: bool
 
 
 @dataclass(frozen=True)
@@ -68,13 +76,15 @@ class Desk:
         self.config = config
         self.clock = clock
 
-    def open(self, session: Session, intake: Intake) -> TicketView:
-        """Open, triage and route a ticket, and queue its card."""
+    def open(self, session: Session, intake: Intake) -> Opened:
+        """Open, triage and route a ticket, and queue its card; a request seen before changes nothing."""
         now = self.clock.now()
-        if intake.event_id is not None:
-            seen = session.get(ProcessedEvent, (intake.platform, intake.event_id))
-            if seen is not None:
-                raise AlreadyProcessed(seen.ticket_id)
+        key = f"{intake.platform}:{intake.event_id}" if intake.event_id is not None else None
+        connection = session.connection()
+        # Looked up first, so that a replay leaves no gap in the ticket numbers (a refused insert uses one).
+        earlier = connection.execute(_OPENED_BY, {"key": key}).one_or_none() if key is not None else None
+        if earlier is not None:
+            return Opened(TicketView.of(earlier), new=False)
         text = intake.text.strip()
         if not text and not intake.title:
             raise InvalidInput("A ticket needs a few words about the problem.")
@@ -103,6 +113,7 @@ class Desk:
             "description": text or title,
             "requester": intake.requester,
             "filed_by": intake.filed_by,
+            "intake_key": key,
             "platform": intake.platform,
             "workspace": intake.workspace,
             "via": intake.via,
@@ -124,13 +135,10 @@ class Desk:
             "next_check_at": now + targets.first_response,
         }
         # Intake is the hot path: plain inserts cost a fraction of the ORM's unit-of-work bookkeeping.
-        connection = session.connection()
-        ticket_id = connection.execute(_INSERT_TICKET, values).scalar_one()
-        if intake.event_id is not None:
-            connection.execute(
-                _INSERT_PROCESSED,
-                {"platform": intake.platform, "event_id": intake.event_id, "at": now, "ticket_id": ticket_id},
-            )
+        ticket_id = connection.execute(_INSERT_TICKET[connection.dialect.name], values).scalar_one_or_none()
+        if ticket_id is None:
+            # Another writer opened it from the same request a moment ago.
+            return Opened(TicketView.of(connection.execute(_OPENED_BY, {"key": key}).one()), new=False)
         audit = [
             (intake.filed_by or intake.requester, "opened", None, Status.NEW.value),
             ("triage", Action.TRIAGE.value, Status.NEW.value, triaged.value),
@@ -162,7 +170,7 @@ class Desk:
             # The requester did not open it themselves: they learn of it, and how to follow it, from us.
             told: Rich = (Person(intake.filed_by), " opened a ticket from your message. ", *note)
             enqueue_message(session, Destination(user=intake.requester), told, now=now, ticket_id=ticket_id)
-        return view
+        return Opened(view, new=True)
 
     def confirmation(self, view: TicketView, command: str | None = None) -> Rich:
         """What the requester reads once their ticket exists; with a command, how to check on it."""
@@ -267,16 +275,6 @@ class Desk:
         enqueue_whisper(session, place, user, (message,), now=now)
         if refresh is not None and session.get(Ticket, refresh) is not None:
             enqueue(session, Kind.UPDATE_CARD, now=now, ticket_id=refresh)
-
-    def opened_by(self, session: Session, platform: str, event_id: str) -> int | None:
-        """The ticket a platform event opened, if it opened one."""
-        seen = session.get(ProcessedEvent, (platform, event_id))
-        return seen.ticket_id if seen is not None else None
-
-    def snapshot(self, session: Session, ticket_id: int) -> TicketView | None:
-        """A ticket as it stands, whoever asks (for answering a request that already opened it)."""
-        ticket = session.get(Ticket, ticket_id)
-        return TicketView.of(ticket) if ticket is not None else None
 
     def show(self, session: Session, number: int, viewer: str) -> TicketView:
         """A ticket, if the viewer may see it: its requester, or an agent of its team."""

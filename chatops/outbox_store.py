@@ -110,6 +110,37 @@ class OutboxStore:
                 in_doubt=or_(_OUTBOX.c.in_doubt, _OUTBOX.c.kind.in_([k.value for k in POSTS])),
             )
         )
+        mine = _OUTBOX.c.claimed_by == owner
+        released = {"claimed_by": None, "claimed_until": None}
+        self._done = (
+            update(_OUTBOX)
+            .where(_OUTBOX.c.id.in_(ids), mine)
+            .values(done_at=bindparam("now"), failed=False, in_doubt=False, last_error=None, **released)
+        )
+        job = _OUTBOX.c.id == bindparam("job")
+        self._again = (
+            update(_OUTBOX)
+            .where(job, mine)
+            .values(
+                available_at=bindparam("at"),
+                in_doubt=bindparam("doubt"),
+                last_error=bindparam("error"),
+                # A job put off to its slot was never tried: the claim that took it does not count.
+                attempts=_OUTBOX.c.attempts - bindparam("unclaimed"),
+                **released,
+            )
+        )
+        self._failed = (
+            update(_OUTBOX)
+            .where(job, mine)
+            .values(
+                done_at=bindparam("now"),
+                failed=True,
+                in_doubt=False,
+                last_error=bindparam("error"),
+                **released,
+            )
+        )
         self._renew = (
             update(_OUTBOX)
             .where(_OUTBOX.c.claimed_by == owner, _OUTBOX.c.done_at.is_(None))
@@ -149,30 +180,22 @@ class OutboxStore:
 
     def record(self, session: Session, outcomes: list[Outcome], now: datetime) -> None:
         """Mark rows done, failed or due again, remember posted cards, and follow up on permalinks."""
-        mine = _OUTBOX.c.claimed_by == self.owner
-        released = {"claimed_by": None, "claimed_until": None}
         succeeded = [i for o in outcomes if o.retry_at is None and not o.failed for i in o.job_ids]
         if succeeded:
-            session.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.id.in_(succeeded), mine)
-                .values(done_at=now, failed=False, in_doubt=False, last_error=None, **released)
-            )
-        for outcome in outcomes:
-            if not outcome.job_ids or (outcome.retry_at is None and not outcome.failed):
-                continue
-            values: dict[str, Any]
-            if outcome.retry_at is not None:
-                values = {"available_at": outcome.retry_at, "in_doubt": outcome.in_doubt}
-                if outcome.put_off:
-                    values["attempts"] = _OUTBOX.c.attempts - 1
-            else:
-                values = {"done_at": now, "failed": True, "in_doubt": False}
-            session.execute(
-                update(_OUTBOX)
-                .where(_OUTBOX.c.id.in_(outcome.job_ids), mine)
-                .values(last_error=outcome.error, **released, **values)
-            )
+            session.execute(self._done, {"ids": succeeded, "now": now})
+        # One statement for all rows due again and one for all that failed: under a burst nearly every
+        # row of a batch is put off to its slot, and a statement each would hold the writer from intake.
+        again = [
+            {"job": job, "at": o.retry_at, "doubt": o.in_doubt, "error": o.error, "unclaimed": int(o.put_off)}
+            for o in outcomes
+            if o.retry_at is not None
+            for job in o.job_ids
+        ]
+        if again:
+            session.execute(self._again, again)
+        failed = [{"job": job, "error": o.error} for o in outcomes if o.failed for job in o.job_ids]
+        if failed:
+            session.execute(self._failed, [{**row, "now": now} for row in failed])
         cards = [
             {
                 "ticket_id": o.ticket_id,

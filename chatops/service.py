@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import structlog
-from sqlalchemy.exc import IntegrityError
 
 from chatops.cards import ActionRef
 from chatops.deadline import answer_by
-from chatops.desk import AlreadyProcessed, Desk, Intake
+from chatops.desk import Desk, Intake
 from chatops.errors import DeskError, Overloaded, StaleCard
 from chatops.store.db import Database
 from chatops.tickets import TicketView
@@ -25,24 +24,13 @@ class DeskService:
         self.desk = desk
         self._on_commit = on_commit
 
-    async def open(self, intake: Intake) -> TicketView | None:
-        """Open a ticket; for a platform event already handled, the ticket it opened (None if unknown)."""
-        try:
-            view = await self.db.run(lambda session: self.desk.open(session, intake), deadline=answer_by())
-        except AlreadyProcessed as seen:
-            log.info(
-                "intake_repeated", platform=intake.platform, delivery=intake.event_id, ticket=seen.ticket_id
-            )
-            return await self._opened_by(seen.ticket_id)
-        except IntegrityError:
-            # Two deliveries of one event raced past the lookup; the unique key let only one through.
-            event_id = intake.event_id
-            if event_id is None:
-                raise
-            ticket_id = await self.db.read(
-                lambda session: self.desk.opened_by(session, intake.platform, event_id)
-            )
-            return await self._opened_by(ticket_id)
+    async def open(self, intake: Intake) -> TicketView:
+        """Open a ticket; a request delivered again gets the ticket its first delivery opened."""
+        opened = await self.db.run(lambda session: self.desk.open(session, intake), deadline=answer_by())
+        view = opened.ticket
+        if not opened.new:
+            log.info("intake_repeated", platform=intake.platform, delivery=intake.event_id, ticket=view.id)
+            return view
         self._on_commit()
         log.info(
             "ticket_opened",
@@ -55,11 +43,6 @@ class DeskService:
             priority=view.priority,
         )
         return view
-
-    async def _opened_by(self, ticket_id: int | None) -> TicketView | None:
-        if ticket_id is None:
-            return None
-        return await self.db.read(lambda session: self.desk.snapshot(session, ticket_id))
 
     async def act(self, ref: ActionRef, actor: str, argument: str | None, *, place: str) -> TicketView | None:
         """Apply a click; a refusal is told to the clicker privately and None is returned."""

@@ -48,8 +48,6 @@ class CommandHandler:
                     event_id=caller.request_id,
                 )
             )
-            if view is None:
-                return ("This request was already received; nothing new was opened.",)
             return self.service.desk.confirmation(view, self.command)
         if isinstance(command, ShowStatus):
             return status_line(await self.service.show(command.number, caller.user))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from chatops.errors import Overloaded
 from chatops.store import migrate
 from chatops.store.db import Database
-from chatops.store.models import ProcessedEvent
+from chatops.store.models import Replica
 
 
 @pytest.fixture
@@ -27,9 +27,8 @@ def db(database_url: str):
 
 def remember(event_id: str):
     def unit(session: Session) -> str:
-        session.execute(
-            insert(ProcessedEvent), {"platform": "test", "event_id": event_id, "at": datetime.now(UTC)}
-        )
+        now = datetime.now(UTC)
+        session.execute(insert(Replica), {"id": event_id, "host": "test", "started_at": now, "seen_at": now})
         return event_id
 
     return unit
@@ -37,7 +36,7 @@ def remember(event_id: str):
 
 def count(db: Database) -> int:
     with Session(db.engine) as session:
-        return session.scalar(select(func.count()).select_from(ProcessedEvent)) or 0
+        return session.scalar(select(func.count()).select_from(Replica)) or 0
 
 
 def test_a_unit_still_queued_after_its_deadline_is_dropped_unrun(db: Database) -> None:

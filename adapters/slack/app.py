@@ -35,7 +35,6 @@ FORM_FAILED = (
     "The form could not be opened just now. Describe the problem after the command instead, "
     "as in `{command} The export fails with error 500`."
 )
-SEEN = "This form was already sent; nothing new was opened."
 SORRY = (
     "Something went wrong on our side and your request was not recorded. Please try again in a minute; "
     "if it keeps happening, tell the support team."
@@ -124,11 +123,8 @@ def build_bolt_app(
                     event_id=_request_id(body),
                 )
             )
-            text = mrkdwn(service.desk.confirmation(ticket, config.slack.command)) if ticket else escape(SEEN)
-            await ack(
-                response_action="update",
-                view=notice_view(f"Ticket {ticket.number}" if ticket else "Ticket", text),
-            )
+            text = mrkdwn(service.desk.confirmation(ticket, config.slack.command))
+            await ack(response_action="update", view=notice_view(f"Ticket {ticket.number}", text))
 
         async def refuse(message: str) -> None:
             await ack(response_action="update", view=notice_view("Ticket not opened", escape(message)))

@@ -1,4 +1,4 @@
-"""The tables: tickets, their audit log and platform messages, processed event ids, the outbox, replicas."""
+"""The tables: tickets, their audit log and platform messages, the outbox, and the running replicas."""
 
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ class Ticket(Base):
     requester: Mapped[str] = mapped_column(String(64), index=True)
     # Who opened the ticket on the requester's behalf (from their message), when that was someone else.
     filed_by: Mapped[str | None] = mapped_column(String(64))
+    # The platform's id of the request that opened it: a redelivery or a replay finds it and opens nothing.
+    intake_key: Mapped[str | None] = mapped_column(String(160))
     platform: Mapped[str] = mapped_column(String(16))
     workspace: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(16))
@@ -80,6 +82,7 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_team_status", "team", "status"),
         Index("ix_tickets_next_check_at", "next_check_at"),
+        Index("uq_tickets_intake_key", "intake_key", unique=True),
     )
 
 
@@ -111,18 +114,6 @@ class PlatformMessage(Base):
     created_at: Mapped[datetime]
 
     __table_args__ = (UniqueConstraint("ticket_id", "platform", "role", name="uq_platform_messages_role"),)
-
-
-class ProcessedEvent(Base):
-    """A platform event id already handled, so that a redelivery changes nothing."""
-
-    __tablename__ = "processed_events"
-
-    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
-    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    at: Mapped[datetime]
-    # The ticket the event opened, so that a replay is answered as the original was.
-    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
 
 
 class OutboxMessage(Base):

@@ -1,4 +1,4 @@
-"""Who filed a ticket for its requester, the ticket a processed event opened, and the running replicas.
+"""Who filed a ticket, the request that opened it (replacing processed_events), and the running replicas.
 
 Revision ID: 0002
 Revises: 0001
@@ -18,11 +18,10 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("tickets") as tickets:
         tickets.add_column(sa.Column("filed_by", sa.String(64), nullable=True))
-    with op.batch_alter_table("processed_events") as processed:
-        processed.add_column(sa.Column("ticket_id", sa.Integer(), nullable=True))
-        processed.create_foreign_key(
-            "fk_processed_events_ticket_id_tickets", "tickets", ["ticket_id"], ["id"]
-        )
+        tickets.add_column(sa.Column("intake_key", sa.String(160), nullable=True))
+        tickets.create_index("uq_tickets_intake_key", ["intake_key"], unique=True)
+    # Redeliveries are now told apart by the ticket they opened; the ids alone tell nothing more.
+    op.drop_table("processed_events")
     op.create_table(
         "replicas",
         sa.Column("id", sa.String(64), primary_key=True),
@@ -34,8 +33,13 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("replicas")
-    with op.batch_alter_table("processed_events") as processed:
-        processed.drop_constraint("fk_processed_events_ticket_id_tickets", type_="foreignkey")
-        processed.drop_column("ticket_id")
+    op.create_table(
+        "processed_events",
+        sa.Column("platform", sa.String(16), primary_key=True),
+        sa.Column("event_id", sa.String(128), primary_key=True),
+        sa.Column("at", UTCDateTime(), nullable=False),
+    )
     with op.batch_alter_table("tickets") as tickets:
+        tickets.drop_index("uq_tickets_intake_key")
+        tickets.drop_column("intake_key")
         tickets.drop_column("filed_by")
