@@ -198,6 +198,13 @@ MALFORMED = {
         200,
         "channel is missing",
     ),
+    "a shortcut on a message whose author is a number": (
+        lambda d: signed_payload(
+            d, shortcut(d, message={"type": "message", "user": 42, "text": "hi", "ts": "1.1"})
+        ),
+        200,
+        "message.user is not a Slack id",
+    ),
     "a form sent with user null": (
         lambda d: signed_payload(d, submission(d, user=None)),
         200,

@@ -107,7 +107,13 @@ def shape_problem(body: dict[str, Any]) -> str | None:
             return "channel is missing"
         if not isinstance(body.get("message"), dict):
             return "message is missing"
-        return _first(_id(channel, "id", "channel.id"), _text(body["message"], "text"))
+        message = body["message"]
+        return _first(
+            _id(channel, "id", "channel.id"),
+            _text(message, "text", "message.text"),
+            # The author becomes the requester: it must be a person's id if it is there at all.
+            _optional_id(message, "user", "message.user"),
+        )
     if kind in ("view_submission", "view_closed") and not isinstance(body.get("view"), dict):
         return "view is missing"
     return None
