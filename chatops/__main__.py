@@ -2,6 +2,6 @@
 
 import sys
 
-from chatops.cli import main
+from chatops.entrypoints.cli import main
 
 sys.exit(main())

@@ -1,12 +1,17 @@
 """Errors the desk raises; each carries a message fit to show the person who caused it."""
 
+from __future__ import annotations
+
+from chatops.messaging.rich import Rich, Segment, plain
+
 
 class DeskError(Exception):
-    """A refusal the user should read: the message is already phrased for them."""
+    """A refusal the user should read: the text is already phrased for them, as neutral rich text."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, *text: Segment) -> None:
+        self.text: Rich = text
+        self.message = plain(text)
+        super().__init__(self.message)
 
 
 class NotFound(DeskError):
@@ -23,6 +28,10 @@ class IllegalTransition(DeskError):
 
 class StaleCard(DeskError):
     """A click came from a card that no longer shows the ticket's current state."""
+
+    def __init__(self, message: str, *, ticket_id: int) -> None:
+        super().__init__(message)
+        self.ticket_id = ticket_id
 
 
 class InvalidInput(DeskError):

@@ -1,68 +1,71 @@
-"""Commands run against the desk, answered with neutral rich text."""
+"""Running the ticket command's words (`/ticket ...` in Slack, `ticket ...` in Teams) against the desk."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatops.cards import Rich
-from chatops.desk import Intake
-from chatops.service import DeskService
-from chatops.ticket_card import status_line
-from chatops.tickets import TicketView
+from chatops.bus import Answer, MessageBus
+from chatops.messaging.rich import Bullets, Rich, Strong
+from chatops.tickets import commands as ticket
+from chatops.tickets.card import status_line
+from chatops.tickets.model import TicketView
 from commands.parser import Command, Help, ListMine, ListOpen, OpenTicket, ShowStatus, help_text
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who typed the command, and where."""
+    """Who typed the command (a person id), where, and how the command is spelt on their platform."""
 
-    user: str
+    person: str
     place: str
     platform: str
+    command: str
     workspace: str | None = None
     # The platform's id of this very request, so that a replay of it opens nothing new.
     request_id: str | None = None
 
 
-class CommandHandler:
-    """Runs parsed commands; DeskErrors propagate for the adapter to show."""
+class CommandRunner:
+    """Runs parsed commands through the bus and answers with neutral rich text."""
 
-    def __init__(self, service: DeskService, command: str) -> None:
-        self.service = service
-        self.command = command
+    def __init__(self, bus: MessageBus) -> None:
+        self.bus = bus
 
-    async def handle(self, command: Command, caller: Caller) -> Rich:
-        """Run a command (other than opening the form) and return the reply for the caller."""
+    async def run(self, command: Command, caller: Caller) -> Answer:
+        """Run a command (other than opening the form); the answer's value is the reply for the caller."""
         if isinstance(command, Help):
-            return (help_text(self.command),)
+            return Answer(help_text(caller.command))
         if isinstance(command, OpenTicket):
-            view = await self.service.open(
-                Intake(
+            answer = await self.bus.handle(
+                ticket.OpenTicket(
                     text=command.text,
-                    requester=caller.user,
+                    requester=caller.person,
                     via="command",
                     platform=caller.platform,
                     workspace=caller.workspace,
                     origin_place=caller.place,
-                    command=self.command,
-                    event_id=caller.request_id,
+                    command=caller.command,
+                    request_id=caller.request_id,
                 )
             )
-            return self.service.desk.confirmation(view, self.command)
+            return Answer(answer.value.confirmation) if answer.done else answer
         if isinstance(command, ShowStatus):
-            return status_line(await self.service.show(command.number, caller.user))
+            answer = await self.bus.ask(ticket.ShowTicket(command.number, caller.person))
+            return Answer(status_line(answer.value)) if answer.done else answer
         if isinstance(command, ListMine):
-            return _listing("Your tickets", await self.service.mine(caller.user), "You have no tickets yet.")
+            answer = await self.bus.ask(ticket.ListMine(caller.person))
+            return _listing("Your tickets", answer, "You have no tickets yet.")
         if isinstance(command, ListOpen):
-            return _listing("Open queue", await self.service.queue(caller.user), "The queue is empty.")
+            answer = await self.bus.ask(ticket.ListQueue(caller.person))
+            return _listing("Open queue", answer, "The queue is empty.")
         raise TypeError(f"the form is opened by the adapter, not here: {command!r}")
 
 
-def _listing(title: str, views: list[TicketView], empty: str) -> Rich:
+def _listing(title: str, answer: Answer, empty: str) -> Answer:
+    if not answer.done:
+        return answer
+    views: list[TicketView] = answer.value
     if not views:
-        return (empty,)
-    parts: list = [f"*{title}*"]
-    for view in views:
-        parts.append("\n• ")
-        parts.extend(status_line(view))
-    return tuple(parts)
+        return Answer((empty,))
+    listing: Rich = (Strong(title), Bullets(tuple(status_line(view) for view in views)))
+    return Answer(listing)

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from chatops.errors import InvalidInput
+from chatops.messaging.rich import Bullets, Code, Rich, Strong
 
 MAX_COMMAND_TEXT = 4000
 
@@ -54,8 +55,11 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
     text = text.strip()
     if len(text) > MAX_COMMAND_TEXT:
         raise InvalidInput(
-            f"That is {len(text):,} characters; `{command}` takes at most {MAX_COMMAND_TEXT:,}. "
-            f"Send the details as a direct message to the bot, or use `{command}` alone to open the form."
+            f"That is {len(text):,} characters; ",
+            Code(command),
+            f" takes at most {MAX_COMMAND_TEXT:,}. Send the details as a direct message to the bot, or use ",
+            Code(command),
+            " alone to open the form.",
         )
     if not text:
         return OpenForm()
@@ -68,7 +72,7 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
     if verb == "status" and (not rest or single_argument):
         match = _NUMBER.fullmatch(rest)
         if not match:
-            raise InvalidInput(f"`status` needs a ticket number, as in `{command} status 42`.")
+            raise InvalidInput(Code("status"), " needs a ticket number, as in ", Code(f"{command} status 42"), ".")
         return ShowStatus(int(match.group(1)))
     if verb == "list" and (not rest or single_argument):
         if not rest:
@@ -76,26 +80,33 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
         if rest.lower() == "open":
             return ListOpen()
         raise InvalidInput(
-            f"`list` takes nothing (your tickets) or `open` (your team's queue), not {rest!r}."
+            Code("list"), " takes nothing (your tickets) or ", Code("open"), f" (your team's queue), not {rest!r}."
         )
     if not rest:
         raise InvalidInput(
-            f"“{word}” is not something `{command}` knows. Describe the problem in a few words to open a "
-            f"ticket, or see `{command} help`."
+            f"“{word}” is not something ",
+            Code(command),
+            " knows. Describe the problem in a few words to open a ticket, or see ",
+            Code(f"{command} help"),
+            ".",
         )
     return OpenTicket(text)
 
 
-def help_text(command: str) -> str:
+def help_text(command: str) -> Rich:
     """What `help` answers."""
-    return "\n".join(
-        [
-            "*Support desk*",
-            f"`{command} <what is wrong>` opens a ticket, e.g. `{command} The export crashes with error 500`",
-            f"`{command}` alone opens a form with summary, description, category and priority",
-            f"`{command} status 42` shows ticket #42",
-            f"`{command} list` lists your tickets; "
-            f"agents can use `{command} list open` for their team's queue",
-            "You can also send the bot a direct message, or use *Create ticket* on any message's menu.",
-        ]
+    return (
+        Strong("Support desk"),
+        Bullets(
+            (
+                (Code(f"{command} <what is wrong>"), " opens a ticket, e.g. ",
+                 Code(f"{command} The export crashes with error 500")),
+                (Code(command), " alone opens a form with summary, description, category and priority"),
+                (Code(f"{command} status 42"), " shows ticket #42"),
+                (Code(f"{command} list"), " lists your tickets; agents can use ", Code(f"{command} list open"),
+                 " for their team's queue"),
+                ("You can also send the bot a direct message, or use ", Strong("Create ticket"),
+                 " on any message's menu."),
+            )
+        ),
     )

@@ -9,8 +9,8 @@ import pytest
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.config import Settings
-from chatops.serving import BackgroundServer
+from chatops.config.settings import Settings
+from chatops.entrypoints.serving import BackgroundServer
 from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, settings_for
 
 

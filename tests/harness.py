@@ -20,11 +20,12 @@ from adapters.slack.devkit.cards import control
 from adapters.slack.devkit.cards import version as card_version
 from adapters.slack.devkit.requests import Response, SignedRequest, SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.app import build_desk, build_web_app
-from chatops.config import Settings, load_desk_config
-from chatops.serving import BackgroundServer
+from chatops.bootstrap import build_desk, build_web_app
+from chatops.config.loading import load_desk_config
+from chatops.config.settings import Settings
+from chatops.entrypoints.serving import BackgroundServer
 from chatops.store.db import normalize_url
-from chatops.store.models import OutboxMessage, Ticket, TicketEvent
+from chatops.store.tables import OutboxMessage, Ticket, TicketEvent, TicketLink
 
 SIGNING_SECRET = "test-signing-secret"
 CONFIG_PATH = Path(__file__).with_name("desk.yaml")
@@ -159,6 +160,12 @@ class Probe:
                 select(TicketEvent).where(TicketEvent.ticket_id == number).order_by(TicketEvent.id)
             )
             return [(e.actor, e.action, e.from_value, e.to_value) for e in rows]
+
+    def links(self, number: int) -> dict[tuple[str, str], tuple[str, str | None, str | None]]:
+        """The ticket's links: (kind, system) -> (address, ref, url)."""
+        with Session(self.engine) as session:
+            rows = session.scalars(select(TicketLink).where(TicketLink.ticket_id == number))
+            return {(r.kind, r.system): (r.address, r.ref, r.url) for r in rows}
 
     def pending_outbox(self) -> int:
         with Session(self.engine) as session:

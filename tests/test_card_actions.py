@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block
 
 from adapters.slack.devkit.cards import control, verbs
-from chatops.cards import ActionRef
+from chatops.messaging.cards import ActionRef
 from harness import Probe, Slack, card_text
 
 
@@ -27,7 +27,7 @@ def test_assign_to_me_edits_the_card_notes_the_thread_and_tells_the_requester(
         == f"Your ticket #{number} “Export crashes every time” is now handled by <@U0AGENT1>."
     )
     assert probe.ticket(number).first_responded_at is not None
-    assert ("U0AGENT1", "claim", "triaged", "assigned") in probe.events(number)
+    assert ("slack:U0AGENT1", "claim", "triaged", "assigned") in probe.events(number)
 
 
 def test_the_user_picker_assigns_someone_else(slack: Slack, probe: Probe) -> None:
@@ -40,7 +40,7 @@ def test_the_user_picker_assigns_someone_else(slack: Slack, probe: Probe) -> Non
     picker = control(card, "assign")
     assert picker["initial_user"] == "U0AGENT2"
     assert slack.wait_thread(number, 1)[0].startswith("<@U0LEAD> assigned the ticket to <@U0AGENT2>")
-    assert probe.ticket(number).assignee == "U0AGENT2"
+    assert probe.ticket(number).assignee == "slack:U0AGENT2"
 
 
 def test_assigning_to_someone_outside_the_team_is_refused(slack: Slack, probe: Probe) -> None:

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import adapters.slack
-from chatops.config import load_desk_config, load_settings
+from chatops.config.loading import load_desk_config
+from chatops.config.settings import load_settings
 from chatops.errors import ConfigError
 from harness import CONFIG_PATH
 
@@ -62,7 +63,10 @@ def test_private_channels_and_enterprise_grid_users_are_ids_too(tmp_path: Path) 
             ("default_priority: normal", "default_priority: meh"),
             "default_priority: 'meh' is not one of the priorities",
         ),
-        (("    slack_channel: C0BILLING\n", ""), "teams[1].slack_channel: Field required"),
+        (
+            ("    slack_channel: C0BILLING\n", ""),
+            "teams[1]: team 'billing' needs a slack_channel, a teams_channel or both",
+        ),
         (
             ("vip_users: [U0VIP]", "vip_users: [U0VIP]\nvip_user: [U0X]"),
             "vip_user: Extra inputs are not permitted",
@@ -83,9 +87,9 @@ def test_private_channels_and_enterprise_grid_users_are_ids_too(tmp_path: Path) 
             "teams[0].slack_channel: 'D0DIRECT' is not a channel id",
         ),
         (
-            ("agents: [U0AGENT1, U0AGENT2]", "agents: [U0AGENT1, ann@example.com]"),
-            "teams[0].agents[1]: 'ann@example.com' is not a user id; ids look like U0123ABCD or W0123ABCD "
-            "(in Slack: the person's profile -> \u22ee -> Copy member ID)",
+            ("agents: [U0AGENT1, U0AGENT2]", "agents: [U0AGENT1, u0agent2]"),
+            "teams[0].agents[1]: 'u0agent2' is not a user id; name a person of `people`, or give a Slack id "
+            "such as U0123ABCD or W0123ABCD (in Slack: the person's profile -> \u22ee -> Copy member ID)",
         ),
         (("leads: [U0LEAD]", "leads: [Dana]"), "teams[0].leads[0]: 'Dana' is not a user id"),
         (("vip_users: [U0VIP]", "vip_users: ['@vip']"), "vip_users[0]: '@vip' is not a user id"),

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from chatops.errors import Overloaded
 from chatops.store import migrate
 from chatops.store.db import Database
-from chatops.store.models import Replica
+from chatops.store.tables import Replica
 
 
 @pytest.fixture

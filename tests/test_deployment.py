@@ -26,7 +26,7 @@ import pytest
 import yaml
 
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.config import Settings
+from chatops.config.settings import Settings
 from harness import CONFIG_PATH
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.serving import BackgroundServer
+from chatops.entrypoints.serving import BackgroundServer
 from chatops.store import migrate
 from chatops.store.db import Database, normalize_url
-from chatops.store.models import Replica
+from chatops.store.tables import Replica
 from harness import PG_ENV, SIGNING_SECRET, Probe, Slack, served_desk, settings_for
 
 SQLITE_ONLY = pytest.mark.skipif(bool(os.environ.get(PG_ENV)), reason="a database file is SQLite's alone")

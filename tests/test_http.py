@@ -6,7 +6,7 @@ import time
 import urllib.request
 
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
-from chatops.serving import BackgroundServer
+from chatops.entrypoints.serving import BackgroundServer
 from harness import Probe, Slack
 
 

@@ -132,8 +132,8 @@ def test_message_shortcut_keeps_the_permalink_and_confirms_privately(slack: Slac
     link = f"https://standin.slack.test/archives/C0GENERAL/p{original['ts'].replace('.', '')}"
     slack.standin.wait_for("chat.update", where=lambda c: link in str(c.params.get("blocks")))
     ticket = probe.ticket(1)
-    assert (ticket.origin_permalink, ticket.via, ticket.category, ticket.priority) == (
-        link,
+    assert probe.links(1)[("origin", "slack")] == ("C0GENERAL", original["ts"], link)
+    assert (ticket.via, ticket.category, ticket.priority) == (
         "shortcut",
         "billing",
         "urgent",

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from adapters.slack.devkit.cards import control
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.config import Settings
-from chatops.store.models import OutboxMessage
+from chatops.config.settings import Settings
+from chatops.store.tables import OutboxMessage
 from harness import (
     SIGNING_SECRET,
     Probe,

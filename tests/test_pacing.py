@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from chatops.pacing import Pacer
-from chatops.ports import Pace
+from chatops.messaging.pacing import Pacer
+from chatops.messaging.ports import Pace
 
 CHANNEL = Pace("post:C0SUPPORT", per_second=1.0, burst=3)
 

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.config import Settings
+from chatops.config.settings import Settings
 from harness import SIGNING_SECRET, Probe, served_desk, wait_until
 
 

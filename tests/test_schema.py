@@ -7,7 +7,7 @@ from alembic.runtime.migration import MigrationContext
 
 from chatops.store import migrate
 from chatops.store.db import Database
-from chatops.store.models import Base
+from chatops.store.tables import Base
 
 
 def test_migrations_match_the_models(database_url: str) -> None:

@@ -9,7 +9,8 @@ import yaml
 from adapters.slack.app import SHORTCUT_CALLBACK
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.config import Settings, load_desk_config
+from chatops.config.loading import load_desk_config
+from chatops.config.settings import Settings
 from harness import CONFIG_PATH, SIGNING_SECRET, Probe, ServerProcess, Slack
 
 MANIFEST = Path(__file__).resolve().parents[1] / "adapters" / "slack" / "manifest.yaml"

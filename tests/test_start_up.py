@@ -10,7 +10,7 @@ from pathlib import Path
 
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.config import Settings
+from chatops.config.settings import Settings
 from harness import SIGNING_SECRET, Probe, ServerProcess
 
 

@@ -172,13 +172,13 @@ def test_a_ticket_filed_from_a_message_belongs_to_its_author(slack: Slack, probe
     assert _shortcut(slack, original, user="U0AGENT2") == 200
 
     ticket = probe.ticket(1)
-    assert (ticket.requester, ticket.filed_by) == ("U0CUSTOMER", "U0AGENT2")
+    assert (ticket.requester, ticket.filed_by) == ("slack:U0CUSTOMER", "slack:U0AGENT2")
     assert slack.ephemerals("U0AGENT2")[0].startswith("Ticket #1 opened")
     told = slack.dms("U0CUSTOMER")[0]
     assert told.startswith("<@U0AGENT2> opened a ticket from your message. Ticket #1 opened")
     card = card_text(slack.card(1, "C0BILLING"))
     assert "*Requester*\n<@U0CUSTOMER>" in card and "*Filed by*\n<@U0AGENT2>" in card
-    assert ("U0AGENT2", "opened", None, "new") in probe.events(1)
+    assert ("slack:U0AGENT2", "opened", None, "new") in probe.events(1)
 
     slack.click(1, "claim", user="U0BILL1", channel="C0BILLING")
     wait_until(lambda: _dm_texts(slack, "U0CUSTOMER"), lambda dms: len(dms) == 2, "the assignment notice")
@@ -190,5 +190,5 @@ def test_a_ticket_filed_from_a_bot_message_is_the_filers_own(slack: Slack, probe
     assert _shortcut(slack, bot_message, user="U0AGENT2") == 200
 
     ticket = probe.ticket(1)
-    assert (ticket.requester, ticket.filed_by) == ("U0AGENT2", None)
+    assert (ticket.requester, ticket.filed_by) == ("slack:U0AGENT2", None)
     assert "Filed by" not in card_text(slack.card(1))

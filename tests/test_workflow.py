@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatops.errors import IllegalTransition
-from chatops.workflow import WORKFLOW, Action, Status, next_status
+from chatops.tickets.workflow import WORKFLOW, Action, Status, next_status
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,16 @@ from adapters.slack.blocks import escape, mrkdwn
 from adapters.slack.form import FORM_CALLBACK, notice_view, read_form, ticket_form
 from adapters.slack.identity import BotIdentity
 from adapters.slack.text import SlackNames, read_message_text
-from chatops.cards import ActionRef
-from chatops.config import DeskConfig
-from chatops.desk import Intake
+from chatops.bus import SORRY, MessageBus
+from chatops.config.rules import DeskConfig
 from chatops.errors import DeskError, Overloaded
-from chatops.ports import Destination
-from chatops.service import DeskService
-from commands.handlers import Caller, CommandHandler
+from chatops.messaging.cards import ActionRef
+from chatops.messaging.notices import TellPrivately
+from chatops.messaging.ports import Place
+from chatops.messaging.rich import Rich, plain
+from chatops.tickets.actions import command_for
+from chatops.tickets.commands import OpenTicket
+from commands.handlers import Caller, CommandRunner
 from commands.parser import OpenForm, parse
 
 log = structlog.get_logger("chatops.slack")
@@ -35,17 +38,13 @@ FORM_FAILED = (
     "The form could not be opened just now. Describe the problem after the command instead, "
     "as in `{command} The export fails with error 500`."
 )
-SORRY = (
-    "Something went wrong on our side and your request was not recorded. Please try again in a minute; "
-    "if it keeps happening, tell the support team."
-)
 
 
 def build_bolt_app(
     *,
     client: AsyncWebClient,
     config: DeskConfig,
-    service: DeskService,
+    bus: MessageBus,
     identity: BotIdentity,
     names: SlackNames,
 ) -> AsyncApp:
@@ -53,6 +52,17 @@ def build_bolt_app(
     # Bolt reads SLACK_BOT_TOKEN itself and warns that our client and authorize win; they do, on purpose.
     logging.getLogger("slack_bolt.AsyncApp").addFilter(_without_token_warning)
     token = client.token or ""
+    people = bus.desk.directory
+    command_name = config.slack.command
+
+    def person(user: str) -> str:
+        return people.person(PLATFORM, user)
+
+    def text(rich: Rich) -> str:
+        return mrkdwn(rich, people)
+
+    async def tell(place: str, user: str, rich: Rich) -> None:
+        await bus.handle(TellPrivately(Place(PLATFORM, place), person(user), rich))
 
     async def authorize() -> AuthorizeResult:
         return identity.authorize(token)
@@ -66,38 +76,38 @@ def build_bolt_app(
         # Acknowledge after the listener has run: acked means committed, and no 10 ms ack polling.
         process_before_response=True,
     )
-    handler = CommandHandler(service, config.slack.command)
+    runner = CommandRunner(bus)
 
-    @app.command(config.slack.command)
+    @app.command(command_name)
     async def on_command(ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient) -> None:
         async def run() -> None:
-            text = await read_message_text(body.get("text", ""), names)
-            command = parse(text, command=config.slack.command)
+            typed = await read_message_text(body.get("text", ""), names)
+            try:
+                command = parse(typed, command=command_name)
+            except DeskError as refusal:
+                await ack(text=text(refusal.text), response_type="ephemeral")
+                return
             if isinstance(command, OpenForm):
                 try:
                     await client.views_open(
-                        trigger_id=body["trigger_id"],
-                        view=ticket_form(config, channel=body["channel_id"]),
+                        trigger_id=body["trigger_id"], view=ticket_form(config, channel=body["channel_id"])
                     )
                 except SlackApiError as error:
-                    log.warning(
-                        "form_not_opened", user=body.get("user_id"), error=error.response.get("error")
-                    )
-                    await ack(
-                        text=escape(FORM_FAILED.format(command=config.slack.command)),
-                        response_type="ephemeral",
-                    )
+                    log.warning("form_not_opened", user=body.get("user_id"), error=error.response.get("error"))
+                    await ack(text=escape(FORM_FAILED.format(command=command_name)), response_type="ephemeral")
                     return
                 await ack()
                 return
             caller = Caller(
-                body["user_id"],
+                person(body["user_id"]),
                 body["channel_id"],
                 PLATFORM,
+                command_name,
                 body.get("team_id"),
                 request_id=_request_id(body),
             )
-            await ack(text=mrkdwn(await handler.handle(command, caller)), response_type="ephemeral")
+            answer = await runner.run(command, caller)
+            await ack(text=text(answer.value if answer.done else answer.refusal or ()), response_type="ephemeral")
 
         await _answering(ack, run, user=body.get("user_id"))
 
@@ -108,28 +118,28 @@ def build_bolt_app(
             if not entry.summary:
                 await ack(response_action="errors", errors={"summary": "Give the ticket a short summary."})
                 return
-            ticket = await service.open(
-                Intake(
+            answer = await bus.handle(
+                OpenTicket(
                     text=entry.description,
                     title=entry.summary,
-                    requester=body["user"]["id"],
+                    requester=person(body["user"]["id"]),
                     via="form",
                     platform=PLATFORM,
-                    command=config.slack.command,
+                    command=command_name,
                     workspace=_team(body),
                     origin_place=entry.channel,
                     category=entry.category,
                     priority=entry.priority,
-                    event_id=_request_id(body),
+                    request_id=_request_id(body),
                 )
             )
-            text = mrkdwn(service.desk.confirmation(ticket, config.slack.command))
-            await ack(response_action="update", view=notice_view(f"Ticket {ticket.number}", text))
+            if not answer.done:
+                notice = notice_view("Ticket not opened", text(answer.refusal or ()))
+            else:
+                notice = notice_view(f"Ticket {answer.value.ticket.number}", text(answer.value.confirmation))
+            await ack(response_action="update", view=notice)
 
-        async def refuse(message: str) -> None:
-            await ack(response_action="update", view=notice_view("Ticket not opened", escape(message)))
-
-        await _answering(ack, run, user=body["user"]["id"], refuse=refuse)
+        await _answering(ack, run, user=body["user"]["id"])
 
     @app.shortcut(SHORTCUT_CALLBACK)
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -142,28 +152,27 @@ def build_bolt_app(
         requester = author or user
 
         async def run() -> None:
-            await service.open(
-                Intake(
+            answer = await bus.handle(
+                OpenTicket(
                     text=await read_message_text(message.get("text", ""), names),
-                    requester=requester,
-                    filed_by=user if requester != user else None,
+                    requester=person(requester),
+                    filed_by=person(user) if requester != user else None,
                     via="shortcut",
                     platform=PLATFORM,
-                    command=config.slack.command,
+                    command=command_name,
                     workspace=_team(body),
                     origin_place=channel,
                     origin_ref=message.get("ts"),
+                    link_origin=True,
                     confirm_privately_in=channel,
-                    event_id=_request_id(body),
+                    request_id=_request_id(body),
                 )
             )
+            if not answer.done:
+                await tell(channel, user, answer.refusal or ())
             await ack()
 
-        async def refuse(message_text: str) -> None:
-            await service.tell(channel, user, message_text)
-            await ack()
-
-        await _answering(ack, run, user=user, refuse=refuse)
+        await _answering(ack, run, user=user)
 
     @app.action(re.compile(r"^chatops\|"))
     async def on_click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -177,14 +186,20 @@ def build_bolt_app(
                 log.warning("slack_action_unknown", user=user, action_id=action["action_id"][:255])
                 await ack()
                 return
-            await service.act(ref, user, _choice(action), place=place)
+            chosen = _choice(action)
+            if action.get("type") == "users_select" and chosen is not None:
+                chosen = person(chosen)
+            where = Place(PLATFORM, place) if place else None
+            try:
+                command = command_for(ref, person(user), where, chosen)
+            except DeskError as refusal:
+                await tell(place, user, refusal.text)
+                await ack()
+                return
+            await bus.handle(command)
             await ack()
 
-        async def refuse(message: str) -> None:
-            await service.tell(place, user, message)
-            await ack()
-
-        await _answering(ack, run, user=user, refuse=refuse)
+        await _answering(ack, run, user=user)
 
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
@@ -195,25 +210,25 @@ def build_bolt_app(
         if not user or not channel:
             log.warning("slack_dm_ignored", problem="no user or channel", event_id=body.get("event_id"))
             return
-        intake = Intake(
-            text=await read_message_text(event.get("text") or "", names),
-            requester=user,
-            via="dm",
-            platform=PLATFORM,
-            command=config.slack.command,
-            workspace=body.get("team_id"),
-            origin_place=channel,
-            origin_ref=event.get("ts"),
-            event_id=body.get("event_id"),
-            confirm_to=Destination(place=channel),
+        answer = await bus.handle(
+            OpenTicket(
+                text=await read_message_text(event.get("text") or "", names),
+                requester=person(user),
+                via="dm",
+                platform=PLATFORM,
+                command=command_name,
+                workspace=body.get("team_id"),
+                origin_place=channel,
+                origin_ref=event.get("ts"),
+                request_id=body.get("event_id"),
+                confirm_directly=True,
+            )
         )
-        try:
-            await service.open(intake)
-        except Overloaded:
+        if answer.retry:
             # Unanswered, Slack delivers the event again later; the event id keeps it to one ticket.
-            raise
-        except DeskError as refusal:
-            await service.tell(channel, user, refusal.message)
+            raise Overloaded()
+        if not answer.done:
+            await tell(channel, user, answer.refusal or ())
 
     return app
 
@@ -241,27 +256,10 @@ def _without_token_warning(record: logging.LogRecord) -> bool:
     return not ("`token`" in message and ("will be unused" in message or "will be ignored" in message))
 
 
-async def _answering(
-    ack: AsyncAck,
-    run: Callable[[], Awaitable[None]],
-    *,
-    user: str | None,
-    refuse: Callable[[str], Awaitable[None]] | None = None,
-) -> None:
-    """Run a listener; a refusal or a failure is told to the user instead of Slack's error page."""
+async def _answering(ack: AsyncAck, run: Callable[[], Awaitable[None]], *, user: str | None) -> None:
+    """Run a listener; a failure outside the desk is told to the user instead of Slack's error page."""
     try:
         await run()
-    except DeskError as refusal:
-        if refuse is not None:
-            await refuse(refusal.message)
-        else:
-            await ack(text=escape(refusal.message), response_type="ephemeral")
     except Exception:  # noqa: BLE001 - the user gets a clear answer; the details go to the log
         log.exception("slack_listener_failed", user=user)
-        if refuse is not None:
-            try:
-                await refuse(SORRY)
-                return
-            except Exception:  # noqa: BLE001
-                log.exception("slack_refusal_failed", user=user)
-        await ack(text=SORRY, response_type="ephemeral")
+        await ack(text=escape(plain(SORRY)), response_type="ephemeral")

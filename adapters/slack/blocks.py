@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatops.cards import Button, Card, Control, Link, Menu, Moment, Person, PersonPicker, Rich
+from chatops.messaging.cards import Button, Card, Control, Menu, PersonPicker
+from chatops.messaging.rich import Bullets, Code, Link, Mention, Moment, Rich, Strong
+from chatops.people.directory import Directory
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000
@@ -19,19 +21,27 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def mrkdwn(text: Rich) -> str:
-    """Rich text as mrkdwn: mentions, dates in the reader's time zone, links."""
+def mrkdwn(text: Rich, people: Directory) -> str:
+    """Rich text as mrkdwn: mentions of people with a Slack identity, dates in the reader's time zone, links,
+    emphasis, code and lists; everyone's words escaped."""
     out: list[str] = []
     for part in text:
         if isinstance(part, str):
             out.append(escape(part))
-        elif isinstance(part, Person):
-            out.append(f"<@{part.id}>")
+        elif isinstance(part, Mention):
+            user = people.address(part.person, "slack")
+            out.append(f"<@{user}>" if user else escape(people.name(part.person)))
         elif isinstance(part, Moment):
             fallback = part.at.strftime("%Y-%m-%d %H:%M UTC")
             out.append(f"<!date^{int(part.at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>")
         elif isinstance(part, Link):
             out.append(f"<{part.url}|{escape(part.label)}>")
+        elif isinstance(part, Strong):
+            out.append(f"*{escape(part.text)}*")
+        elif isinstance(part, Code):
+            out.append(f"`{escape(part.text)}`")
+        elif isinstance(part, Bullets):
+            out.extend("\n• " + mrkdwn(item, people) for item in part.items)
     return "".join(out)
 
 
@@ -50,38 +60,38 @@ def _plain(text: str, limit: int = PLAIN_LIMIT) -> dict[str, Any]:
     return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
 
 
-def card_message(card: Card) -> dict[str, Any]:
+def card_message(card: Card, people: Directory) -> dict[str, Any]:
     """A card as a message: its blocks, and its notification text (escaped too: `<!channel>` there pings)."""
-    return {"text": clip(escape(card.summary), SECTION_LIMIT), "blocks": card_blocks(card)}
+    return {"text": clip(escape(card.summary), SECTION_LIMIT), "blocks": card_blocks(card, people)}
 
 
-def card_blocks(card: Card) -> list[dict[str, Any]]:
+def card_blocks(card: Card, people: Directory) -> list[dict[str, Any]]:
     """The Block Kit blocks of a card."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(card.header, HEADER_LIMIT)}]
     fields = [
-        {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{mrkdwn(f.value)}", FIELD_LIMIT)}
+        {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{mrkdwn(f.value, people)}", FIELD_LIMIT)}
         for f in card.fields
     ]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
     if card.body:
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn(card.body), SECTION_LIMIT)}}
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn(card.body, people), SECTION_LIMIT)}}
         )
     if card.actions:
-        elements = [_control(c) for c in card.actions][:ELEMENTS_PER_ACTIONS]
+        elements = [_control(c, people) for c in card.actions][:ELEMENTS_PER_ACTIONS]
         blocks.append({"type": "actions", "block_id": "ticket_actions", "elements": elements})
     if card.context:
         blocks.append(
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": clip(mrkdwn(card.context), SECTION_LIMIT)}],
+                "elements": [{"type": "mrkdwn", "text": clip(mrkdwn(card.context, people), SECTION_LIMIT)}],
             }
         )
     return blocks
 
 
-def _control(control: Control) -> dict[str, Any]:
+def _control(control: Control, people: Directory) -> dict[str, Any]:
     action_id = control.ref.pack()
     if isinstance(control, Button):
         element: dict[str, Any] = {
@@ -95,8 +105,9 @@ def _control(control: Control) -> dict[str, Any]:
         return element
     if isinstance(control, PersonPicker):
         element = {"type": "users_select", "action_id": action_id, "placeholder": _plain(control.placeholder)}
-        if control.selected:
-            element["initial_user"] = control.selected
+        chosen = people.address(control.selected, "slack") if control.selected else None
+        if chosen:
+            element["initial_user"] = chosen
         return element
     assert isinstance(control, Menu)
     options = [{"text": _plain(o.label), "value": o.value} for o in control.options]

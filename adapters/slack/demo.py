@@ -11,9 +11,10 @@ from typing import Any
 from adapters.slack.devkit.cards import control, version
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
-from chatops.app import build_desk, build_web_app
-from chatops.config import Settings, load_desk_config
-from chatops.serving import BackgroundServer
+from chatops.bootstrap import build_desk, build_web_app
+from chatops.config.loading import load_desk_config
+from chatops.config.settings import Settings
+from chatops.entrypoints.serving import BackgroundServer
 
 CONFIG = Path(__file__).with_name("demo.yaml")
 SECRET = "demo-signing-secret"

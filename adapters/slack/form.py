@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.slack.blocks import clip
-from chatops.config import DeskConfig
+from chatops.config.rules import DeskConfig
 from chatops.text import clean
 
 FORM_CALLBACK = "chatops_ticket_form"

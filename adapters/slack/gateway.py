@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import Any
 
 import aiohttp
+import structlog
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 from adapters.slack.blocks import card_message, mrkdwn
-from chatops.cards import Card, Rich
-from chatops.ports import (
+from chatops.messaging.cards import Card
+from chatops.messaging.ports import (
     CallKind,
     Destination,
     MessageRef,
@@ -22,6 +23,10 @@ from chatops.ports import (
     RateLimited,
     TransientFailure,
 )
+from chatops.messaging.rich import Rich
+from chatops.people.directory import Directory
+
+log = structlog.get_logger("chatops.slack")
 
 METADATA_EVENT = "chatops_message"
 # Slack's own hiccups: worth another try, and the call may have landed.
@@ -29,8 +34,8 @@ _TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "re
 _HISTORY_PAGE = 200
 _CONNECTIONS = 32
 # Slack's documented limits: chat.postMessage about one a second per channel; the rest per workspace, by tier.
-_PER_MINUTE = {"update": 50, "whisper": 100, "permalink": 100}
-_BURSTS = {"update": 5, "whisper": 10, "permalink": 10}
+_PER_MINUTE = {"update": 50, "private": 100, "link": 100}
+_BURSTS = {"update": 5, "private": 10, "link": 10}
 
 
 def make_client(token: str, base_url: str, timeout: float) -> AsyncWebClient:
@@ -54,45 +59,51 @@ class SlackGateway:
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, people: Directory) -> None:
         self.client = client
+        self.people = people
 
     async def close(self) -> None:
         """Close the client's kept-alive connections."""
         if self.client.session is not None:
             await self.client.session.close()
 
-    async def post(self, to: Destination, body: Card | Rich, *, key: str) -> MessageRef:
-        """Post a card or text; the key rides along as message metadata so find() can see it."""
-        channel = to.place or to.user
-        assert channel, "a destination needs a place or a user"
+    async def post(
+        self, to: Destination, body: Card | Rich, *, key: str, look_since: datetime | None = None
+    ) -> MessageRef:
+        """Post a card or text; the key rides along as message metadata, so that a retry can find it first."""
+        channel = to.place or self._user(to.person)
+        if look_since is not None:
+            found = await self._find(channel, to.thread, key, since=look_since)
+            if found is not None:
+                log.info("slack_post_found", key=key)
+                return found
         kwargs: dict[str, Any] = {
             "channel": channel,
             "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": key}},
         }
         if isinstance(body, Card):
-            kwargs |= card_message(body)
+            kwargs |= card_message(body, self.people)
         else:
-            kwargs["text"] = mrkdwn(body)
+            kwargs["text"] = mrkdwn(body, self.people)
         if to.thread is not None:
             kwargs["thread_ts"] = to.thread.id
         response = await self._call(self.client.chat_postMessage(**kwargs))
         return MessageRef(response["channel"], response["ts"])
 
-    async def find(self, to: Destination, key: str, *, since: datetime) -> MessageRef | None:
+    async def _find(self, channel: str, thread: MessageRef | None, key: str, *, since: datetime) -> MessageRef | None:
         """Look through recent history (or the thread) for the message tagged with key."""
-        channel = to.place
-        if channel is None:
-            opened = await self._call(self.client.conversations_open(users=to.user))
+        if not channel.startswith(("C", "G", "D")):
+            opened = await self._call(self.client.conversations_open(users=channel))
             channel = opened["channel"]["id"]
         oldest = f"{since.timestamp():.6f}"
         cursor: str | None = None
         # Every page back to `since`, however busy the channel: stopping short would post the message twice.
         while True:
-            if to.thread is not None:
+            if thread is not None:
                 call = self.client.conversations_replies(
                     channel=channel,
-                    ts=to.thread.id,
+                    ts=thread.id,
                     oldest=oldest,
                     limit=_HISTORY_PAGE,
                     include_all_metadata=True,
@@ -116,16 +127,26 @@ class SlackGateway:
 
     async def update(self, ref: MessageRef, card: Card) -> None:
         """Redraw a posted card."""
-        await self._call(self.client.chat_update(channel=ref.place, ts=ref.id, **card_message(card)))
+        await self._call(self.client.chat_update(channel=ref.place, ts=ref.id, **card_message(card, self.people)))
 
-    async def whisper(self, place: str, user: str, text: Rich) -> None:
-        """An ephemeral message for one user."""
-        await self._call(self.client.chat_postEphemeral(channel=place, user=user, text=mrkdwn(text)))
+    async def tell_privately(self, place: str | None, person: str, text: Rich) -> None:
+        """An ephemeral message in the place where the person is; without a place, a direct message."""
+        user = self._user(person)
+        if place is None:
+            await self._call(self.client.chat_postMessage(channel=user, text=mrkdwn(text, self.people)))
+            return
+        await self._call(self.client.chat_postEphemeral(channel=place, user=user, text=mrkdwn(text, self.people)))
 
-    async def permalink(self, ref: MessageRef) -> str:
+    async def link(self, ref: MessageRef) -> str:
         """The permalink of a message."""
         response = await self._call(self.client.chat_getPermalink(channel=ref.place, message_ts=ref.id))
         return str(response["permalink"])
+
+    def _user(self, person: str | None) -> str:
+        user = self.people.address(person, "slack") if person else None
+        if user is None:
+            raise PermanentFailure(f"{person} has no Slack identity")
+        return user
 
     def pace(self, kind: CallKind, place: str | None) -> Pace:
         """Slack's limits: posts per channel (a user's DM is a channel of its own), the rest per workspace."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chatops.cards import ActionRef
+from chatops.messaging.cards import ActionRef
 
 
 def controls(message: dict[str, Any]) -> list[tuple[ActionRef, dict[str, Any]]]:

@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-from chatops.store.models import UTCDateTime
+from chatops.store.tables import UTCDateTime
 
 revision = "0001"
 down_revision = None

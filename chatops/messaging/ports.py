@@ -1,4 +1,4 @@
-"""What the core needs from outside, as small protocols: a chat gateway and a clock."""
+"""What messaging needs from outside, as small protocols: a chat gateway per platform, and a clock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from chatops.cards import Card, Rich
+from chatops.messaging.cards import Card
+from chatops.messaging.rich import Rich
 
 
 @dataclass(frozen=True)
@@ -18,16 +19,24 @@ class MessageRef:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Somewhere messages go on one platform: a channel or a conversation, by the platform's own id."""
+
+    platform: str
+    address: str
+
+
+@dataclass(frozen=True)
 class Destination:
-    """Where to post: a place, or a person's direct messages; optionally inside a thread."""
+    """Where to post: a place, or a person's direct messages (by person id); optionally inside a thread."""
 
     place: str | None = None
-    user: str | None = None
+    person: str | None = None
     thread: MessageRef | None = None
 
 
 # The kinds of call a gateway is paced for (a lookup before a post goes within the post's own slot).
-CallKind = Literal["post", "update", "whisper", "permalink"]
+CallKind = Literal["post", "update", "private", "link"]
 
 
 @dataclass(frozen=True)
@@ -40,11 +49,11 @@ class Pace:
 
 
 class DeliveryError(Exception):
-    """A platform call did not succeed."""
+    """A call to another system did not succeed."""
 
 
 class RateLimited(DeliveryError):
-    """The platform asked us to wait before calling again in the call's scope."""
+    """The system asked us to wait before calling again in the call's scope."""
 
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"rate limited for {retry_after}s")
@@ -60,36 +69,40 @@ class TransientFailure(DeliveryError):
 
 
 class PermanentFailure(DeliveryError):
-    """The platform refused the call in a way a retry will not change."""
+    """The system refused the call in a way a retry will not change."""
 
 
 class ChatGateway(Protocol):
-    """Posts, finds and edits messages on one chat platform."""
+    """Posts and edits messages on one chat platform, within its limits, in its own way.
+
+    People are named by person id; the gateway finds their address on its platform.
+    """
 
     platform: str
 
-    async def post(self, to: Destination, body: Card | Rich, *, key: str) -> MessageRef:
-        """Post a card or a text, tagged with `key` so that `find` can tell later whether it went out."""
-        ...
-
-    async def find(self, to: Destination, key: str, *, since: datetime) -> MessageRef | None:
-        """The message tagged with `key` posted to `to` since `since`, if there is one."""
+    async def post(self, to: Destination, body: Card | Rich, *, key: str, look_since: datetime | None) -> MessageRef:
+        """Post a card or a text tagged with `key`. With `look_since` (an earlier try may have landed),
+        first look for a message with that key posted since then, and return it instead of posting again."""
         ...
 
     async def update(self, ref: MessageRef, card: Card) -> None:
         """Replace a posted card with a new rendering."""
         ...
 
-    async def whisper(self, place: str, user: str, text: Rich) -> None:
-        """Show a text to one person in a place, visible to them only."""
+    async def tell_privately(self, place: str | None, person: str, text: Rich) -> None:
+        """Show a text to one person only: in the place where they are, if the platform can, else directly."""
         ...
 
-    async def permalink(self, ref: MessageRef) -> str:
+    async def link(self, ref: MessageRef) -> str:
         """A link to a message that people can open."""
         ...
 
     def pace(self, kind: CallKind, place: str | None) -> Pace:
-        """How fast calls of this kind to this place (a channel, a person's DM) may go on this platform."""
+        """How fast calls of this kind to this place (a channel, a person) may go on this platform."""
+        ...
+
+    async def close(self) -> None:
+        """Release the gateway's connections."""
         ...
 
 

@@ -1,71 +1,11 @@
-"""The neutral card and rich-text model that every chat adapter renders in its own format."""
+"""The neutral card: header, fields, body and controls, which every chat adapter renders its own way."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-
-@dataclass(frozen=True)
-class Person:
-    """A mention of a person by their platform user id."""
-
-    id: str
-
-
-@dataclass(frozen=True)
-class Moment:
-    """A point in time, shown in the reader's own time zone where the platform can."""
-
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Link:
-    """A hyperlink with a label."""
-
-    url: str
-    label: str
-
-
-Segment = str | Person | Moment | Link
-Rich = tuple[Segment, ...]
-
-
-def rich(*parts: Segment) -> Rich:
-    """Build rich text from plain strings, mentions, moments and links."""
-    return tuple(parts)
-
-
-def rich_to_json(text: Rich) -> list[Any]:
-    """Rich text as JSON, to travel in an outbox row."""
-    out: list[Any] = []
-    for part in text:
-        if isinstance(part, str):
-            out.append(part)
-        elif isinstance(part, Person):
-            out.append({"person": part.id})
-        elif isinstance(part, Moment):
-            out.append({"moment": part.at.isoformat()})
-        else:
-            out.append({"link": part.url, "label": part.label})
-    return out
-
-
-def rich_from_json(data: list[Any]) -> Rich:
-    """The inverse of rich_to_json."""
-    parts: list[Segment] = []
-    for item in data:
-        if isinstance(item, str):
-            parts.append(item)
-        elif "person" in item:
-            parts.append(Person(item["person"]))
-        elif "moment" in item:
-            parts.append(Moment(datetime.fromisoformat(item["moment"])))
-        else:
-            parts.append(Link(item["link"], item["label"]))
-    return tuple(parts)
+from chatops.messaging.rich import Rich
 
 
 @dataclass(frozen=True)
@@ -103,10 +43,11 @@ class Button:
 
 @dataclass(frozen=True)
 class PersonPicker:
-    """A control to choose a person."""
+    """A control to choose a person (by person id) among `people`, where a platform has no picker of its own."""
 
     placeholder: str
     ref: ActionRef
+    people: tuple[str, ...] = ()
     selected: str | None = None
 
 

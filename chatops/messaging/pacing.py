@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatops.ports import Pace
+from chatops.messaging.ports import Pace
 
 
 @dataclass

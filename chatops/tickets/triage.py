@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chatops.config import DeskConfig
+from chatops.config.rules import DeskConfig
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,8 @@ def matching(text: str, keywords: list[str]) -> list[str]:
 def classify(
     config: DeskConfig,
     text: str,
-    requester: str,
     *,
+    vip: bool,
     category: str | None = None,
     priority: str | None = None,
 ) -> Classification:
@@ -70,7 +70,7 @@ def classify(
                 break
         else:
             priority = config.default_priority
-        if requester in config.vip_users:
+        if vip:
             raised = ranks[max(ranks.index(priority) - 1, 0)]
             if raised != priority:
                 reasons.append(f"priority raised from {priority} to {raised}: VIP requester")

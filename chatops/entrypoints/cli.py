@@ -11,18 +11,13 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, NoReturn
 
-from chatops.config import (
-    Settings,
-    load_desk_config,
-    load_settings,
-    require_bot_token,
-    require_signing_secret,
-)
+from chatops.config.loading import load_desk_config
+from chatops.config.settings import Settings, load_settings, require_bot_token, require_signing_secret
 from chatops.errors import ConfigError
 from chatops.logs import configure
 
 if TYPE_CHECKING:
-    from chatops.app import Desktop
+    from chatops.bootstrap import Desktop
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 SERVE_ENVIRONMENT = (
@@ -167,8 +162,8 @@ async def _serve(host: str, port: int, *, socket_mode: bool) -> int:
     config = load_desk_config(settings.chatops_config)
     check_database_url(settings.database_url)
     # Imported only now: the checks above answer a mistake without loading the Slack libraries.
-    from chatops.app import build_desk, build_web_app, check_platform, wait_for_platform
-    from chatops.serving import start_site
+    from chatops.bootstrap import build_desk, build_web_app, check_platform, wait_for_platform
+    from chatops.entrypoints.serving import start_site
 
     try:
         desktop = build_desk(settings, config)

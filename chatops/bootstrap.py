@@ -1,4 +1,4 @@
-"""The composition root: builds the desk, the Slack adapter and the dispatcher into one aiohttp server."""
+"""The composition root: the one place that knows every concrete part, and builds the desk from them."""
 
 from __future__ import annotations
 
@@ -17,18 +17,23 @@ from adapters.slack.gateway import SlackGateway, make_client
 from adapters.slack.http import slack_endpoint
 from adapters.slack.identity import BotIdentity, SlackUnreachable
 from adapters.slack.text import SlackNames
-from chatops.config import DeskConfig, Settings
+from chatops.bus import MessageBus
+from chatops.config.rules import DeskConfig
+from chatops.config.settings import Settings
 from chatops.desk import Desk
-from chatops.dispatcher import Dispatcher
 from chatops.errors import ConfigError
-from chatops.health import Health
-from chatops.ports import Clock, SystemClock
-from chatops.service import DeskService
+from chatops.messaging.chat_jobs import chat_handlers
+from chatops.messaging.dispatcher import Dispatcher
+from chatops.messaging.ports import ChatGateway, Clock, SystemClock
+from chatops.people.directory import Directory, Person
+from chatops.people.roles import Roles
 from chatops.store import migrate
 from chatops.store.db import Database
-from chatops.ticket_card import ticket_card
+from chatops.store.health import Health
+from chatops.tickets.card import ticket_card
+from chatops.tickets.delivery import CardDelivery
 
-log = structlog.get_logger("chatops.app")
+log = structlog.get_logger("chatops.bootstrap")
 
 BATCH_SIZE = 100
 CONCURRENCY = 16
@@ -43,7 +48,7 @@ class Desktop:
     db: Database
     bolt: AsyncApp
     dispatcher: Dispatcher
-    service: DeskService
+    bus: MessageBus
     gateway: SlackGateway
     identity: BotIdentity
     signing_secret: str
@@ -62,35 +67,54 @@ def prepare_database(db: Database) -> None:
         raise ConfigError("DATABASE_URL: the database holds tables that are not chatops's; use an empty one")
 
 
+def desk_of(config: DeskConfig) -> Desk:
+    """The desk's rules, with its people and their roles."""
+    directory = Directory(
+        Person(p.id, p.name, p.slack, p.teams, p.email) for p in config.people
+    )
+    return Desk(config, directory, Roles(config, directory))
+
+
+def dispatcher_for(
+    db: Database, desk: Desk, clock: Clock, gateways: dict[str, ChatGateway], **options: object
+) -> Dispatcher:
+    """The outbox dispatcher with every handler the desk has, for the platforms it has gateways to."""
+    delivery = CardDelivery(desk, lambda view: ticket_card(view, desk.config, desk.roles.staff(view.team)))
+    handlers = {**chat_handlers(gateways), **delivery.handlers(gateways)}
+    return Dispatcher(db, clock, handlers=handlers, gateways=gateways, prepare=delivery.prepare, **options)  # type: ignore[arg-type]
+
+
 def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = None) -> Desktop:
     """Wire the desk to the database, Slack and the outbox dispatcher (on the running event loop)."""
     clock = clock or SystemClock()
+    _only_connected_platforms(config, {"slack"})
     db = Database(settings.database_url)
     try:
         prepare_database(db)
     except Exception:
         db.close()
         raise
+    desk = desk_of(config)
     client = make_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
-    gateway = SlackGateway(client)
-    dispatcher = Dispatcher(
-        db,
-        gateway,
-        clock,
-        render=lambda view: ticket_card(view, config),
-        card_place=lambda view: config.team(view.team).slack_channel,
-        lease=LEASE,
-        batch_size=BATCH_SIZE,
-        concurrency=CONCURRENCY,
+    gateway = SlackGateway(client, desk.directory)
+    dispatcher = dispatcher_for(
+        db, desk, clock, {"slack": gateway}, lease=LEASE, batch_size=BATCH_SIZE, concurrency=CONCURRENCY
     )
-    service = DeskService(db, Desk(config, clock), on_commit=dispatcher.wake)
+    bus = MessageBus(db, desk, clock, on_commit=dispatcher.wake)
     identity = BotIdentity()
-    bolt = build_bolt_app(
-        client=client, config=config, service=service, identity=identity, names=SlackNames(client)
-    )
-    return Desktop(
-        db, bolt, dispatcher, service, gateway, identity, settings.slack_signing_secret, Health(db, clock)
-    )
+    bolt = build_bolt_app(client=client, config=config, bus=bus, identity=identity, names=SlackNames(client))
+    return Desktop(db, bolt, dispatcher, bus, gateway, identity, settings.slack_signing_secret, Health(db, clock))
+
+
+def _only_connected_platforms(config: DeskConfig, connected: set[str]) -> None:
+    """Refuse a team place on a platform this desk cannot reach: its cards would never be posted."""
+    for index, team in enumerate(config.teams):
+        for place in team.places():
+            if place.platform not in connected:
+                raise ConfigError(
+                    f"teams[{index}].{place.platform}_channel: this desk has no {place.platform} connection; "
+                    "remove the setting"
+                )
 
 
 async def check_platform(desktop: Desktop) -> str | None:
@@ -122,7 +146,8 @@ def build_web_app(desktop: Desktop) -> web.Application:
         desktop.dispatcher.stop()
         with contextlib.suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, timeout=30)
-        await desktop.gateway.close()
+        for gateway in desktop.dispatcher.gateways.values():
+            await gateway.close()
         await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)
 
     app = web.Application(client_max_size=1024 * 1024)

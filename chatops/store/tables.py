@@ -1,4 +1,4 @@
-"""The tables: tickets, their audit log and platform messages, the outbox, and the running replicas."""
+"""The tables: people, tickets, their audit log and links, the outbox, and the running replicas."""
 
 from __future__ import annotations
 
@@ -51,23 +51,21 @@ class Ticket(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     title: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text)
-    requester: Mapped[str] = mapped_column(String(64), index=True)
+    # People are recorded by person id (see chatops/people/identity.py).
+    requester: Mapped[str] = mapped_column(String(160), index=True)
     # Who opened the ticket on the requester's behalf (from their message), when that was someone else.
-    filed_by: Mapped[str | None] = mapped_column(String(64))
+    filed_by: Mapped[str | None] = mapped_column(String(160))
     # The platform's id of the request that opened it: a redelivery or a replay finds it and opens nothing.
     intake_key: Mapped[str | None] = mapped_column(String(160))
     platform: Mapped[str] = mapped_column(String(16))
     workspace: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(16))
-    origin_place: Mapped[str | None] = mapped_column(String(64))
-    origin_ref: Mapped[str | None] = mapped_column(String(64))
-    origin_permalink: Mapped[str | None] = mapped_column(String(500))
     category: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[str] = mapped_column(String(64))
     team: Mapped[str] = mapped_column(String(64))
     tier: Mapped[int] = mapped_column(Integer, default=1)
     status: Mapped[str] = mapped_column(String(32))
-    assignee: Mapped[str | None] = mapped_column(String(64))
+    assignee: Mapped[str | None] = mapped_column(String(160))
     reasons: Mapped[list[Any]] = mapped_column(default=list)
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime]
@@ -94,26 +92,43 @@ class TicketEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     at: Mapped[datetime]
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(160))
     action: Mapped[str] = mapped_column(String(32))
     from_value: Mapped[str | None] = mapped_column(String(200))
     to_value: Mapped[str | None] = mapped_column(String(200))
+    # The values themselves (team, category, priority, tier, assignee), for reports to query.
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
-class PlatformMessage(Base):
-    """A platform message that belongs to a ticket (its card, or the message it was made from)."""
+class TicketLink(Base):
+    """Something outside the desk that belongs to a ticket: its card on a platform, the message it was made
+    from, later an issue in a tracker. `system` is a chat platform or another system (`jira`)."""
 
-    __tablename__ = "platform_messages"
+    __tablename__ = "ticket_links"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    platform: Mapped[str] = mapped_column(String(16))
-    role: Mapped[str] = mapped_column(String(16))
-    place: Mapped[str] = mapped_column(String(64))
-    ref: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    system: Mapped[str] = mapped_column(String(16))
+    # Where it is (a channel, a conversation, a project), and which one there (a message id, an issue key).
+    address: Mapped[str] = mapped_column(String(200))
+    ref: Mapped[str | None] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
 
-    __table_args__ = (UniqueConstraint("ticket_id", "platform", "role", name="uq_platform_messages_role"),)
+    __table_args__ = (UniqueConstraint("ticket_id", "kind", "system", name="uq_ticket_links_kind"),)
+
+
+class Person(Base):
+    """Someone the desk has met, by person id, with the identities they were met by."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    slack: Mapped[str | None] = mapped_column(String(64))
+    teams: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[datetime]
 
 
 class OutboxMessage(Base):
@@ -122,6 +137,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # A chat platform by name, or another system; the dispatcher's handler is found by (target, kind).
+    target: Mapped[str] = mapped_column(String(16))
     kind: Mapped[str] = mapped_column(String(32))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)

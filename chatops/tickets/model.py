@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import Row
-
-from chatops.store.models import Ticket
-from chatops.workflow import Status
+from chatops.tickets.workflow import Status
 
 
 @dataclass(frozen=True)
 class TicketView:
-    """A ticket as it stood when read."""
+    """A ticket as it stood when read; people by person id."""
 
     id: int
     title: str
@@ -23,9 +19,7 @@ class TicketView:
     requester: str
     filed_by: str | None
     via: str
-    origin_place: str | None
-    origin_ref: str | None
-    origin_permalink: str | None
+    platform: str
     category: str | None
     priority: str
     team: str
@@ -36,10 +30,12 @@ class TicketView:
     version: int
     created_at: datetime
     updated_at: datetime
+    # A link people can open to the message the ticket was made from, once the platform has given one.
+    origin_url: str | None = None
 
     @classmethod
-    def of(cls, ticket: Ticket | Row[Any] | SimpleNamespace) -> TicketView:
-        """Snapshot a ticket: its ORM object, a row of the tickets table, or the values just inserted."""
+    def of(cls, ticket: Any, *, origin_url: str | None = None) -> TicketView:
+        """Snapshot a ticket: a row of the tickets table, its ORM object, or the values just inserted."""
         return cls(
             id=ticket.id,
             title=ticket.title,
@@ -47,9 +43,7 @@ class TicketView:
             requester=ticket.requester,
             filed_by=ticket.filed_by,
             via=ticket.via,
-            origin_place=ticket.origin_place,
-            origin_ref=ticket.origin_ref,
-            origin_permalink=ticket.origin_permalink,
+            platform=ticket.platform,
             category=ticket.category,
             priority=ticket.priority,
             team=ticket.team,
@@ -60,6 +54,7 @@ class TicketView:
             version=ticket.version,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
+            origin_url=origin_url,
         )
 
     @property

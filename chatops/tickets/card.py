@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from chatops.cards import (
-    ActionRef,
-    Button,
-    Card,
-    Choice,
-    Control,
-    Field,
-    Link,
-    Menu,
-    Moment,
-    Person,
-    PersonPicker,
-    Rich,
-)
-from chatops.config import DeskConfig
-from chatops.tickets import TicketView
-from chatops.workflow import DONE, MAX_TIER, WORKED, Action
+from chatops.config.rules import DeskConfig
+from chatops.messaging.cards import ActionRef, Button, Card, Choice, Control, Field, Menu, PersonPicker
+from chatops.messaging.rich import Link, Mention, Moment, Rich
+from chatops.tickets.model import TicketView
+from chatops.tickets.workflow import DONE, MAX_TIER, WORKED, Action
 
-HEADER_LIMIT = 150
+# How much of a request its card shows; the whole of a longer one goes into the card's thread.
 BODY_LIMIT = 2500
 # Each part of a long request posted in the card's thread: within what every chat platform shows whole.
 NOTE_LIMIT = 3000
-VIA = {"command": "slash command", "form": "form", "shortcut": "message shortcut", "dm": "direct message"}
+VIA = {"command": "command", "form": "form", "shortcut": "message shortcut", "dm": "direct message"}
 
 
 def clip(text: str, limit: int) -> str:
@@ -32,16 +20,16 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def ticket_card(view: TicketView, config: DeskConfig) -> Card:
-    """The card that stands for a ticket in its team's channel."""
-    header = clip(f"{view.number} {view.title}", HEADER_LIMIT)
+def ticket_card(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> Card:
+    """The card that stands for a ticket in its team's places; `staff` are those it may be assigned to."""
+    header = f"{view.number} {view.title}"
     fields = (
-        Field("Requester", (Person(view.requester),)),
-        *((Field("Filed by", (Person(view.filed_by),)),) if view.filed_by else ()),
+        Field("Requester", (Mention(view.requester),)),
+        *((Field("Filed by", (Mention(view.filed_by),)),) if view.filed_by else ()),
         Field("Category", (view.category or "uncategorised",)),
         Field("Priority", (view.priority,)),
         Field("Status", (view.status.label,)),
-        Field("Assignee", (Person(view.assignee),) if view.assignee else ("Unassigned",)),
+        Field("Assignee", (Mention(view.assignee),) if view.assignee else ("Unassigned",)),
         Field("Tier", (f"T{view.tier}",)),
         Field("Why", ("\n".join(view.reasons) or "no rule matched; defaults applied",)),
     )
@@ -51,8 +39,8 @@ def ticket_card(view: TicketView, config: DeskConfig) -> Card:
             f"(Shortened: all {len(view.description):,} characters of the request are in the thread.)\n",
             *body,
         )
-    if view.origin_permalink:
-        body += ("\n", Link(view.origin_permalink, "Original message"))
+    if view.origin_url:
+        body += ("\n", Link(view.origin_url, "Original message"))
     context: Rich = (
         f"{config.team(view.team).name} · opened via {VIA.get(view.via, view.via)} ",
         Moment(view.created_at),
@@ -63,11 +51,11 @@ def ticket_card(view: TicketView, config: DeskConfig) -> Card:
         fields=fields,
         body=body,
         context=context,
-        actions=_controls(view, config),
+        actions=_controls(view, config, staff),
     )
 
 
-def _controls(view: TicketView, config: DeskConfig) -> tuple[Control, ...]:
+def _controls(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> tuple[Control, ...]:
     def ref(action: Action) -> ActionRef:
         return ActionRef(view.id, action.value, view.version)
 
@@ -77,7 +65,7 @@ def _controls(view: TicketView, config: DeskConfig) -> tuple[Control, ...]:
         return ()
     controls: list[Control] = [
         Button("Assign to me", ref(Action.CLAIM), style="primary"),
-        PersonPicker("Assign to…", ref(Action.ASSIGN), selected=view.assignee),
+        PersonPicker("Assign to…", ref(Action.ASSIGN), people=staff, selected=view.assignee),
     ]
     if view.tier < MAX_TIER:
         controls.append(Button(f"Escalate to T{view.tier + 1}", ref(Action.ESCALATE), style="danger"))
@@ -119,7 +107,7 @@ def _split(text: str, limit: int) -> list[str]:
 
 def status_line(view: TicketView) -> Rich:
     """One line about a ticket, for status and list replies."""
-    assignee: Rich = (Person(view.assignee),) if view.assignee else ("unassigned",)
+    assignee: Rich = (Mention(view.assignee),) if view.assignee else ("unassigned",)
     return (
         f"{view.number} {clip(view.title, 80)} · {view.category or 'uncategorised'} · {view.priority} · "
         f"{view.status.label.lower()} · T{view.tier} · ",

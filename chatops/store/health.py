@@ -14,9 +14,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chatops.errors import StorageUnavailable
-from chatops.ports import Clock
+from chatops.messaging.ports import Clock
 from chatops.store.db import Database
-from chatops.store.models import Replica
+from chatops.store.tables import Replica
 
 _REPLICAS = Replica.__table__
 # A load balancer's probe gives up after a few seconds; so does this check, with an answer.

@@ -1,0 +1,231 @@
+"""The desk's rules, as read from its YAML file: people, teams and their places, categories, priorities."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from chatops.messaging.ports import Place
+from chatops.people.identity import DECLARED_ID, EMAIL_ADDRESS, TEAMS_USER, platform_of
+
+# The sign is accepted so that '-5m' is refused as not positive rather than as not a duration.
+_DURATION = re.compile(r"^\s*(-?\d+)\s*([smhdw])\s*$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """Read '15m', '4h', '3d' (or a number of seconds) as a timedelta."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration such as 15m, 4h or 3d")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def _positive_duration(value: Any) -> timedelta:
+    duration = parse_duration(value)
+    if duration <= timedelta(0):
+        raise ValueError(f"{value!r} must be positive, such as 15m, 4h or 3d")
+    return duration
+
+
+SlaTarget = Annotated[timedelta, BeforeValidator(_positive_duration)]
+
+
+# Slack ids are uppercase letters and digits after a one-letter kind: C (public channel) or G (private
+# channel) for the channel a team works in; U or W (Enterprise Grid) for a person.
+def _slack_id(kinds: str, what: str, where: str) -> AfterValidator:
+    pattern = re.compile(f"[{kinds}][A-Z0-9]{{2,}}")
+    examples = " or ".join(f"{kind}0123ABCD" for kind in kinds)
+
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} is not a {what} id; ids look like {examples} (in Slack: {where})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _pattern(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{value!r} is not {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+ChannelId = Annotated[
+    str, _slack_id("CG", "channel", "channel name -> View channel details -> the id at the bottom")
+]
+UserId = Annotated[str, _slack_id("UW", "user", "the person's profile -> ⋮ -> Copy member ID")]
+TeamsUserId = Annotated[str, _pattern(TEAMS_USER, "a Teams user id (the person's Entra object id, a GUID)")]
+Email = Annotated[str, _pattern(EMAIL_ADDRESS, "an email address")]
+# A Teams channel's conversation id, as Teams gives it: 19:...@thread.tacv2 (or @thread.skype).
+TeamsChannelId = Annotated[
+    str, _pattern(re.compile(r"19:[^\s]+@thread\.[a-z0-9]+"), "a Teams channel id (19:...@thread.tacv2)")
+]
+PersonId = Annotated[
+    str,
+    _pattern(DECLARED_ID, "a person id: lowercase letters, digits, '.', '_' or '-', starting with a letter"),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SlackSection(_Strict):
+    """Slack-specific settings of the desk."""
+
+    command: str = Field(default="/ticket", pattern=r"^/[a-z0-9_-]{1,31}$")
+
+
+class PersonEntry(_Strict):
+    """Someone the desk knows by name, with their identity on each platform they use."""
+
+    id: PersonId
+    name: str | None = None
+    slack: UserId | None = None
+    teams: TeamsUserId | None = None
+    email: Email | None = None
+
+    @model_validator(mode="after")
+    def _reachable(self) -> PersonEntry:
+        if not (self.slack or self.teams or self.email):
+            raise ValueError(f"person {self.id!r} needs at least one of slack, teams or email")
+        return self
+
+
+class Team(_Strict):
+    """A team that owns tickets: where its cards go, its agents and its leads."""
+
+    id: str
+    name: str
+    slack_channel: ChannelId | None = None
+    teams_channel: TeamsChannelId | None = None
+    # Each a person id from `people`, or a raw platform id: U…/W… (Slack), a GUID (Teams), an email.
+    agents: list[str] = Field(default_factory=list)
+    leads: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _placed(self) -> Team:
+        if not (self.slack_channel or self.teams_channel):
+            raise ValueError(f"team {self.id!r} needs a slack_channel, a teams_channel or both")
+        return self
+
+    def places(self) -> list[Place]:
+        """Where the team's cards go, one place per platform."""
+        found = [Place("slack", self.slack_channel), Place("teams", self.teams_channel)]
+        return [place for place in found if place.address]
+
+
+class Category(_Strict):
+    """A ticket category, recognised by keywords, optionally owned by a team."""
+
+    id: str
+    keywords: list[str] = Field(default_factory=list)
+    team: str | None = None
+
+
+class Priority(_Strict):
+    """A priority level with its SLA targets; the list order is most to least urgent."""
+
+    id: str
+    keywords: list[str] = Field(default_factory=list)
+    first_response: SlaTarget
+    resolution: SlaTarget
+
+
+class DeskConfig(_Strict):
+    """The desk's rules: people, teams, categories, priorities and VIPs."""
+
+    slack: SlackSection = Field(default_factory=SlackSection)
+    people: list[PersonEntry] = Field(default_factory=list)
+    teams: list[Team] = Field(min_length=1)
+    default_team: str
+    categories: list[Category] = Field(default_factory=list)
+    priorities: list[Priority] = Field(min_length=1)
+    default_priority: str
+    vip_users: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> DeskConfig:
+        person_ids = _unique("people", [p.id for p in self.people])
+        for platform in ("slack", "teams", "email"):
+            _unique_identities(platform, [getattr(p, platform) for p in self.people])
+        team_ids = _unique("teams", [t.id for t in self.teams])
+        _unique("categories", [c.id for c in self.categories])
+        priority_ids = _unique("priorities", [p.id for p in self.priorities])
+        for index, team in enumerate(self.teams):
+            for role in ("agents", "leads"):
+                for position, entry in enumerate(getattr(team, role)):
+                    _check_member(f"teams[{index}].{role}[{position}]", entry, person_ids)
+        for position, entry in enumerate(self.vip_users):
+            _check_member(f"vip_users[{position}]", entry, person_ids)
+        if self.default_team not in team_ids:
+            raise ValueError(
+                f"default_team: {self.default_team!r} is not one of the teams {sorted(team_ids)}"
+            )
+        for index, category in enumerate(self.categories):
+            if category.team is not None and category.team not in team_ids:
+                raise ValueError(f"categories[{index}].team: {category.team!r} is not one of the teams")
+        if self.default_priority not in priority_ids:
+            raise ValueError(
+                f"default_priority: {self.default_priority!r} is not one of the priorities "
+                f"{sorted(priority_ids)}"
+            )
+        return self
+
+    def team(self, team_id: str) -> Team:
+        """The team with this id (ids are validated at load time)."""
+        return next(t for t in self.teams if t.id == team_id)
+
+    def priority(self, priority_id: str) -> Priority:
+        """The priority with this id."""
+        return next(p for p in self.priorities if p.id == priority_id)
+
+    def category(self, category_id: str) -> Category | None:
+        """The category with this id, if any."""
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def platforms(self) -> list[str]:
+        """The chat platforms some team has a place on."""
+        return list(dict.fromkeys(place.platform for team in self.teams for place in team.places()))
+
+
+def _check_member(key: str, entry: str, person_ids: set[str]) -> None:
+    if entry in person_ids or platform_of(entry) is not None:
+        return
+    raise ValueError(
+        f"{key}: {entry!r} is not a user id; name a person of `people`, or give a Slack id such as U0123ABCD "
+        "or W0123ABCD (in Slack: the person's profile -> ⋮ -> Copy member ID), a Teams user id (a GUID) "
+        "or an email address"
+    )
+
+
+def _unique_identities(platform: str, values: list[str | None]) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value is None:
+            continue
+        if value.lower() in seen:
+            raise ValueError(f"people[{index}].{platform}: {value!r} belongs to two people")
+        seen.add(value.lower())
+
+
+def _unique(key: str, ids: list[str]) -> set[str]:
+    seen: set[str] = set()
+    for index, item in enumerate(ids):
+        if item in seen:
+            raise ValueError(f"{key}[{index}].id: {item!r} is used twice")
+        seen.add(item)
+    return seen
+
+

@@ -1,0 +1,1 @@
+"""How the desk is started: the command line, the web server, and serving it from a thread."""

@@ -1,0 +1,66 @@
+"""The outbox handlers every chat platform shares: a message to a place or a person, and a private word."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from chatops.messaging.dispatcher import Handler, Run
+from chatops.messaging.outbox import MESSAGE, TELL_PRIVATELY, destination_from
+from chatops.messaging.outbox_store import Job, Outcome
+from chatops.messaging.rich import rich_from_json
+
+# A post may show up in history with a timestamp a little before the row, if clocks disagree.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+def look_since(job: Job) -> datetime | None:
+    """When an earlier try of a post may have landed: look for it from then before posting again."""
+    return job.created_at - CLOCK_SKEW if job.in_doubt else None
+
+
+async def send_messages(jobs: list[Job], run: Run) -> list[Outcome]:
+    """Post each text to its place or person, tagged so that a retry can find it."""
+    outcomes = []
+    for job in jobs:
+        gateway = run.gateway(job.target)
+        to = destination_from(job.payload["to"])
+        text = rich_from_json(job.payload["text"])
+        outcomes.append(
+            await run.attempt(
+                [job],
+                gateway.pace("post", to.place or to.person),
+                lambda job=job, to=to, text=text, gateway=gateway: gateway.post(
+                    to, text, key=f"outbox-{job.id}", look_since=look_since(job)
+                ),
+            )
+        )
+    return outcomes
+
+
+async def tell_privately(jobs: list[Job], run: Run) -> list[Outcome]:
+    """Show each text to its person only, as their platform can."""
+    outcomes = []
+    for job in jobs:
+        gateway = run.gateway(job.target)
+        payload = job.payload
+        text = rich_from_json(payload["text"])
+        outcomes.append(
+            await run.attempt(
+                [job],
+                gateway.pace("private", payload.get("place") or payload["person"]),
+                lambda payload=payload, text=text, gateway=gateway: gateway.tell_privately(
+                    payload.get("place"), payload["person"], text
+                ),
+            )
+        )
+    return outcomes
+
+
+def chat_handlers(platforms: Iterable[str]) -> dict[tuple[str, str], Handler]:
+    """The shared chat handlers, for each platform the desk talks to."""
+    return {
+        key: handler
+        for platform in platforms
+        for key, handler in (((platform, MESSAGE), send_messages), ((platform, TELL_PRIVATELY), tell_privately))
+    }

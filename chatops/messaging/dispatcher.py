@@ -1,0 +1,279 @@
+"""The outbox dispatcher: claims due side effects, hands each to its handler, and records what happened.
+
+What a row means is the business of the handler registered for its (target, kind); how fast and how
+safely a platform is called is the business of that platform's gateway. The dispatcher keeps the order of
+a ticket's rows, paces calls into their slots, maps failures to retries, and records every outcome.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from typing import Any, Protocol
+
+import structlog
+from sqlalchemy.orm import Session
+
+from chatops.errors import StorageUnavailable
+from chatops.messaging.outbox_store import Job, OutboxStore, Outcome
+from chatops.messaging.pacing import Pacer
+from chatops.messaging.ports import (
+    ChatGateway,
+    Clock,
+    Pace,
+    PermanentFailure,
+    RateLimited,
+    TransientFailure,
+)
+from chatops.store.db import Database
+from chatops.work import Work
+
+log = structlog.get_logger("chatops.dispatcher")
+
+_MAX_BACKOFF = 300.0
+
+
+class Handler(Protocol):
+    """Carries out the jobs of one (target, kind) from one ticket's share of a batch, in order."""
+
+    async def __call__(self, jobs: list[Job], run: Run) -> list[Outcome]: ...
+
+
+# Turns a call's result into what to write with the record (a card's message to remember, say).
+Followup = Callable[[Any], Callable[[Work], None] | None]
+
+# Loads, in the claim's transaction, what the batch's handlers need (tickets, cards), as one object.
+Prepare = Callable[[Session, list[Job]], Any]
+
+
+class Run:
+    """What a handler works with during one batch: the prepared context, the gateways, and attempts."""
+
+    def __init__(self, dispatcher: Dispatcher, context: Any) -> None:
+        self.context = context
+        self._dispatcher = dispatcher
+
+    def gateway(self, platform: str) -> ChatGateway:
+        """The chat gateway of a platform."""
+        return self._dispatcher.gateways[platform]
+
+    async def attempt(
+        self,
+        jobs: list[Job],
+        pace: Pace | None,
+        call: Callable[[], Awaitable[Any]],
+        *,
+        then: Followup | None = None,
+    ) -> Outcome:
+        """Make one call for `jobs` in its slot under `pace`; `then` turns its result into what to record."""
+        return await self._dispatcher.attempt(jobs, pace, call, then)
+
+    def later(self, jobs: list[Job], error: str) -> Outcome:
+        """Try these jobs again after a backoff, without having called anything."""
+        attempt = max(j.attempt for j in jobs)
+        return Outcome(
+            [j.id for j in jobs],
+            retry_at=self._dispatcher.clock.now() + backoff(attempt),
+            in_doubt=any(j.in_doubt for j in jobs),
+            error=error,
+        )
+
+
+class Dispatcher:
+    """Carries out outbox rows through their handlers, exactly once as far as the other side lets us tell."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        handlers: Mapping[tuple[str, str], Handler],
+        gateways: Mapping[str, ChatGateway],
+        prepare: Prepare | None = None,
+        batch_size: int = 100,
+        concurrency: int = 16,
+        pipeline: int = 2,
+        gather: float = 0.01,
+        lease: timedelta = timedelta(seconds=15),
+        poll_interval: float = 1.0,
+        horizon: float = 2.0,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.handlers = dict(handlers)
+        self.gateways = dict(gateways)
+        self.prepare = prepare
+        self.store = OutboxStore(
+            owner=f"dispatcher-{uuid.uuid4().hex[:12]}",
+            lease=lease,
+            batch_size=batch_size,
+            skip_locked=not db.is_sqlite,
+        )
+        self.pipeline = pipeline
+        self.gather = gather
+        self.lease = lease
+        self.poll_interval = poll_interval
+        # How long a claimed job may wait for its slot in hand; one due later is put off until its slot.
+        self.horizon = horizon
+        self._slots = asyncio.Semaphore(concurrency)
+        self._pacer = Pacer()
+        self._next_due: float | None = None
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+
+    def wake(self) -> None:
+        """Look for new rows now rather than at the next poll."""
+        self._wakeup.set()
+
+    def stop(self) -> None:
+        """Finish the batch at hand, then return from run()."""
+        self._stopping = True
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        """Dispatch until stopped, claiming the next batch while earlier ones are still being carried out."""
+        inflight: set[asyncio.Task[None]] = set()
+        renewing = asyncio.create_task(self._keep_claims())
+        try:
+            while not self._stopping:
+                self._wakeup.clear()
+                claim = await self._next_claim() if len(inflight) < self.pipeline else None
+                if claim is not None and claim[0]:
+                    task = asyncio.create_task(self._carry_out(*claim))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
+                    continue
+                waiter = asyncio.ensure_future(self._wakeup.wait())
+                try:
+                    await asyncio.wait(
+                        {waiter, *inflight}, timeout=self._idle_wait(), return_when=asyncio.FIRST_COMPLETED
+                    )
+                finally:
+                    waiter.cancel()
+                if self.gather and not self._stopping:
+                    # Let a burst of commits land first: fewer, larger claims leave the writer to intake.
+                    await asyncio.sleep(self.gather)
+            if inflight:
+                await asyncio.wait(inflight)
+        finally:
+            renewing.cancel()
+
+    def _idle_wait(self) -> float:
+        """Until the next poll, or sooner when a job put off until its slot falls due."""
+        if self._next_due is None:
+            return self.poll_interval
+        wait = self._next_due - time.monotonic()
+        if wait <= 0:
+            self._next_due = None
+        return min(self.poll_interval, max(wait, 0.0))
+
+    async def _keep_claims(self) -> None:
+        """Extend the lease on our rows while we live: a dead replica's rows free up within one lease."""
+        every = self.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.db.run(lambda session: self.store.renew(session, self.clock.now()))
+            except Exception:  # noqa: BLE001 - the next round tries again; the lease is three rounds long
+                log.exception("outbox_lease_renewal_failed")
+
+    async def _next_claim(self) -> tuple[list[Job], Any] | None:
+        def claim(session: Session) -> tuple[list[Job], Any]:
+            jobs = self.store.claim(session, self.clock.now())
+            return jobs, (self.prepare(session, jobs) if jobs and self.prepare is not None else None)
+
+        try:
+            return await self.db.run(claim)
+        except StorageUnavailable as lost:
+            log.warning("outbox_claim_failed", problem=lost.problem)
+            return None
+        except Exception:  # noqa: BLE001 - the loop must outlive a database hiccup; rows stay in the outbox
+            log.exception("outbox_claim_failed")
+            return None
+
+    async def _carry_out(self, jobs: list[Job], context: Any) -> None:
+        """Carry out one claimed batch, a ticket's jobs in order, and record every outcome."""
+        groups: dict[Any, list[Job]] = defaultdict(list)
+        for job in jobs:
+            groups[job.ticket_id if job.ticket_id is not None else ("free", job.id)].append(job)
+        run = Run(self, context)
+        try:
+            results = await asyncio.gather(*(self._run_group(group, run) for group in groups.values()))
+            outcomes = [outcome for group in results for outcome in group]
+            await self.db.run(lambda session: self.store.record(session, outcomes, self.clock.now()))
+        except Exception:  # noqa: BLE001 - unrecorded rows are claimed again when their lease runs out
+            log.exception("outbox_batch_failed", jobs=[j.id for j in jobs])
+        finally:
+            self._wakeup.set()
+
+    async def _run_group(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """One ticket's jobs: each (target, kind) in the order its first row was written, given together."""
+        kinds: dict[tuple[str, str], list[Job]] = defaultdict(list)
+        for job in jobs:
+            kinds[(job.target, job.kind)].append(job)
+        outcomes: list[Outcome] = []
+        for key, same in kinds.items():
+            handler = self.handlers.get(key)
+            if handler is None:
+                outcomes.append(Outcome([j.id for j in same], failed=True, error=f"nothing handles {key}"))
+                continue
+            outcomes.extend(await handler(same, run))
+        return outcomes
+
+    async def attempt(
+        self,
+        jobs: list[Job],
+        pace: Pace | None,
+        call: Callable[[], Awaitable[Any]],
+        then: Followup | None,
+    ) -> Outcome:
+        """Wait for the call's slot, make it, and turn what happened into an outcome."""
+        ids = [j.id for j in jobs]
+        if pace is not None:
+            # A slot further off than the horizon puts the jobs off until then, unattempted, and frees
+            # this batch for other places meanwhile.
+            while (delay := self._pacer.book(pace, ids[0], time.monotonic()) - time.monotonic()) > 0:
+                if delay > self.horizon:
+                    return self._put_off(jobs, delay)
+                await asyncio.sleep(delay)
+            self._pacer.release(ids[0])
+        now = self.clock.now()
+        attempt = max(j.attempt for j in jobs)
+        try:
+            async with self._slots:
+                result = await call()
+        except RateLimited as limit:
+            if pace is not None:
+                self._pacer.hold(pace, time.monotonic() + limit.retry_after)
+            log.warning("outbox_rate_limited", jobs=ids, retry_after=limit.retry_after)
+            return Outcome(ids, retry_at=now + timedelta(seconds=limit.retry_after), error=str(limit))
+        except TransientFailure as failure:
+            log.warning("outbox_retry", jobs=ids, attempt=attempt, error=str(failure), in_doubt=failure.in_doubt)
+            return Outcome(ids, retry_at=now + backoff(attempt), in_doubt=failure.in_doubt, error=str(failure))
+        except PermanentFailure as failure:
+            log.error("outbox_failed", jobs=ids, error=str(failure))
+            return Outcome(ids, failed=True, error=str(failure))
+        except Exception as error:  # noqa: BLE001 - an unknown failure: retry, and look before posting again
+            log.exception("outbox_unexpected_error", jobs=ids)
+            return Outcome(ids, retry_at=now + backoff(attempt), in_doubt=True, error=repr(error))
+        return Outcome(ids, then=then(result) if then is not None else None)
+
+    def _put_off(self, jobs: list[Job], delay: float) -> Outcome:
+        due = time.monotonic() + delay
+        self._next_due = due if self._next_due is None else min(self._next_due, due)
+        return Outcome(
+            [j.id for j in jobs],
+            retry_at=self.clock.now() + timedelta(seconds=delay),
+            put_off=True,
+            # Nothing went out, so nothing is in doubt that was not before.
+            in_doubt=any(j.in_doubt for j in jobs),
+        )
+
+
+def backoff(attempt: int) -> timedelta:
+    """How long to wait before the next try of a job that failed `attempt` times."""
+    return timedelta(seconds=min(_MAX_BACKOFF, 0.5 * 2 ** (attempt - 1)))

@@ -1,0 +1,69 @@
+"""The durable outbox: side effects written with the change that caused them, carried out afterwards.
+
+A row names its target (a chat platform by name, or another system such as `jira`) and its kind; the
+dispatcher finds the handler for the pair. Each domain names its own kinds.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from chatops.messaging.ports import Destination, MessageRef
+from chatops.messaging.rich import Rich, rich_to_json
+from chatops.store.tables import OutboxMessage
+
+_INSERT = insert(OutboxMessage.__table__)
+
+# Kinds every chat platform carries out, whatever the message is about.
+MESSAGE = "message"
+TELL_PRIVATELY = "tell_privately"
+
+
+def outbox_row(
+    target: str, kind: str, *, now: datetime, ticket_id: int | None = None, payload: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The values of one outbox row, due now."""
+    return {
+        "target": target,
+        "kind": kind,
+        "ticket_id": ticket_id,
+        "payload": payload or {},
+        "created_at": now,
+        "available_at": now,
+        "attempts": 0,
+        "in_doubt": False,
+        "failed": False,
+    }
+
+
+def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Add outbox rows to the current transaction, in one statement."""
+    if rows:
+        session.connection().execute(_INSERT, rows)
+
+
+def message_payload(to: Destination, text: Rich) -> dict[str, Any]:
+    """What a MESSAGE row carries: where to, and the rich text."""
+    target: dict[str, Any] = {"place": to.place, "person": to.person}
+    if to.thread is not None:
+        target["thread"] = {"place": to.thread.place, "id": to.thread.id}
+    return {"to": target, "text": rich_to_json(text)}
+
+
+def private_payload(place: str | None, person: str, text: Rich) -> dict[str, Any]:
+    """What a TELL_PRIVATELY row carries: the person, the place they are in (if any), and the text."""
+    return {"place": place, "person": person, "text": rich_to_json(text)}
+
+
+def destination_from(payload: dict[str, Any]) -> Destination:
+    """The destination stored by message_payload."""
+    thread = payload.get("thread")
+    return Destination(
+        place=payload.get("place"),
+        person=payload.get("person"),
+        thread=MessageRef(thread["place"], thread["id"]) if thread else None,
+    )

@@ -1,0 +1,49 @@
+"""Roles: who works each team's tickets (agents and leads), and whose requests come first (VIPs)."""
+
+from __future__ import annotations
+
+from chatops.config.rules import DeskConfig
+from chatops.people.directory import Directory
+
+
+class Roles:
+    """Membership by person, whichever of their ids a ticket recorded them under."""
+
+    def __init__(self, config: DeskConfig, directory: Directory) -> None:
+        self.directory = directory
+        self._agents = {team.id: self._everyone(team.agents) for team in config.teams}
+        self._leads = {team.id: self._everyone(team.leads) for team in config.teams}
+        self._staff = {
+            team.id: tuple(dict.fromkeys(directory.resolve(entry) for entry in [*team.agents, *team.leads]))
+            for team in config.teams
+        }
+        self._vips = self._everyone(config.vip_users)
+
+    def _everyone(self, entries: list[str]) -> frozenset[str]:
+        return frozenset(alias for entry in entries for alias in self.directory.aliases(self.directory.resolve(entry)))
+
+    def may_act(self, team: str, person: str) -> bool:
+        """Whether this person works tickets of this team, as agent or lead."""
+        return person in self._agents[team] or person in self._leads[team]
+
+    def is_lead(self, team: str, person: str) -> bool:
+        """Whether this person leads this team."""
+        return person in self._leads[team]
+
+    def teams_of(self, person: str) -> list[str]:
+        """The teams this person works in."""
+        return [team for team in self._agents if self.may_act(team, person)]
+
+    def staff(self, team: str) -> tuple[str, ...]:
+        """The team's agents and leads, by person id, in the config's order."""
+        return self._staff[team]
+
+    def is_vip(self, person: str) -> bool:
+        """Whether this person's requests are lifted a priority step."""
+        return person in self._vips
+
+    def same(self, one: str | None, other: str | None) -> bool:
+        """Whether two recorded ids are one person."""
+        if one is None or other is None:
+            return one is other
+        return self.directory.canonical(one) == self.directory.canonical(other)

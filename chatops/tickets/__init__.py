@@ -1,0 +1,1 @@
+"""Tickets: their model and workflow, triage, the commands that change them, their views and card."""

@@ -1,0 +1,27 @@
+"""From a control on a ticket's card to the command it stands for, whichever platform it was clicked on."""
+
+from __future__ import annotations
+
+from chatops.errors import InvalidInput
+from chatops.messaging.cards import ActionRef
+from chatops.messaging.ports import Place
+from chatops.tickets.commands import Assign, CardCommand, ChangePriority, Claim, Escalate, Reopen, Resolve
+from chatops.tickets.workflow import Action
+
+_PLAIN = {Action.CLAIM: Claim, Action.ESCALATE: Escalate, Action.RESOLVE: Resolve, Action.REOPEN: Reopen}
+
+
+def command_for(ref: ActionRef, actor: str, place: Place | None, choice: str | None = None) -> CardCommand:
+    """The command a click asks for; `choice` is the person (a person id) or option a menu carried."""
+    try:
+        action = Action(ref.verb)
+    except ValueError:
+        raise InvalidInput(f"This card offers an action ({ref.verb!r}) the desk does not know.") from None
+    common = {"ticket_id": ref.ticket_id, "version": ref.version, "actor": actor, "place": place}
+    if action is Action.ASSIGN:
+        return Assign(**common, assignee=choice)
+    if action is Action.PRIORITY:
+        return ChangePriority(**common, priority=choice)
+    if action in _PLAIN:
+        return _PLAIN[action](**common)
+    raise InvalidInput(f"{action.value} cannot be done from a card.")

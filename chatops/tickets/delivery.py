@@ -1,0 +1,177 @@
+"""Carrying out a ticket's outbox rows on a chat platform: its card, edits to it, notes in its thread, and
+the link to the message it was made from. The platform's gateway decides how; these decide what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from chatops.desk import Desk
+from chatops.messaging.cards import Card
+from chatops.messaging.chat_jobs import look_since
+from chatops.messaging.dispatcher import Handler, Run
+from chatops.messaging.outbox_store import Job, Outcome
+from chatops.messaging.ports import Destination, MessageRef
+from chatops.messaging.rich import rich_from_json
+from chatops.tickets import repository
+from chatops.tickets.model import TicketView
+from chatops.tickets.outbound import LINK_ORIGIN, POST_CARD, THREAD_NOTE, UPDATE_CARD, update_cards
+from chatops.work import Work
+
+CARD = "card"
+ORIGIN = "origin"
+
+
+@dataclass
+class Batch:
+    """What a claimed batch's ticket rows need: the tickets as they stand, and their links by platform."""
+
+    tickets: dict[int, TicketView]
+    links: dict[tuple[int, str, str], Any]
+    # Cards posted during this batch: their edits were drawn from the same snapshot, so they are done.
+    fresh: set[tuple[int, str]] = field(default_factory=set)
+
+    def card(self, ticket_id: int, platform: str) -> MessageRef | None:
+        """The ticket's card on a platform, if it has been posted."""
+        link = self.links.get((ticket_id, CARD, platform))
+        return MessageRef(link.address, link.ref) if link is not None else None
+
+
+class CardDelivery:
+    """The outbox handlers for a ticket's rows, with how to draw its card and where its team's places are."""
+
+    def __init__(self, desk: Desk, render: Callable[[TicketView], Card]) -> None:
+        self.desk = desk
+        self.render = render
+
+    def place(self, team: str, platform: str) -> str | None:
+        """The address of a team's place on a platform (None: the team has none there)."""
+        return next((p.address for p in self.desk.config.team(team).places() if p.platform == platform), None)
+
+    def prepare(self, session: Session, jobs: list[Job]) -> Batch:
+        """Load, in the claim's transaction, the tickets and links the batch's rows are about."""
+        ids = sorted({j.ticket_id for j in jobs if j.ticket_id is not None})
+        if not ids:
+            return Batch({}, {})
+        links = {(link.ticket_id, link.kind, link.system): link for link in repository.links_of(session, ids)}
+        tickets = {
+            row.id: TicketView.of(row, origin_url=_url(links.get((row.id, ORIGIN, row.platform))))
+            for row in repository.by_ids(session, ids)
+        }
+        return Batch(tickets, links)
+
+    def handlers(self, platforms: Iterable[str]) -> dict[tuple[str, str], Handler]:
+        """This delivery's handler for each kind of ticket row, on each platform."""
+        kinds = {
+            POST_CARD: self.post_card,
+            UPDATE_CARD: self.update_card,
+            THREAD_NOTE: self.thread_note,
+            LINK_ORIGIN: self.link_origin,
+        }
+        return {(platform, kind): handler for platform in platforms for kind, handler in kinds.items()}
+
+    async def post_card(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Post the ticket's card in its team's place on the platform, once."""
+        batch: Batch = run.context
+        job, platform = jobs[0], jobs[0].target
+        ids = [j.id for j in jobs]
+        view = batch.tickets.get(job.ticket_id) if job.ticket_id is not None else None
+        if view is None:
+            return [Outcome(ids, failed=True, error="the ticket no longer exists")]
+        if batch.card(view.id, platform) is not None:
+            return [Outcome(ids)]
+        address = self.place(view.team, platform)
+        if address is None:
+            return [Outcome(ids, failed=True, error=f"team {view.team} has no place on {platform}")]
+        gateway = run.gateway(platform)
+
+        async def post() -> MessageRef:
+            ref = await gateway.post(
+                Destination(place=address), self.render(view), key=f"ticket-{view.id}-card", look_since=look_since(job)
+            )
+            batch.links[(view.id, CARD, platform)] = _Link(ref.place, ref.id)
+            batch.fresh.add((view.id, platform))
+            return ref
+
+        def remember(ref: MessageRef) -> Callable[[Work], None]:
+            return lambda work: repository.insert_links(
+                work.session,
+                [{"ticket_id": view.id, "kind": CARD, "system": platform, "address": ref.place,
+                  "ref": ref.id, "url": None, "created_at": work.now}],
+            )
+
+        return [await run.attempt(jobs, gateway.pace("post", address), post, then=remember)]
+
+    async def update_card(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Redraw the card as the ticket stands now: one call for however many edits are queued."""
+        batch: Batch = run.context
+        platform, ticket_id = jobs[0].target, jobs[0].ticket_id
+        ids = [j.id for j in jobs]
+        view = batch.tickets.get(ticket_id) if ticket_id is not None else None
+        if view is None:
+            return [Outcome(ids, failed=True, error="the ticket no longer exists")]
+        if (view.id, platform) in batch.fresh:
+            return [Outcome(ids)]
+        card = batch.card(view.id, platform)
+        if card is None:
+            return [run.later(jobs, "waiting for the card")]
+        gateway = run.gateway(platform)
+        rendered = self.render(view)
+        return [await run.attempt(jobs, gateway.pace("update", card.place), lambda: gateway.update(card, rendered))]
+
+    async def thread_note(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Post each note in the thread under the card, in order."""
+        batch: Batch = run.context
+        outcomes = []
+        for job in jobs:
+            card = batch.card(job.ticket_id, job.target) if job.ticket_id is not None else None
+            if card is None:
+                outcomes.append(run.later([job], "waiting for the card"))
+                continue
+            gateway = run.gateway(job.target)
+            to = Destination(place=card.place, thread=card)
+            text = rich_from_json(job.payload["text"])
+            outcomes.append(
+                await run.attempt(
+                    [job],
+                    gateway.pace("post", card.place),
+                    lambda job=job, to=to, text=text, gateway=gateway: gateway.post(
+                        to, text, key=f"outbox-{job.id}", look_since=look_since(job)
+                    ),
+                )
+            )
+        return outcomes
+
+    async def link_origin(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Ask the platform for a link to the message the ticket was made from, and show it on the cards."""
+        batch: Batch = run.context
+        job, platform = jobs[0], jobs[0].target
+        ids = [j.id for j in jobs]
+        origin = batch.links.get((job.ticket_id, ORIGIN, platform)) if job.ticket_id is not None else None
+        view = batch.tickets.get(job.ticket_id) if job.ticket_id is not None else None
+        if view is None or origin is None or not origin.ref:
+            return [Outcome(ids, failed=True, error="the ticket has no origin message")]
+        gateway = run.gateway(platform)
+        message = MessageRef(origin.address, origin.ref)
+
+        def remember(url: str) -> Callable[[Work], None]:
+            def write(work: Work) -> None:
+                repository.set_link_url(work.session, view.id, ORIGIN, platform, url)
+                update_cards(work, self.desk, view.id, view.team)
+
+            return write
+
+        return [await run.attempt(jobs, gateway.pace("link", origin.address), lambda: gateway.link(message), then=remember)]
+
+
+@dataclass(frozen=True)
+class _Link:
+    address: str
+    ref: str
+
+
+def _url(link: Any) -> str | None:
+    return link.url if link is not None else None

@@ -1,0 +1,164 @@
+"""The handlers of the changes made from a ticket's card, one function per command.
+
+Each checks who is asking and that the card they clicked is current, moves the ticket, writes its
+history, resets its clocks, and queues the card edits, the thread note and any word to the requester.
+"""
+
+from __future__ import annotations
+
+from chatops.desk import Desk
+from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, StaleCard
+from chatops.messaging.rich import Mention, Moment, Rich
+from chatops.people import repository as people
+from chatops.sla.clocks import clocks
+from chatops.tickets import repository
+from chatops.tickets.repository import TicketRecord as Ticket
+from chatops.tickets.commands import (
+    Assign,
+    CardCommand,
+    ChangePriority,
+    Claim,
+    Escalate,
+    RedrawCards,
+    Reopen,
+    Resolve,
+)
+from chatops.tickets.model import TicketView
+from chatops.tickets.outbound import note, tell_requester, update_cards
+from chatops.tickets.workflow import MAX_TIER, OPEN, Action, Status, next_status
+from chatops.work import Work
+
+
+def claim(work: Work, command: Claim, desk: Desk) -> TicketView:
+    """Assign the ticket to whoever clicked."""
+    return _assign(work, command, desk, command.actor, Action.CLAIM)
+
+
+def assign(work: Work, command: Assign, desk: Desk) -> TicketView:
+    """Assign the ticket to the person chosen."""
+    if not command.assignee:
+        raise InvalidInput("Pick someone to assign the ticket to.")
+    return _assign(work, command, desk, command.assignee, Action.ASSIGN)
+
+
+def _assign(work: Work, command: CardCommand, desk: Desk, assignee: str, action: Action) -> TicketView:
+    ticket = _current(work, command, desk)
+    team = desk.config.team(ticket.team)
+    if not desk.roles.may_act(ticket.team, assignee):
+        raise Forbidden(f"Tickets of {team.name} can only go to its agents and leads.")
+    assignee = desk.directory.canonical(assignee)
+    if desk.roles.same(assignee, ticket.assignee):
+        raise IllegalTransition("The ticket is already assigned to that person.")
+    _move(work, ticket, command.actor, action)
+    _record(work, ticket, command.actor, "assigned", ticket.assignee, assignee, {"assignee": assignee})
+    ticket.assignee = assignee
+    people.met(work.session, desk.directory, [assignee], work.now)
+    said: Rich = (
+        ("assigned the ticket to themselves",)
+        if desk.roles.same(assignee, command.actor)
+        else ("assigned the ticket to ", Mention(assignee))
+    )
+    tell_requester(work, desk, ticket, ("is now handled by ", Mention(assignee), "."))
+    return _changed(work, ticket, command.actor, desk, said)
+
+
+def escalate(work: Work, command: Escalate, desk: Desk) -> TicketView:
+    """Move the ticket up a tier."""
+    ticket = _current(work, command, desk)
+    if ticket.tier >= MAX_TIER:
+        raise IllegalTransition(f"Ticket #{ticket.id} is already at T{MAX_TIER}, the top tier.")
+    _move(work, ticket, command.actor, Action.ESCALATE)
+    _record(work, ticket, command.actor, "escalated", f"T{ticket.tier}", f"T{ticket.tier + 1}", {"tier": ticket.tier + 1})
+    said = (f"escalated the ticket from T{ticket.tier} to T{ticket.tier + 1}",)
+    ticket.tier += 1
+    return _changed(work, ticket, command.actor, desk, said)
+
+
+def change_priority(work: Work, command: ChangePriority, desk: Desk) -> TicketView:
+    """Give the ticket another priority; its due times and next check follow."""
+    ticket = _current(work, command, desk)
+    chosen = command.priority
+    if chosen not in {p.id for p in desk.config.priorities}:
+        raise InvalidInput(f"There is no priority {chosen!r}.")
+    if chosen == ticket.priority:
+        raise IllegalTransition(f"The priority is already {chosen}.")
+    _move(work, ticket, command.actor, Action.PRIORITY)
+    _record(work, ticket, command.actor, "priority", ticket.priority, chosen, {"priority": chosen})
+    said = (f"changed the priority from {ticket.priority} to {chosen}",)
+    ticket.priority = chosen
+    return _changed(work, ticket, command.actor, desk, said)
+
+
+def resolve(work: Work, command: Resolve, desk: Desk) -> TicketView:
+    """Resolve the ticket and tell its requester."""
+    ticket = _current(work, command, desk)
+    _move(work, ticket, command.actor, Action.RESOLVE)
+    ticket.resolved_at = work.now
+    tell_requester(work, desk, ticket, ("has been resolved by ", Mention(command.actor), "."))
+    return _changed(work, ticket, command.actor, desk, ("resolved the ticket",))
+
+
+def reopen(work: Work, command: Reopen, desk: Desk) -> TicketView:
+    """Open the ticket again; its clocks run again."""
+    ticket = _current(work, command, desk)
+    _move(work, ticket, command.actor, Action.REOPEN)
+    ticket.resolved_at = None
+    return _changed(work, ticket, command.actor, desk, ("reopened the ticket",))
+
+
+def redraw_cards(work: Work, command: RedrawCards, desk: Desk) -> None:
+    """Queue a redraw of the ticket's cards."""
+    ticket = repository.get(work.session, command.ticket_id)
+    if ticket is not None:
+        update_cards(work, desk, ticket.id, ticket.team)
+
+
+def _current(work: Work, command: CardCommand, desk: Desk) -> Ticket:
+    """The ticket, locked, if the person may work it and the card they clicked shows it as it stands."""
+    ticket = repository.locked(work.session, command.ticket_id)
+    if ticket is None:
+        raise NotFound(f"Ticket #{command.ticket_id} no longer exists.")
+    if not desk.roles.may_act(ticket.team, command.actor):
+        raise Forbidden(f"Only agents of {desk.config.team(ticket.team).name} can do that.")
+    if command.version != ticket.version:
+        raise StaleCard(
+            f"Ticket #{ticket.id} changed since this card was drawn, so nothing was done; "
+            "the card now shows where it stands. Try again if you still need to.",
+            ticket_id=ticket.id,
+        )
+    return ticket
+
+
+def _move(work: Work, ticket: Ticket, actor: str, action: Action) -> None:
+    before = Status(ticket.status)
+    after = next_status(before, action)
+    if after is not before:
+        ticket.status = after.value
+        _record(work, ticket, actor, action.value, before.value, after.value, None)
+
+
+def _record(
+    work: Work, ticket: Ticket, actor: str, action: str, before: str | None, after: str | None, detail: dict | None
+) -> None:
+    repository.insert_events(work.session, [repository.event(ticket.id, work.now, actor, action, before, after, detail)])
+
+
+def _changed(work: Work, ticket: Ticket, actor: str, desk: Desk, said: Rich) -> TicketView:
+    """What every change ends with: a new version, fresh clocks, redrawn cards and a line in their threads."""
+    now = work.now
+    if ticket.first_responded_at is None and not desk.roles.same(actor, ticket.requester):
+        ticket.first_responded_at = now
+    due = clocks(
+        created_at=ticket.created_at,
+        targets=desk.config.priority(ticket.priority),
+        first_responded_at=ticket.first_responded_at,
+        running=Status(ticket.status) in OPEN,
+    )
+    ticket.first_response_due = due.first_response_due
+    ticket.resolution_due = due.resolution_due
+    ticket.next_check_at = due.next_check_at
+    ticket.version += 1
+    ticket.updated_at = now
+    update_cards(work, desk, ticket.id, ticket.team)
+    note(work, desk, ticket.id, ticket.team, (Mention(actor), " ", *said, " · ", Moment(now)))
+    return TicketView.of(ticket)

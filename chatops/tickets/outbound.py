@@ -1,0 +1,60 @@
+"""What a ticket's change sends out: its cards in every place of its team, notes in their threads, and
+words to its requester on the platform they asked from."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from chatops.desk import Desk
+from chatops.messaging.outbox import MESSAGE, message_payload
+from chatops.messaging.ports import Destination
+from chatops.messaging.rich import Rich, rich_to_json
+from chatops.tickets.card import clip
+from chatops.work import Work
+
+# The kinds of outbox row that keep a ticket's cards on their platforms.
+POST_CARD = "post_card"
+UPDATE_CARD = "update_card"
+THREAD_NOTE = "thread_note"
+LINK_ORIGIN = "link_origin"
+
+
+def post_cards(work: Work, desk: Desk, ticket_id: int, team: str) -> None:
+    """Post the ticket's card in each of its team's places."""
+    for place in desk.config.team(team).places():
+        work.send(place.platform, POST_CARD, ticket_id=ticket_id)
+
+
+def update_cards(work: Work, desk: Desk, ticket_id: int, team: str) -> None:
+    """Redraw the ticket's cards wherever they are."""
+    for place in desk.config.team(team).places():
+        work.send(place.platform, UPDATE_CARD, ticket_id=ticket_id)
+
+
+def note(work: Work, desk: Desk, ticket_id: int, team: str, text: Rich) -> None:
+    """Add a line to the thread under each of the ticket's cards."""
+    for place in desk.config.team(team).places():
+        work.send(place.platform, THREAD_NOTE, ticket_id=ticket_id, payload={"text": rich_to_json(text)})
+
+
+def tell_person(work: Work, desk: Desk, person: str, text: Rich, *, prefer: str, ticket_id: int | None) -> None:
+    """Send a person a direct message on the platform they are on (`prefer`, if they are on it)."""
+    platform = desk.directory.reach(person, prefer, desk.config.platforms())
+    if platform is None:
+        return
+    work.send(platform, MESSAGE, ticket_id=ticket_id, payload=message_payload(Destination(person=person), text))
+
+
+def tell_requester(work: Work, desk: Desk, ticket: TicketLike, news: Rich) -> None:
+    """Tell the requester what became of their ticket, where they asked."""
+    text: Rich = (f"Your ticket #{ticket.id} “{clip(ticket.title, 80)}” ", *news)
+    tell_person(work, desk, ticket.requester, text, prefer=ticket.platform, ticket_id=ticket.id)
+
+
+class TicketLike(Protocol):
+    """What telling a requester needs to know of a ticket (a view or a row both have it)."""
+
+    id: int
+    title: str
+    requester: str
+    platform: str

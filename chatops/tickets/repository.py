@@ -1,0 +1,132 @@
+"""The tickets' tables as the tickets package uses them: each query or write, built once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from chatops.store.tables import Ticket, TicketEvent, TicketLink
+
+# The ORM record of a ticket: handlers change it in place, and the unit of work writes it back.
+TicketRecord = Ticket
+_TICKETS = Ticket.__table__
+_LINKS = TicketLink.__table__
+# A second delivery of the same request racing the first inserts nothing and gets no id back.
+_INSERT_TICKET = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_TICKETS)
+    .on_conflict_do_nothing(index_elements=[_TICKETS.c.intake_key])
+    .returning(_TICKETS.c.id)
+    for dialect in (sqlite, postgresql)
+}
+# A link found again (a card recovered by looking before posting) keeps its first row.
+_INSERT_LINK = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_LINKS).on_conflict_do_nothing()
+    for dialect in (sqlite, postgresql)
+}
+_OPENED_BY = select(_TICKETS).where(_TICKETS.c.intake_key == bindparam("key"))
+_INSERT_EVENTS = insert(TicketEvent.__table__)
+_IDS = bindparam("ids", expanding=True)
+_BY_IDS = select(_TICKETS).where(_TICKETS.c.id.in_(_IDS))
+_LINKS_OF = select(_LINKS).where(_LINKS.c.ticket_id.in_(_IDS))
+_SET_URL = (
+    update(_LINKS)
+    .where(
+        _LINKS.c.ticket_id == bindparam("ticket"),
+        _LINKS.c.kind == bindparam("link_kind"),
+        _LINKS.c.system == bindparam("link_system"),
+    )
+    .values(url=bindparam("url"))
+)
+
+
+def opened_by(session: Session, key: str) -> Row[Any] | None:
+    """The ticket an earlier delivery of the same request opened, if any."""
+    return session.connection().execute(_OPENED_BY, {"key": key}).one_or_none()
+
+
+def insert_ticket(session: Session, values: dict[str, Any]) -> int | None:
+    """Insert a ticket; None when another delivery of the same request got there first."""
+    connection = session.connection()
+    return connection.execute(_INSERT_TICKET[connection.dialect.name], values).scalar_one_or_none()
+
+
+def event(
+    ticket_id: int,
+    at: datetime,
+    actor: str,
+    action: str,
+    before: str | None,
+    after: str | None,
+    detail: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One line of a ticket's history: who did what, from what to what, with the values themselves."""
+    return {
+        "ticket_id": ticket_id,
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "from_value": before,
+        "to_value": after,
+        "detail": detail,
+    }
+
+
+def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Append lines to tickets' histories."""
+    session.connection().execute(_INSERT_EVENTS, rows)
+
+
+def insert_links(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Record things outside the desk that belong to tickets (a link already on record is kept)."""
+    if rows:
+        connection = session.connection()
+        connection.execute(_INSERT_LINK[connection.dialect.name], rows)
+
+
+def set_link_url(session: Session, ticket_id: int, kind: str, system: str, url: str) -> None:
+    """Remember where people can open a linked thing."""
+    session.connection().execute(
+        _SET_URL, {"ticket": ticket_id, "link_kind": kind, "link_system": system, "url": url}
+    )
+
+
+def locked(session: Session, ticket_id: int) -> Ticket | None:
+    """A ticket to change, locked against other writers until the transaction ends."""
+    return session.get(Ticket, ticket_id, with_for_update=True)
+
+
+def get(session: Session, ticket_id: int) -> Ticket | None:
+    """A ticket to read."""
+    return session.get(Ticket, ticket_id)
+
+
+def by_ids(session: Session, ids: Iterable[int]) -> list[Row[Any]]:
+    """Tickets by id."""
+    return list(session.connection().execute(_BY_IDS, {"ids": list(ids)}))
+
+
+def links_of(session: Session, ids: Iterable[int]) -> list[Row[Any]]:
+    """The links of some tickets."""
+    return list(session.connection().execute(_LINKS_OF, {"ids": list(ids)}))
+
+
+def of_people(session: Session, people: Iterable[str], limit: int) -> list[Ticket]:
+    """Tickets asked for by, or assigned to, any of these person ids; newest first."""
+    ids = list(people)
+    query = (
+        select(Ticket)
+        .where(Ticket.requester.in_(ids) | Ticket.assignee.in_(ids))
+        .order_by(Ticket.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+def of_teams(session: Session, teams: list[str], statuses: list[str]) -> list[Ticket]:
+    """Tickets of these teams in these statuses."""
+    return list(session.scalars(select(Ticket).where(Ticket.team.in_(teams), Ticket.status.in_(statuses))))
