@@ -69,9 +69,7 @@ def prepare_database(db: Database) -> None:
 
 def desk_of(config: DeskConfig) -> Desk:
     """The desk's rules, with its people and their roles."""
-    directory = Directory(
-        Person(p.id, p.name, p.slack, p.teams, p.email) for p in config.people
-    )
+    directory = Directory(Person(p.id, p.name, p.slack, p.teams, p.email) for p in config.people)
     return Desk(config, directory, Roles(config, directory))
 
 
@@ -103,7 +101,9 @@ def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = 
     bus = MessageBus(db, desk, clock, on_commit=dispatcher.wake)
     identity = BotIdentity()
     bolt = build_bolt_app(client=client, config=config, bus=bus, identity=identity, names=SlackNames(client))
-    return Desktop(db, bolt, dispatcher, bus, gateway, identity, settings.slack_signing_secret, Health(db, clock))
+    return Desktop(
+        db, bolt, dispatcher, bus, gateway, identity, settings.slack_signing_secret, Health(db, clock)
+    )
 
 
 def _only_connected_platforms(config: DeskConfig, connected: set[str]) -> None:

@@ -114,7 +114,9 @@ class MessageBus:
     async def ask(self, query: Any) -> Answer:
         """Run a query beside the writers; a refusal (not found, not allowed) is the answer."""
         try:
-            return Answer(await self.db.read(lambda session: QUERY_HANDLERS[type(query)](session, query, self.desk)))
+            return Answer(
+                await self.db.read(lambda session: QUERY_HANDLERS[type(query)](session, query, self.desk))
+            )
         except DeskError as refusal:
             return Answer(refusal=refusal.text)
         except Exception:  # noqa: BLE001 - the person gets a clear answer; the details go to the log

@@ -72,7 +72,9 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
     if verb == "status" and (not rest or single_argument):
         match = _NUMBER.fullmatch(rest)
         if not match:
-            raise InvalidInput(Code("status"), " needs a ticket number, as in ", Code(f"{command} status 42"), ".")
+            raise InvalidInput(
+                Code("status"), " needs a ticket number, as in ", Code(f"{command} status 42"), "."
+            )
         return ShowStatus(int(match.group(1)))
     if verb == "list" and (not rest or single_argument):
         if not rest:
@@ -80,7 +82,10 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
         if rest.lower() == "open":
             return ListOpen()
         raise InvalidInput(
-            Code("list"), " takes nothing (your tickets) or ", Code("open"), f" (your team's queue), not {rest!r}."
+            Code("list"),
+            " takes nothing (your tickets) or ",
+            Code("open"),
+            f" (your team's queue), not {rest!r}.",
         )
     if not rest:
         raise InvalidInput(
@@ -99,14 +104,24 @@ def help_text(command: str) -> Rich:
         Strong("Support desk"),
         Bullets(
             (
-                (Code(f"{command} <what is wrong>"), " opens a ticket, e.g. ",
-                 Code(f"{command} The export crashes with error 500")),
+                (
+                    Code(f"{command} <what is wrong>"),
+                    " opens a ticket, e.g. ",
+                    Code(f"{command} The export crashes with error 500"),
+                ),
                 (Code(command), " alone opens a form with summary, description, category and priority"),
                 (Code(f"{command} status 42"), " shows ticket #42"),
-                (Code(f"{command} list"), " lists your tickets; agents can use ", Code(f"{command} list open"),
-                 " for their team's queue"),
-                ("You can also send the bot a direct message, or use ", Strong("Create ticket"),
-                 " on any message's menu."),
+                (
+                    Code(f"{command} list"),
+                    " lists your tickets; agents can use ",
+                    Code(f"{command} list open"),
+                    " for their team's queue",
+                ),
+                (
+                    "You can also send the bot a direct message, or use ",
+                    Strong("Create ticket"),
+                    " on any message's menu.",
+                ),
             )
         ),
     )

@@ -93,8 +93,12 @@ def build_bolt_app(
                         trigger_id=body["trigger_id"], view=ticket_form(config, channel=body["channel_id"])
                     )
                 except SlackApiError as error:
-                    log.warning("form_not_opened", user=body.get("user_id"), error=error.response.get("error"))
-                    await ack(text=escape(FORM_FAILED.format(command=command_name)), response_type="ephemeral")
+                    log.warning(
+                        "form_not_opened", user=body.get("user_id"), error=error.response.get("error")
+                    )
+                    await ack(
+                        text=escape(FORM_FAILED.format(command=command_name)), response_type="ephemeral"
+                    )
                     return
                 await ack()
                 return
@@ -107,7 +111,9 @@ def build_bolt_app(
                 request_id=_request_id(body),
             )
             answer = await runner.run(command, caller)
-            await ack(text=text(answer.value if answer.done else answer.refusal or ()), response_type="ephemeral")
+            await ack(
+                text=text(answer.value if answer.done else answer.refusal or ()), response_type="ephemeral"
+            )
 
         await _answering(ack, run, user=body.get("user_id"))
 

@@ -76,7 +76,10 @@ def card_blocks(card: Card, people: Directory) -> list[dict[str, Any]]:
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
     if card.body:
         blocks.append(
-            {"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn(card.body, people), SECTION_LIMIT)}}
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": clip(mrkdwn(card.body, people), SECTION_LIMIT)},
+            }
         )
     if card.actions:
         elements = [_control(c, people) for c in card.actions][:ELEMENTS_PER_ACTIONS]

@@ -91,7 +91,9 @@ class SlackGateway:
         response = await self._call(self.client.chat_postMessage(**kwargs))
         return MessageRef(response["channel"], response["ts"])
 
-    async def _find(self, channel: str, thread: MessageRef | None, key: str, *, since: datetime) -> MessageRef | None:
+    async def _find(
+        self, channel: str, thread: MessageRef | None, key: str, *, since: datetime
+    ) -> MessageRef | None:
         """Look through recent history (or the thread) for the message tagged with key."""
         if not channel.startswith(("C", "G", "D")):
             opened = await self._call(self.client.conversations_open(users=channel))
@@ -127,7 +129,9 @@ class SlackGateway:
 
     async def update(self, ref: MessageRef, card: Card) -> None:
         """Redraw a posted card."""
-        await self._call(self.client.chat_update(channel=ref.place, ts=ref.id, **card_message(card, self.people)))
+        await self._call(
+            self.client.chat_update(channel=ref.place, ts=ref.id, **card_message(card, self.people))
+        )
 
     async def tell_privately(self, place: str | None, person: str, text: Rich) -> None:
         """An ephemeral message in the place where the person is; without a place, a direct message."""
@@ -135,7 +139,9 @@ class SlackGateway:
         if place is None:
             await self._call(self.client.chat_postMessage(channel=user, text=mrkdwn(text, self.people)))
             return
-        await self._call(self.client.chat_postEphemeral(channel=place, user=user, text=mrkdwn(text, self.people)))
+        await self._call(
+            self.client.chat_postEphemeral(channel=place, user=user, text=mrkdwn(text, self.people))
+        )
 
     async def link(self, ref: MessageRef) -> str:
         """The permalink of a message."""

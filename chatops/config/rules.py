@@ -227,5 +227,3 @@ def _unique(key: str, ids: list[str]) -> set[str]:
             raise ValueError(f"{key}[{index}].id: {item!r} is used twice")
         seen.add(item)
     return seen
-
-

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
 
 from aiohttp import web
+
+T = TypeVar("T")
 
 
 async def start_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
@@ -37,6 +40,10 @@ class BackgroundServer:
 
     async def _start(self) -> None:
         self._runner, self.url = await start_site(self._build(), self._host, 0)
+
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the server's loop (to connect Socket Mode, say) and return its result."""
+        return asyncio.run_coroutine_threadsafe(work, self._loop).result(timeout=60)
 
     def stop(self) -> None:
         """Shut the app down cleanly (the dispatcher finishes its batch) and end the thread."""

@@ -43,7 +43,7 @@ class Button:
 
 @dataclass(frozen=True)
 class PersonPicker:
-    """A control to choose a person (by person id) among `people`, where a platform has no picker of its own."""
+    """A control to choose a person (a person id) among `people`, for platforms without a picker."""
 
     placeholder: str
     ref: ActionRef

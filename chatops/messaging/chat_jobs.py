@@ -62,5 +62,8 @@ def chat_handlers(platforms: Iterable[str]) -> dict[tuple[str, str], Handler]:
     return {
         key: handler
         for platform in platforms
-        for key, handler in (((platform, MESSAGE), send_messages), ((platform, TELL_PRIVATELY), tell_privately))
+        for key, handler in (
+            ((platform, MESSAGE), send_messages),
+            ((platform, TELL_PRIVATELY), tell_privately),
+        )
     }

@@ -252,8 +252,12 @@ class Dispatcher:
             log.warning("outbox_rate_limited", jobs=ids, retry_after=limit.retry_after)
             return Outcome(ids, retry_at=now + timedelta(seconds=limit.retry_after), error=str(limit))
         except TransientFailure as failure:
-            log.warning("outbox_retry", jobs=ids, attempt=attempt, error=str(failure), in_doubt=failure.in_doubt)
-            return Outcome(ids, retry_at=now + backoff(attempt), in_doubt=failure.in_doubt, error=str(failure))
+            log.warning(
+                "outbox_retry", jobs=ids, attempt=attempt, error=str(failure), in_doubt=failure.in_doubt
+            )
+            return Outcome(
+                ids, retry_at=now + backoff(attempt), in_doubt=failure.in_doubt, error=str(failure)
+            )
         except PermanentFailure as failure:
             log.error("outbox_failed", jobs=ids, error=str(failure))
             return Outcome(ids, failed=True, error=str(failure))

@@ -24,7 +24,12 @@ TELL_PRIVATELY = "tell_privately"
 
 
 def outbox_row(
-    target: str, kind: str, *, now: datetime, ticket_id: int | None = None, payload: dict[str, Any] | None = None
+    target: str,
+    kind: str,
+    *,
+    now: datetime,
+    ticket_id: int | None = None,
+    payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The values of one outbox row, due now."""
     return {

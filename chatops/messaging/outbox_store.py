@@ -85,7 +85,10 @@ class OutboxStore:
             .where(_OUTBOX.c.id.in_(ids))
             # Committed before the call goes out: if we die mid-call, the next claimer looks first.
             .values(
-                attempts=_OUTBOX.c.attempts + 1, claimed_by=owner, claimed_until=bindparam("until"), in_doubt=True
+                attempts=_OUTBOX.c.attempts + 1,
+                claimed_by=owner,
+                claimed_until=bindparam("until"),
+                in_doubt=True,
             )
         )
         mine = _OUTBOX.c.claimed_by == owner
@@ -157,7 +160,9 @@ class OutboxStore:
         ]
         if again:
             session.execute(self._again, again)
-        failed = [{"job": job, "error": o.error, "now": now} for o in outcomes if o.failed for job in o.job_ids]
+        failed = [
+            {"job": job, "error": o.error, "now": now} for o in outcomes if o.failed for job in o.job_ids
+        ]
         if failed:
             session.execute(self._failed, failed)
         work = Work(session, now)

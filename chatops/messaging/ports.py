@@ -80,7 +80,9 @@ class ChatGateway(Protocol):
 
     platform: str
 
-    async def post(self, to: Destination, body: Card | Rich, *, key: str, look_since: datetime | None) -> MessageRef:
+    async def post(
+        self, to: Destination, body: Card | Rich, *, key: str, look_since: datetime | None
+    ) -> MessageRef:
         """Post a card or a text tagged with `key`. With `look_since` (an earlier try may have landed),
         first look for a message with that key posted since then, and return it instead of posting again."""
         ...

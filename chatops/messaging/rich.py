@@ -1,4 +1,4 @@
-"""Neutral rich text: words, mentions, moments, links, emphasis, code and lists, for any platform to render."""
+"""Neutral rich text: words, mentions, moments, links, emphasis, code and lists, for platforms to render."""
 
 from __future__ import annotations
 

@@ -49,7 +49,7 @@ class Directory:
         return self.person(platform, entry)
 
     def canonical(self, person: str) -> str:
-        """The one id of a person, whichever of their ids is given (an identity's id before they were declared)."""
+        """The one id of a person, given any of theirs (say, an identity's id from before it was declared)."""
         return self._by_identity.get(person, person)
 
     def aliases(self, person: str) -> frozenset[str]:

@@ -20,7 +20,9 @@ class Roles:
         self._vips = self._everyone(config.vip_users)
 
     def _everyone(self, entries: list[str]) -> frozenset[str]:
-        return frozenset(alias for entry in entries for alias in self.directory.aliases(self.directory.resolve(entry)))
+        return frozenset(
+            alias for entry in entries for alias in self.directory.aliases(self.directory.resolve(entry))
+        )
 
     def may_act(self, team: str, person: str) -> bool:
         """Whether this person works tickets of this team, as agent or lead."""

@@ -36,12 +36,25 @@ def head() -> str:
     return revision
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration."""
+def upgrade(engine: Engine, to: str = "head") -> None:
+    """Bring the schema to the newest migration (or to the revision `to`)."""
     config = _config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    with engine.connect() as connection:
+        # SQLite alters a table by copying it and dropping the original, which other tables' rows still
+        # point at: foreign keys are off while it does (SQLite only lets that change outside a
+        # transaction), and every reference is checked before the upgrade commits.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, to)
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("the upgrade would leave rows pointing at rows that do not exist")
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
 
 
 def state(engine: Engine) -> SchemaState:

@@ -90,7 +90,10 @@ class CardDelivery:
 
         async def post() -> MessageRef:
             ref = await gateway.post(
-                Destination(place=address), self.render(view), key=f"ticket-{view.id}-card", look_since=look_since(job)
+                Destination(place=address),
+                self.render(view),
+                key=f"ticket-{view.id}-card",
+                look_since=look_since(job),
             )
             batch.links[(view.id, CARD, platform)] = _Link(ref.place, ref.id)
             batch.fresh.add((view.id, platform))
@@ -99,8 +102,17 @@ class CardDelivery:
         def remember(ref: MessageRef) -> Callable[[Work], None]:
             return lambda work: repository.insert_links(
                 work.session,
-                [{"ticket_id": view.id, "kind": CARD, "system": platform, "address": ref.place,
-                  "ref": ref.id, "url": None, "created_at": work.now}],
+                [
+                    {
+                        "ticket_id": view.id,
+                        "kind": CARD,
+                        "system": platform,
+                        "address": ref.place,
+                        "ref": ref.id,
+                        "url": None,
+                        "created_at": work.now,
+                    }
+                ],
             )
 
         return [await run.attempt(jobs, gateway.pace("post", address), post, then=remember)]
@@ -120,7 +132,11 @@ class CardDelivery:
             return [run.later(jobs, "waiting for the card")]
         gateway = run.gateway(platform)
         rendered = self.render(view)
-        return [await run.attempt(jobs, gateway.pace("update", card.place), lambda: gateway.update(card, rendered))]
+        return [
+            await run.attempt(
+                jobs, gateway.pace("update", card.place), lambda: gateway.update(card, rendered)
+            )
+        ]
 
     async def thread_note(self, jobs: list[Job], run: Run) -> list[Outcome]:
         """Post each note in the thread under the card, in order."""
@@ -164,7 +180,11 @@ class CardDelivery:
 
             return write
 
-        return [await run.attempt(jobs, gateway.pace("link", origin.address), lambda: gateway.link(message), then=remember)]
+        return [
+            await run.attempt(
+                jobs, gateway.pace("link", origin.address), lambda: gateway.link(message), then=remember
+            )
+        ]
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from chatops.messaging.rich import Mention, Moment, Rich
 from chatops.people import repository as people
 from chatops.sla.clocks import clocks
 from chatops.tickets import repository
-from chatops.tickets.repository import TicketRecord as Ticket
 from chatops.tickets.commands import (
     Assign,
     CardCommand,
@@ -25,6 +24,7 @@ from chatops.tickets.commands import (
 )
 from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import note, tell_requester, update_cards
+from chatops.tickets.repository import TicketRecord as Ticket
 from chatops.tickets.workflow import MAX_TIER, OPEN, Action, Status, next_status
 from chatops.work import Work
 
@@ -68,7 +68,15 @@ def escalate(work: Work, command: Escalate, desk: Desk) -> TicketView:
     if ticket.tier >= MAX_TIER:
         raise IllegalTransition(f"Ticket #{ticket.id} is already at T{MAX_TIER}, the top tier.")
     _move(work, ticket, command.actor, Action.ESCALATE)
-    _record(work, ticket, command.actor, "escalated", f"T{ticket.tier}", f"T{ticket.tier + 1}", {"tier": ticket.tier + 1})
+    _record(
+        work,
+        ticket,
+        command.actor,
+        "escalated",
+        f"T{ticket.tier}",
+        f"T{ticket.tier + 1}",
+        {"tier": ticket.tier + 1},
+    )
     said = (f"escalated the ticket from T{ticket.tier} to T{ticket.tier + 1}",)
     ticket.tier += 1
     return _changed(work, ticket, command.actor, desk, said)
@@ -138,9 +146,17 @@ def _move(work: Work, ticket: Ticket, actor: str, action: Action) -> None:
 
 
 def _record(
-    work: Work, ticket: Ticket, actor: str, action: str, before: str | None, after: str | None, detail: dict | None
+    work: Work,
+    ticket: Ticket,
+    actor: str,
+    action: str,
+    before: str | None,
+    after: str | None,
+    detail: dict | None,
 ) -> None:
-    repository.insert_events(work.session, [repository.event(ticket.id, work.now, actor, action, before, after, detail)])
+    repository.insert_events(
+        work.session, [repository.event(ticket.id, work.now, actor, action, before, after, detail)]
+    )
 
 
 def _changed(work: Work, ticket: Ticket, actor: str, desk: Desk, said: Rich) -> TicketView:

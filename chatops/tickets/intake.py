@@ -57,7 +57,9 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
     now = work.now
     title = (command.title or text).strip().splitlines()[0]
     triaged = next_status(Status.NEW, Action.TRIAGE)
-    due = clocks(created_at=now, targets=desk.config.priority(triage.priority), first_responded_at=None, running=True)
+    due = clocks(
+        created_at=now, targets=desk.config.priority(triage.priority), first_responded_at=None, running=True
+    )
     values: dict[str, Any] = {
         "title": clip(title, TITLE_LIMIT),
         "description": text or title,
@@ -93,18 +95,36 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
     repository.insert_events(
         work.session,
         [
-            repository.event(ticket_id, now, command.filed_by or command.requester, "opened", None, Status.NEW.value,
-                   {"via": command.via, "platform": command.platform}),
-            repository.event(ticket_id, now, TRIAGE, Action.TRIAGE.value, Status.NEW.value, triaged.value, None),
-            repository.event(ticket_id, now, TRIAGE, "routed", None, "/".join(str(v) for v in routed.values()), routed),
+            repository.event(
+                ticket_id,
+                now,
+                command.filed_by or command.requester,
+                "opened",
+                None,
+                Status.NEW.value,
+                {"via": command.via, "platform": command.platform},
+            ),
+            repository.event(
+                ticket_id, now, TRIAGE, Action.TRIAGE.value, Status.NEW.value, triaged.value, None
+            ),
+            repository.event(
+                ticket_id, now, TRIAGE, "routed", None, "/".join(str(v) for v in routed.values()), routed
+            ),
         ],
     )
     if command.origin_place is not None:
         repository.insert_links(
             work.session,
             [
-                {"ticket_id": ticket_id, "kind": "origin", "system": command.platform,
-                 "address": command.origin_place, "ref": command.origin_ref, "url": None, "created_at": now}
+                {
+                    "ticket_id": ticket_id,
+                    "kind": "origin",
+                    "system": command.platform,
+                    "address": command.origin_place,
+                    "ref": command.origin_ref,
+                    "url": None,
+                    "created_at": now,
+                }
             ],
         )
     view = TicketView.of(SimpleNamespace(id=ticket_id, **values))
@@ -143,7 +163,9 @@ def _send_out(work: Work, desk: Desk, command: OpenTicket, view: TicketView, not
         work.send(command.platform, LINK_ORIGIN, ticket_id=view.id)
     filer = command.filed_by or command.requester
     if command.confirm_privately_in:
-        tell_privately(work, TellPrivately(Place(command.platform, command.confirm_privately_in), filer, note))
+        tell_privately(
+            work, TellPrivately(Place(command.platform, command.confirm_privately_in), filer, note)
+        )
     if command.confirm_directly:
         tell_person(work, desk, filer, note, prefer=command.platform, ticket_id=view.id)
     if command.filed_by is not None:

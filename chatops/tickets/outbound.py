@@ -37,12 +37,16 @@ def note(work: Work, desk: Desk, ticket_id: int, team: str, text: Rich) -> None:
         work.send(place.platform, THREAD_NOTE, ticket_id=ticket_id, payload={"text": rich_to_json(text)})
 
 
-def tell_person(work: Work, desk: Desk, person: str, text: Rich, *, prefer: str, ticket_id: int | None) -> None:
+def tell_person(
+    work: Work, desk: Desk, person: str, text: Rich, *, prefer: str, ticket_id: int | None
+) -> None:
     """Send a person a direct message on the platform they are on (`prefer`, if they are on it)."""
     platform = desk.directory.reach(person, prefer, desk.config.platforms())
     if platform is None:
         return
-    work.send(platform, MESSAGE, ticket_id=ticket_id, payload=message_payload(Destination(person=person), text))
+    work.send(
+        platform, MESSAGE, ticket_id=ticket_id, payload=message_payload(Destination(person=person), text)
+    )
 
 
 def tell_requester(work: Work, desk: Desk, ticket: TicketLike, news: Rich) -> None:

@@ -69,13 +69,27 @@ def upgrade() -> None:
     events = sa.table("ticket_events", sa.column("id", sa.Integer), sa.column("actor", sa.String))
 
     rows = [
-        {"ticket_id": r.ticket_id, "kind": "card", "system": r.platform, "address": r.place, "ref": r.ref,
-         "url": None, "created_at": r.created_at}
+        {
+            "ticket_id": r.ticket_id,
+            "kind": "card",
+            "system": r.platform,
+            "address": r.place,
+            "ref": r.ref,
+            "url": None,
+            "created_at": r.created_at,
+        }
         for r in bind.execute(sa.select(cards))
     ]
     rows += [
-        {"ticket_id": r.id, "kind": "origin", "system": r.platform, "address": r.origin_place,
-         "ref": r.origin_ref, "url": r.origin_permalink, "created_at": r.created_at}
+        {
+            "ticket_id": r.id,
+            "kind": "origin",
+            "system": r.platform,
+            "address": r.origin_place,
+            "ref": r.origin_ref,
+            "url": r.origin_permalink,
+            "created_at": r.created_at,
+        }
         for r in bind.execute(sa.select(tickets).where(tickets.c.origin_place.is_not(None)))
     ]
     if rows:

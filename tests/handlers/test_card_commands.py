@@ -1,0 +1,183 @@
+"""The changes made from a card, each through the bus: who may, what moves, what is told, what is queued."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from world import World
+
+from chatops.messaging.ports import Place
+from chatops.tickets.commands import (
+    Assign,
+    CardCommand,
+    ChangePriority,
+    Claim,
+    Escalate,
+    OpenTicket,
+    Reopen,
+    Resolve,
+)
+
+AGENT = "slack:U0AGENT1"
+OTHER_AGENT = "slack:U0AGENT2"
+LEAD = "slack:U0LEAD"
+CUSTOMER = "slack:U0CUSTOMER"
+CHANNEL = Place("slack", "C0SUPPORT")
+
+
+def open_one(world: World, text: str = "Export crashes every time") -> int:
+    answer = world.do(OpenTicket(text=text, requester=CUSTOMER, via="command", platform="slack"))
+    return answer.value.ticket.id
+
+
+def click(world: World, kind: type[CardCommand], number: int, actor: str = AGENT, **fields: object) -> object:
+    version = world.ticket(number).version
+    return world.do(kind(number, version, actor, CHANNEL, **fields))  # type: ignore[arg-type]
+
+
+def test_claim_assigns_records_notes_and_tells_the_requester(world: World) -> None:
+    number = open_one(world)
+    before = world.last_outbox_id()
+
+    answer = click(world, Claim, number)
+
+    ticket = world.ticket(number)
+    assert answer.done and (ticket.status, ticket.assignee, ticket.version) == ("assigned", AGENT, 2)
+    assert [(r.kind, r.target) for r in world.outbox(after=before)] == [
+        ("message", "slack"),
+        ("update_card", "slack"),
+        ("thread_note", "slack"),
+    ]
+    assert world.outbox(after=before)[0].payload["to"]["person"] == CUSTOMER
+    assert world.events(number)[-1].detail == {"assignee": AGENT}
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "status", "check"),
+    [
+        (Claim, {}, "assigned", lambda t, actor: t.assignee == actor),
+        (Assign, {"assignee": OTHER_AGENT}, "assigned", lambda t, actor: t.assignee == OTHER_AGENT),
+        (Assign, {"assignee": LEAD}, "assigned", lambda t, actor: t.assignee == LEAD),
+        (Escalate, {}, "triaged", lambda t, actor: t.tier == 2),
+        (ChangePriority, {"priority": "urgent"}, "triaged", lambda t, actor: t.priority == "urgent"),
+        (ChangePriority, {"priority": "low"}, "triaged", lambda t, actor: t.priority == "low"),
+        (Resolve, {}, "resolved", lambda t, actor: t.resolved_at is not None),
+    ],
+)
+@pytest.mark.parametrize("actor", [AGENT, OTHER_AGENT, LEAD])
+def test_every_agent_and_lead_may_work_the_card(world: World, kind, fields, status, check, actor) -> None:  # type: ignore[no-untyped-def]
+    number = open_one(world)
+    answer = click(world, kind, number, actor, **fields)
+    ticket = world.ticket(number)
+    assert answer.done, answer.refusal
+    assert ticket.status == status and check(ticket, actor) and ticket.version == 2
+
+
+@pytest.mark.parametrize("kind", [Claim, Escalate, Resolve])
+@pytest.mark.parametrize(
+    "outsider", [CUSTOMER, "slack:U0BILL1", "teams:6f1c2a9e-1b7d-4c39-9a57-0e3b8d2f4a11"]
+)
+def test_anyone_else_is_told_privately_where_they_clicked_and_nothing_changes(
+    world: World, kind, outsider
+) -> None:  # type: ignore[no-untyped-def]
+    number = open_one(world)
+    before = world.last_outbox_id()
+
+    answer = click(world, kind, number, outsider)
+
+    assert answer.told and "Only agents of Customer Support can do that." in str(answer.refusal)
+    assert world.ticket(number).version == 1
+    told = world.outbox(after=before)
+    assert [(r.kind, r.payload.get("place"), r.payload.get("person")) for r in told] == [
+        ("tell_privately", "C0SUPPORT", outsider)
+    ]
+
+
+def test_a_click_on_an_old_card_is_refused_and_the_card_redrawn(world: World) -> None:
+    number = open_one(world)
+    click(world, Claim, number)
+    before = world.last_outbox_id()
+
+    answer = world.do(Escalate(number, 1, AGENT, CHANNEL))
+
+    assert answer.told and "changed since this card was drawn" in str(answer.refusal)
+    assert world.ticket(number).tier == 1
+    assert [r.kind for r in world.outbox(after=before)] == ["update_card", "tell_privately"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields", "refusal"),
+    [
+        (Assign, {"assignee": None}, "Pick someone to assign the ticket to."),
+        (
+            Assign,
+            {"assignee": "slack:U0BILL1"},
+            "Tickets of Customer Support can only go to its agents and leads.",
+        ),
+        (ChangePriority, {"priority": "whenever"}, "There is no priority 'whenever'."),
+        (ChangePriority, {"priority": "normal"}, "The priority is already normal."),
+        (Reopen, {}, "A ticket that is triaged cannot be reopened"),
+    ],
+)
+def test_impossible_changes_say_why(world: World, kind, fields, refusal) -> None:  # type: ignore[no-untyped-def]
+    number = open_one(world)
+    answer = click(world, kind, number, **fields)
+    assert not answer.done and refusal in str(answer.refusal)
+    assert world.ticket(number).version == 1
+
+
+def test_the_top_tier_cannot_be_escalated(world: World) -> None:
+    number = open_one(world)
+    click(world, Escalate, number)
+    click(world, Escalate, number)
+    answer = click(world, Escalate, number)
+    assert "already at T3, the top tier" in str(answer.refusal)
+
+
+def test_assigning_the_same_person_again_is_refused(world: World) -> None:
+    number = open_one(world)
+    click(world, Claim, number)
+    answer = click(world, Assign, number, assignee=AGENT)
+    assert "already assigned to that person" in str(answer.refusal)
+
+
+def test_resolving_clears_the_sla_check_and_reopening_brings_it_back(world: World) -> None:
+    number = open_one(world)
+    assert world.ticket(number).next_check_at == world.clock.now() + timedelta(hours=4)
+
+    world.clock.advance(hours=1)
+    click(world, Resolve, number)
+    assert world.ticket(number).next_check_at is None
+
+    world.clock.advance(hours=1)
+    click(world, Reopen, number)
+    reopened = world.ticket(number)
+    assert reopened.status == "triaged"
+    # The agent's resolve was the first response: the resolution clock is the one left running.
+    assert reopened.next_check_at == reopened.resolution_due == reopened.created_at + timedelta(days=3)
+
+
+def test_a_priority_change_moves_the_due_times_and_the_next_check(world: World) -> None:
+    number = open_one(world)
+    created = world.ticket(number).created_at
+
+    click(world, ChangePriority, number, LEAD, priority="urgent")
+
+    ticket = world.ticket(number)
+    assert ticket.first_response_due == created + timedelta(minutes=15)
+    assert ticket.resolution_due == created + timedelta(hours=4)
+    # A lead's change is a response: the next check is the resolution clock, under the new target.
+    assert ticket.next_check_at == created + timedelta(hours=4)
+
+
+def test_a_change_by_the_requester_is_no_first_response(world_with) -> None:  # type: ignore[no-untyped-def]
+    from world import rules
+
+    world = world_with(rules(vip_users=[]))
+    answer = world.do(OpenTicket(text="Export crashes", requester=AGENT, via="command", platform="slack"))
+    number = answer.value.ticket.id
+    click(world, ChangePriority, number, AGENT, priority="urgent")
+    ticket = world.ticket(number)
+    assert ticket.first_responded_at is None
+    assert ticket.next_check_at == ticket.created_at + timedelta(minutes=15)
