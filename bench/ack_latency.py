@@ -1,4 +1,4 @@
-"""Ack latency, acked throughput and peak RSS of `chatops serve` beside a bare Bolt app, open loop.
+"""Ack latency, throughput, server CPU and peak RSS of `chatops serve` beside a bare Bolt app, open loop.
 
 Run from the project root:  .venv/bin/python bench/ack_latency.py [--quick] [--stages 200x10,1000x10]
 
@@ -17,6 +17,13 @@ queued when it ends; draining them takes far longer than the stage itself, and b
 measures that drain. Once the server has stopped, every acked ticket must be in the
 database with its card either posted or queued in the outbox (its `post_card` row not done yet), which
 a restarted server would carry out. The report gives the cards posted during the stage and the backlog.
+
+Server CPU per ticket is the server process's own CPU time (user + system, every thread, read from
+/proc/PID/stat) from just before the stage's first request to its last answer, over the tickets acked in
+the stage (for the bare app, the requests acked). For chatops that is everything its one process did in
+that window: the intake, the database writer thread's commits, and the outbox dispatcher, which runs in
+the same process, claiming and putting off rows and posting the cards Slack's pace let out during the
+stage. The cards still queued at the end are posted later, and that cost is not in the figure.
 
 Figures are printed, never asserted: the machine is shared and noisy. Exit status 0 unless the run broke.
 """
@@ -45,7 +52,7 @@ import aiohttp
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
 from adapters.slack.devkit.standin import RATE_LIMITED, SlackStandIn
 from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT
-from chatops.outbox import Kind
+from chatops.tickets.outbound import POST_CARD
 
 CONFIG = Path(__file__).resolve().parents[1] / "tests" / "desk.yaml"
 SECRET = "bench-signing-secret"
@@ -112,6 +119,9 @@ class StageResult:
     tickets: set[int]
     ack_span: float
     peak_rss_mb: float = 0.0
+    # Server CPU seconds (user + system) over the stage: all threads, and the main (event loop) thread.
+    cpu_seconds: float = float("nan")
+    cpu_main_seconds: float = float("nan")
     stopped_cleanly: bool = True
     warmup_left: int = 0
     stderr_tail: list[str] = field(default_factory=list)
@@ -127,6 +137,12 @@ class StageResult:
     def tickets_per_second(self) -> float:
         """Acked tickets over the stage's span."""
         return len(self.tickets) / self.ack_span
+
+    @property
+    def cpu_ms_per_ticket(self) -> float:
+        """Server CPU over the stage per ticket acked (per request acked, for the bare app)."""
+        acked = len(self.tickets) if self.ledger is not None else self.outcomes["ok"]
+        return self.cpu_seconds * 1000 / acked if acked else float("nan")
 
     @property
     def complete(self) -> bool:
@@ -219,8 +235,11 @@ class StandIn:
             self.process.join(5)
 
 
-def start_server(system: str, workdir: Path, slack_url: str) -> tuple[subprocess.Popen[bytes], str]:
-    """Start chatops (or the bare app) on 127.0.0.1:0; return it and its events URL once it listens."""
+def start_server(system: str, workdir: Path, slack_url: str) -> tuple[list[subprocess.Popen[bytes]], str]:
+    """Start chatops (or the bare app) on 127.0.0.1:0; return its processes and events URL once it listens.
+
+    `split` is `chatops serve --no-dispatch` taking requests and a `chatops worker` posting the cards.
+    """
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": TOKEN,
@@ -230,24 +249,41 @@ def start_server(system: str, workdir: Path, slack_url: str) -> tuple[subprocess
         "DATABASE_URL": f"sqlite:///{workdir / 'chatops.db'}",
         "CHATOPS_CONFIG": str(CONFIG),
     }
+    serve = [sys.executable, *"-m chatops serve --host 127.0.0.1 --port 0 --log-level WARNING".split()]
     if system == "chatops":
-        command = [sys.executable, *"-m chatops serve --host 127.0.0.1 --port 0 --log-level WARNING".split()]
+        command = serve
+    elif system == "split":
+        command = [*serve, "--no-dispatch"]
     else:
         env["BENCH_BOT_TOKEN"] = env.pop("SLACK_BOT_TOKEN")
         command = [sys.executable, str(BARE_APP)]
     out, err = workdir / f"{system}.out", workdir / f"{system}.err"
     # Files, not pipes: nobody reads them while the load runs, and a full pipe would stall the server.
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=workdir)
+        processes = [subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=workdir)]
     deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline and process.poll() is None:
+    while time.monotonic() < deadline and processes[0].poll() is None:
         if match := LISTENING.search(out.read_text(errors="replace")):
-            return process, f"http://127.0.0.1:{match.group(1)}/slack/events"
+            if system == "split":
+                # Started once serve has created the schema, so that the two do not both try.
+                worker = [sys.executable, *"-m chatops worker --log-level WARNING".split()]
+                with (workdir / "worker.err").open("wb") as stderr:
+                    processes.append(
+                        subprocess.Popen(
+                            worker, stdout=subprocess.DEVNULL, stderr=stderr, env=env, cwd=workdir
+                        )
+                    )
+            return processes, f"http://127.0.0.1:{match.group(1)}/slack/events"
         time.sleep(0.05)
-    stop_server(process)
+    stop_servers(processes)
     raise RuntimeError(
         f"{system} did not start listening; stderr:\n{err.read_text(errors='replace')[-2000:]}"
     )
+
+
+def stop_servers(processes: list[subprocess.Popen[bytes]]) -> bool:
+    """Stop every process of a system; False if one had to be killed."""
+    return all([stop_server(process) for process in processes])
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> bool:
@@ -261,6 +297,20 @@ def stop_server(process: subprocess.Popen[bytes]) -> bool:
             process.wait(5)
             return False
     return True
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """The process's CPU time so far (user + system, all threads), and its main thread's, in seconds."""
+
+    def ticks(stat: Path) -> int:
+        # Fields after the command name, which is in parentheses and may hold spaces: utime, stime are
+        # fields 14 and 15 of proc(5).
+        fields = stat.read_text().rpartition(")")[2].split()
+        return int(fields[11]) + int(fields[12])
+
+    per_second = os.sysconf("SC_CLK_TCK")
+    proc = Path(f"/proc/{pid}")
+    return ticks(proc / "stat") / per_second, ticks(proc / "task" / str(pid) / "stat") / per_second
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -321,7 +371,7 @@ def read_ledger(path: Path, after: int) -> Ledger:
         cards: dict[int, str] = {}
         rows = db.execute(
             "SELECT ticket_id, done_at IS NULL, failed FROM outbox WHERE kind = ? AND ticket_id > ?",
-            (Kind.POST_CARD.value, after),
+            (POST_CARD, after),
         )
         for ticket, queued, failed in rows:
             state = "queued" if queued else "failed" if failed else "done"
@@ -361,16 +411,18 @@ def run_stage(system: str, standin: StandIn, stage: Stage, warmup: int) -> Stage
     requests = signed([STAGE_TEXT.format(i) for i in range(stage.count)])
     with tempfile.TemporaryDirectory(prefix=f"bench-{system}-") as tmp:
         workdir = Path(tmp)
-        process, url = start_server(system, workdir, standin.base_url)
-        db = workdir / "chatops.db" if system == "chatops" else None
+        processes, url = start_server(system, workdir, standin.base_url)
+        db = workdir / "chatops.db" if system != "bare" else None
         try:
             warmup_left = warm_up(url, warmup, db)
             before = outbox_state(db)[0] if db is not None else 0
             standin.ask("clear")
+            cpu_before = [cpu_seconds(p.pid) for p in processes]
             samples, t0 = asyncio.run(drive(url, requests, stage.rate))
-            rss = peak_rss_mb(process.pid)
+            cpu_after = [cpu_seconds(p.pid) for p in processes]
+            rss = max(peak_rss_mb(p.pid) for p in processes)
         finally:
-            clean = stop_server(process)
+            clean = stop_servers(processes)
         stderr_tail = (workdir / f"{system}.err").read_text(errors="replace").strip().splitlines()[-15:]
         # Read once the server is gone: nothing moves any more, and only what was committed counts.
         ledger = read_ledger(db, before) if db is not None else None
@@ -390,6 +442,8 @@ def run_stage(system: str, standin: StandIn, stage: Stage, warmup: int) -> Stage
         {s.ticket for s in ok if s.ticket is not None},
         ack_span=max(stage.count / stage.rate, last_ack - t0),
         peak_rss_mb=rss,
+        cpu_seconds=sum(after[0] - before[0] for before, after in zip(cpu_before, cpu_after, strict=True)),
+        cpu_main_seconds=cpu_after[0][1] - cpu_before[0][1],
         stopped_cleanly=clean,
         warmup_left=warmup_left,
         stderr_tail=stderr_tail,
@@ -431,7 +485,7 @@ def print_table(runs: list[RunResult]) -> None:
     """One row per system and stage, then each stage's cards, errors and server stderr."""
     header = (
         "system   rate/s   sent     ok   err   p50 ms   p99 ms   max ms  lag99ms  acks/s tickets/s  "
-        f"{'durable':<16} posted backlog RSS MB"
+        f"{'durable':<16} posted backlog CPU ms/t RSS MB"
     )
     print("\n" + header + "\n" + "-" * len(header))
     for run in runs:
@@ -446,7 +500,7 @@ def print_table(runs: list[RunResult]) -> None:
                 f"{run.system:8} {r.stage.rate:6} {r.stage.count:6} {ok:6} {r.stage.count - ok:5} "
                 f"{ms(r.latencies, 0.5):8.2f} {ms(r.latencies, 0.99):8.2f} {ms(r.latencies, 1):8.1f} "
                 f"{ms(r.lags, 0.99):8.2f} {ok / r.ack_span:7.0f} {tickets:>9}  {durable:<16} {posted:>6} "
-                f"{backlog:>7} {r.peak_rss_mb:6.0f}"
+                f"{backlog:>7} {r.cpu_ms_per_ticket:8.3f} {r.peak_rss_mb:6.0f}"
             )
     print()
     for run in runs:
@@ -454,6 +508,10 @@ def print_table(runs: list[RunResult]) -> None:
             where = f"  {run.system} at {r.stage.rate}/s:"
             if bad := {k: v for k, v in r.outcomes.items() if k != "ok"}:
                 print(f"{where} not ok: {bad}")
+            print(
+                f"{where} server CPU {r.cpu_seconds:.2f} s over the stage (main thread "
+                f"{r.cpu_main_seconds:.2f} s, other threads {r.cpu_seconds - r.cpu_main_seconds:.2f} s)"
+            )
             if r.ledger is not None:
                 print_cards(where, r, r.ledger)
             if r.warmup_left:
@@ -471,7 +529,13 @@ def print_table(runs: list[RunResult]) -> None:
         "posted = cards posted from the first scheduled send to the last ack; backlog = the stage's cards "
         "still queued at the stop.\nCards drain at Slack's pace, chat.postMessage about "
         f"{per_second:g} a second per channel (burst {burst}), so a stage leaves nearly all its cards "
-        "queued;\nbench/burst.py measures the drain."
+        "queued;\nbench/burst.py measures the drain.\n"
+        "CPU ms/t = the server process's CPU time (user + system, all threads, /proc/PID/stat) from just "
+        "before the first request to the last answer,\nover the tickets acked (bare: requests acked). For "
+        "chatops it includes all the process did meanwhile: intake, the writer thread's commits,\nand the "
+        "outbox dispatcher in the same process (its claims, put-offs and records, and the cards posted "
+        "during the stage);\nthe posting of the cards still queued at the end comes later and is not "
+        "included."
     )
 
 
@@ -500,20 +564,35 @@ def print_cards(where: str, r: StageResult, ledger: Ledger) -> None:
 
 
 def print_targets(runs: list[RunResult]) -> None:
-    """The chatops/bare ratios at the latency stage, and each target with PASS or MISS."""
-    by_name = {run.system: run for run in runs}
-    chatops, bare = by_name.get("chatops"), by_name.get("bare")
-    if not chatops or not chatops.stages:
-        return
+    """For each chatops layout run: its ratios to the bare app at the latency stage, and each target."""
+    bare = next((run for run in runs if run.system == "bare"), None)
+    for run in runs:
+        if run.system != "bare" and run.stages:
+            print_system_targets(run, bare)
+
+
+def print_system_targets(chatops: RunResult, bare: RunResult | None) -> None:
+    """One chatops layout's ratios to the bare app, and each target with PASS or MISS."""
     first = chatops.stages[0]
     p99 = ms(first.latencies, 0.99)
     targets = [(f"p99 under 10 ms at {first.stage.rate}/s", p99 < 10, f"{p99:.2f} ms")]
     if bare and bare.stages:
         p50_ratio = ms(first.latencies, 0.5) / ms(bare.stages[0].latencies, 0.5)
         bare_p99 = ms(bare.stages[0].latencies, 0.99)
-        print(f"\nchatops / bare at {first.stage.rate}/s:  p50 x{p50_ratio:.2f}   p99 x{p99 / bare_p99:.2f}")
+        cpu, bare_cpu = first.cpu_ms_per_ticket, bare.stages[0].cpu_ms_per_ticket
+        print(
+            f"\n{chatops.system} / bare at {first.stage.rate}/s:  p50 x{p50_ratio:.2f}   "
+            f"p99 x{p99 / bare_p99:.2f}   CPU per ticket x{cpu / bare_cpu:.2f}"
+        )
         targets.append(
             ("p99 at most 3x the bare app", p99 <= 3 * bare_p99, f"{p99:.2f} vs 3 x {bare_p99:.2f} ms")
+        )
+        targets.append(
+            (
+                "server CPU per ticket at most 3x the bare app (queued cards' posting not counted)",
+                cpu <= 3 * bare_cpu,
+                f"{cpu:.3f} vs 3 x {bare_cpu:.3f} ms",
+            )
         )
     best = max((r.tickets_per_second for r in chatops.stages if r.complete), default=0.0)
     throughput = f"best such stage {best:.0f}/s"
@@ -533,7 +612,7 @@ def print_targets(runs: list[RunResult]) -> None:
     rss = chatops.peak_rss_mb
     targets.append(("peak RSS under 150 MB (highest of the stages)", rss < 150, f"{rss:.1f} MB"))
     width = max(len(name) for name, _, _ in targets)
-    print("\ntargets (chatops):")
+    print(f"\ntargets ({chatops.system}):")
     for name, met, figure in targets:
         print(f"  {'PASS' if met else 'MISS'}  {name:{width}}  ({figure})")
 
@@ -554,7 +633,11 @@ def main() -> int:
     parser.add_argument(
         "--warmup", type=int, default=200, help="unmeasured requests before each stage, on its server"
     )
-    parser.add_argument("--systems", default="bare,chatops", help="which systems to run, in order")
+    parser.add_argument(
+        "--systems",
+        default="bare,chatops,split",
+        help="which systems to run, in order: bare, chatops (one process), split (serve + worker)",
+    )
     args = parser.parse_args()
     stages = parse_stages(args.stages)
     if args.quick:

@@ -37,6 +37,8 @@ log = structlog.get_logger("chatops.bootstrap")
 
 BATCH_SIZE = 100
 CONCURRENCY = 16
+# A worker hears of no commit: it looks for new rows this often instead.
+WORKER_POLL = 0.2
 # Renewed while the replica lives (every third of it): a replica that dies frees its rows within one lease.
 LEASE = timedelta(seconds=15)
 
@@ -82,7 +84,9 @@ def dispatcher_for(
     return Dispatcher(db, clock, handlers=handlers, gateways=gateways, prepare=delivery.prepare, **options)  # type: ignore[arg-type]
 
 
-def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = None) -> Desktop:
+def build_desk(
+    settings: Settings, config: DeskConfig, *, clock: Clock | None = None, poll_interval: float = 1.0
+) -> Desktop:
     """Wire the desk to the database, Slack and the outbox dispatcher (on the running event loop)."""
     clock = clock or SystemClock()
     _only_connected_platforms(config, {"slack"})
@@ -96,7 +100,14 @@ def build_desk(settings: Settings, config: DeskConfig, *, clock: Clock | None = 
     client = make_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
     gateway = SlackGateway(client, desk.directory)
     dispatcher = dispatcher_for(
-        db, desk, clock, {"slack": gateway}, lease=LEASE, batch_size=BATCH_SIZE, concurrency=CONCURRENCY
+        db,
+        desk,
+        clock,
+        {"slack": gateway},
+        lease=LEASE,
+        batch_size=BATCH_SIZE,
+        concurrency=CONCURRENCY,
+        poll_interval=poll_interval,
     )
     bus = MessageBus(db, desk, clock, on_commit=dispatcher.wake)
     identity = BotIdentity()
@@ -131,8 +142,9 @@ async def wait_for_platform(desktop: Desktop) -> None:
     await desktop.identity.keep_checking(desktop.gateway.client)
 
 
-def build_web_app(desktop: Desktop) -> web.Application:
-    """The HTTP face of the desk: Slack's endpoint and a health check; runs the dispatcher alongside."""
+def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application:
+    """The HTTP face of the desk: Slack's endpoint and a health check; runs the dispatcher alongside
+    unless `dispatch` is off (a worker process carries out the outbox instead)."""
 
     async def healthz(_request: web.Request) -> web.Response:
         problem = await desktop.health.problem()
@@ -141,11 +153,12 @@ def build_web_app(desktop: Desktop) -> web.Application:
         return web.json_response({"ok": True})
 
     async def dispatcher_running(_app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(desktop.dispatcher.run(), name="outbox-dispatcher")
+        task = asyncio.create_task(desktop.dispatcher.run(), name="outbox-dispatcher") if dispatch else None
         yield
         desktop.dispatcher.stop()
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, timeout=30)
+        if task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=30)
         for gateway in desktop.dispatcher.gateways.values():
             await gateway.close()
         await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)

@@ -94,19 +94,21 @@ class MessageBus:
         """Run a command's handler in a unit of work; a refusal is mapped to what the person is told."""
         handler = COMMAND_HANDLERS[type(command)]
 
-        def unit(session: Any) -> Any:
+        def unit(session: Any) -> tuple[Any, Work]:
             work = Work(session, self.clock.now())
             result = handler(work, command, self.desk)
             work.finish()
-            return result
+            return result, work
 
         try:
-            result = await self.db.run(unit, deadline=deadline.answer_by())
+            result, work = await self.db.run(unit, deadline=deadline.answer_by())
         except DeskError as refusal:
             return await self._refused(command, refusal)
         except Exception:  # noqa: BLE001 - the person gets a clear answer; the details go to the log
             log.exception("command_failed", command=type(command).__name__)
             return Answer(refusal=SORRY)
+        for remember in work.committed:
+            remember()
         self._on_commit()
         log.info("command_done", command=type(command).__name__, **_facts(command, result))
         return Answer(result)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from chatops.config.rules import DeskConfig
 from chatops.people.directory import Directory
@@ -16,3 +16,5 @@ class Desk:
     config: DeskConfig
     directory: Directory
     roles: Roles
+    # People this process knows to be on record: no need to record them again.
+    known: set[str] = field(default_factory=set)

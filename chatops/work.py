@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,8 @@ class Work:
     session: Session
     now: datetime
     _outbox: list[dict[str, Any]] = field(default_factory=list)
+    # What to remember in this process once the transaction has committed (never before: it may not).
+    committed: list[Callable[[], None]] = field(default_factory=list)
 
     def send(
         self, target: str, kind: str, *, ticket_id: int | None = None, payload: dict[str, Any] | None = None

@@ -1,4 +1,4 @@
-"""The `chatops` command: serve the desk, upgrade its database, or run the demo."""
+"""The `chatops` command: serve the desk, run its outbox worker, upgrade its database, or run the demo."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ import errno
 import signal
 import socket
 import sys
+from collections.abc import Coroutine
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from chatops.config.loading import load_desk_config
 from chatops.config.settings import Settings, load_settings, require_bot_token, require_signing_secret
@@ -31,6 +32,9 @@ SERVE_ENVIRONMENT = (
 )
 
 
+WORKER_ENVIRONMENT = ("slack_bot_token", "slack_api_url", "slack_timeout", "database_url", "chatops_config")
+
+
 class _Parser(argparse.ArgumentParser):
     """An argument parser whose refusals are one line naming the option, like every other start-up error."""
 
@@ -49,7 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             configure(args.log_level)
-            return asyncio.run(_serve(args.host, args.port, socket_mode=args.socket_mode))
+            return _run(
+                _serve(args.host, args.port, socket_mode=args.socket_mode, dispatch=not args.no_dispatch)
+            )
+        if args.command == "worker":
+            configure(args.log_level)
+            return _run(_work())
         if args.command == "db":
             return _upgrade()
         configure("WARNING")
@@ -79,6 +88,21 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=3000, help="the port to listen on; 0 picks a free one")
     serve.add_argument("--socket-mode", action="store_true", help="take Slack's requests over Socket Mode")
     serve.add_argument(
+        "--no-dispatch",
+        action="store_true",
+        help="only take requests; cards and messages go out from `chatops worker` processes",
+    )
+    serve.add_argument(
+        "--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO", help="any case is accepted"
+    )
+    worker = commands.add_parser(
+        "worker",
+        help="carry out the outbox (cards, notes, messages) beside `serve --no-dispatch` processes",
+        description="Post the cards, notes and messages that serve processes queued in the shared database.",
+        formatter_class=_HelpFormatter,
+        epilog=_environment_help(WORKER_ENVIRONMENT),
+    )
+    worker.add_argument(
         "--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO", help="any case is accepted"
     )
     db = commands.add_parser(
@@ -147,7 +171,14 @@ def _upgrade() -> int:
     return 0
 
 
-async def _serve(host: str, port: int, *, socket_mode: bool) -> int:
+def _run(main: Coroutine[Any, Any, int]) -> int:
+    """Run the process's main coroutine on uvloop: the event loop's own work costs less per request."""
+    import uvloop
+
+    return uvloop.run(main)
+
+
+async def _serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from chatops.store.checks import check_database_url, database_failure
@@ -173,7 +204,7 @@ async def _serve(host: str, port: int, *, socket_mode: bool) -> int:
         # Nothing so far has talked to Slack: a taken port is reported before the bot token is checked.
         _check_port(host, port)
         silent = await check_platform(desktop)
-        web_app = build_web_app(desktop)
+        web_app = build_web_app(desktop, dispatch=dispatch)
     except BaseException:
         await _close(desktop)
         raise
@@ -219,6 +250,37 @@ async def _serve(host: str, port: int, *, socket_mode: bool) -> int:
     return 0
 
 
+async def _work() -> int:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from chatops.store.checks import check_database_url, database_failure
+
+    settings = load_settings()
+    require_bot_token(settings)
+    config = load_desk_config(settings.chatops_config)
+    check_database_url(settings.database_url)
+    from chatops.bootstrap import WORKER_POLL, build_desk, wait_for_platform
+
+    try:
+        desktop = build_desk(settings, config, poll_interval=WORKER_POLL)
+    except SQLAlchemyError as error:
+        raise database_failure(settings.database_url, error) from None
+    try:
+        # Nothing can go out until Slack takes the token; a refusal ends the worker as at start-up.
+        await wait_for_platform(desktop)
+    except BaseException:
+        await _close(desktop)
+        raise
+    print("chatops: worker carrying out the outbox", flush=True)
+    dispatching = asyncio.create_task(desktop.dispatcher.run(), name="outbox-dispatcher")
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, desktop.dispatcher.stop)
+    await dispatching
+    await _close(desktop)
+    return 0
+
+
 def _failure(task: asyncio.Task[None]) -> BaseException | None:
     return None if not task.done() or task.cancelled() else task.exception()
 
@@ -258,7 +320,8 @@ def _listen_failure(host: str, port: int, error: OSError) -> ConfigError:
 
 
 async def _close(desktop: Desktop) -> None:
-    await desktop.gateway.close()
+    for gateway in desktop.dispatcher.gateways.values():
+        await gateway.close()
     await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)
 
 

@@ -8,6 +8,7 @@ a ticket's rows, paces calls into their slots, maps failures to retries, and rec
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import defaultdict
@@ -122,7 +123,11 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._pacer = Pacer()
         self._next_due: float | None = None
+        # After a batch of which nothing could go yet, claims wait until then: under a burst, every commit
+        # would otherwise claim the same rows again only to put them off again.
+        self._quiet_until = 0.0
         self._wakeup = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._stopping = False
 
     def wake(self) -> None:
@@ -132,6 +137,7 @@ class Dispatcher:
     def stop(self) -> None:
         """Finish the batch at hand, then return from run()."""
         self._stopping = True
+        self._stopped.set()
         self._wakeup.set()
 
     async def run(self) -> None:
@@ -140,6 +146,10 @@ class Dispatcher:
         renewing = asyncio.create_task(self._keep_claims())
         try:
             while not self._stopping:
+                if (quiet := self._quiet_until - time.monotonic()) > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._stopped.wait(), quiet)
+                    continue
                 self._wakeup.clear()
                 claim = await self._next_claim() if len(inflight) < self.pipeline else None
                 if claim is not None and claim[0]:
@@ -205,6 +215,8 @@ class Dispatcher:
             results = await asyncio.gather(*(self._run_group(group, run) for group in groups.values()))
             outcomes = [outcome for group in results for outcome in group]
             await self.db.run(lambda session: self.store.record(session, outcomes, self.clock.now()))
+            if outcomes and all(o.put_off for o in outcomes) and self._next_due is not None:
+                self._quiet_until = min(self._next_due, time.monotonic() + self.horizon)
         except Exception:  # noqa: BLE001 - unrecorded rows are claimed again when their lease runs out
             log.exception("outbox_batch_failed", jobs=[j.id for j in jobs])
         finally:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
 
 from chatops.people.directory import Directory
 from chatops.store.tables import Person
+from chatops.work import Work
 
 _PEOPLE = Person.__table__
 _INSERT = {
@@ -17,10 +15,13 @@ _INSERT = {
 }
 
 
-def met(session: Session, directory: Directory, people: list[str], now: datetime) -> None:
+def met(work: Work, directory: Directory, known: set[str], people: list[str]) -> None:
     """Record these people if they are new to the desk (a person already on record is left as is)."""
+    new = [person for person in dict.fromkeys(people) if person not in known]
+    if not new:
+        return
     rows = []
-    for person in dict.fromkeys(people):
+    for person in new:
         identities = directory.identities(person)
         rows.append(
             {
@@ -28,9 +29,9 @@ def met(session: Session, directory: Directory, people: list[str], now: datetime
                 "slack": identities.get("slack"),
                 "teams": identities.get("teams"),
                 "email": identities.get("email"),
-                "created_at": now,
+                "created_at": work.now,
             }
         )
-    if rows:
-        connection = session.connection()
-        connection.execute(_INSERT[connection.dialect.name], rows)
+    connection = work.session.connection()
+    connection.execute(_INSERT[connection.dialect.name], rows)
+    work.committed.append(lambda: known.update(new))

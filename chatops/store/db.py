@@ -60,7 +60,8 @@ def make_engine(url: str) -> Engine:
 @dataclass
 class _Pending:
     unit: Unit[Any]
-    done: Callable[[Any, BaseException | None], None]
+    # Answered on its event loop (an asyncio future), or from the writer thread (a concurrent future).
+    future: asyncio.Future[Any] | Future[Any]
     deadline: float | None = None
 
 
@@ -96,26 +97,14 @@ class Database:
         A unit still queued at `deadline` (a time.monotonic() value) is dropped unrun with Overloaded:
         its caller has given up waiting, so committing it would only surprise them.
         """
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[T] = loop.create_future()
-
-        def done(result: Any, error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, result, error)
-
-        self._queue.put(_Pending(unit, done, deadline))
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queue.put(_Pending(unit, future, deadline))
         return await future
 
     def run_sync(self, unit: Unit[T]) -> T:
         """Run a unit of work from ordinary (non-async) code."""
         future: Future[T] = Future()
-
-        def done(result: Any, error: BaseException | None) -> None:
-            if error is None:
-                future.set_result(result)
-            else:
-                future.set_exception(error)
-
-        self._queue.put(_Pending(unit, done))
+        self._queue.put(_Pending(unit, future))
         return future.result()
 
     async def read(self, unit: Unit[T]) -> T:
@@ -172,18 +161,14 @@ class Database:
                 batch.append(item)
             now = time.monotonic()
             late = [p for p in batch if p.deadline is not None and p.deadline < now]
-            for pending in late:
-                pending.done(None, Overloaded())
-            batch = [p for p in batch if p not in late] if late else batch
-            if not batch:
-                continue
-            outcomes = self._commit(batch) if self.storage_problem() is None else []
+            if late:
+                batch = [p for p in batch if p not in late]
+            outcomes = self._commit(batch) if batch and self.storage_problem() is None else []
             # Checked again after the commit: what went into a lost file is not saved, whatever SQLite said.
-            problem = self.storage_problem()
+            problem = self.storage_problem() if batch else None
             if problem is not None:
                 outcomes = [(pending, None, StorageUnavailable(problem)) for pending in batch]
-            for pending, result, error in outcomes:
-                pending.done(result, error)
+            _answer([*((pending, None, Overloaded()) for pending in late), *outcomes])
 
     def _commit(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
         if len(batch) > 1:
@@ -236,10 +221,26 @@ def _flushed(pending: _Pending, session: Session) -> Any:
     return result
 
 
-def _settle(future: asyncio.Future[Any], result: Any, error: BaseException | None) -> None:
-    if future.cancelled():
-        return
-    if error is None:
-        future.set_result(result)
-    else:
-        future.set_exception(error)
+def _answer(outcomes: list[tuple[_Pending, Any, BaseException | None]]) -> None:
+    """Hand each unit's outcome to its caller: one wake-up per event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
+    for pending, result, error in outcomes:
+        future = pending.future
+        if isinstance(future, asyncio.Future):
+            by_loop.setdefault(future.get_loop(), []).append((future, result, error))
+        elif error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)
+    for loop, settled in by_loop.items():
+        loop.call_soon_threadsafe(_settle, settled)
+
+
+def _settle(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for future, result, error in settled:
+        if future.cancelled():
+            continue
+        if error is None:
+            future.set_result(result)
+        else:
+            future.set_exception(error)

@@ -52,7 +52,7 @@ def _assign(work: Work, command: CardCommand, desk: Desk, assignee: str, action:
     _move(work, ticket, command.actor, action)
     _record(work, ticket, command.actor, "assigned", ticket.assignee, assignee, {"assignee": assignee})
     ticket.assignee = assignee
-    people.met(work.session, desk.directory, [assignee], work.now)
+    people.met(work, desk.directory, desk.known, [assignee])
     said: Rich = (
         ("assigned the ticket to themselves",)
         if desk.roles.same(assignee, command.actor)

@@ -42,8 +42,7 @@ class Opened:
 def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
     """Open, triage and route a ticket, and queue its cards; a request seen before changes nothing."""
     key = f"{command.platform}:{command.request_id}" if command.request_id is not None else None
-    # Looked up first, so that a replay leaves no gap in the ticket numbers (a refused insert uses one).
-    earlier = repository.opened_by(work.session, key) if key is not None else None
+    earlier = repository.replayed(work.session, key) if key is not None else None
     if earlier is not None:
         return _again(earlier, command, desk)
     text = _checked(command, desk)
@@ -90,7 +89,7 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
         again = repository.opened_by(work.session, key) if key is not None else None
         assert again is not None, "an insert is only refused for a request key already on record"
         return _again(again, command, desk)
-    people.met(work.session, desk.directory, [command.requester, *filter(None, [command.filed_by])], now)
+    people.met(work, desk.directory, desk.known, [command.requester, *filter(None, [command.filed_by])])
     routed = {"team": triage.team, "category": triage.category, "priority": triage.priority}
     repository.insert_events(
         work.session,
@@ -112,7 +111,7 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
             ),
         ],
     )
-    if command.origin_place is not None:
+    if command.origin_place is not None and command.origin_ref is not None:
         repository.insert_links(
             work.session,
             [

@@ -44,6 +44,15 @@ _SET_URL = (
 )
 
 
+def replayed(session: Session, key: str) -> Row[Any] | None:
+    """The ticket an earlier delivery of the same request opened, looked up before inserting.
+
+    On PostgreSQL a refused insert still uses up a number, and a replay must leave no gap; SQLite numbers
+    a ticket after the highest one, so a replay goes straight to the insert, which refuses it.
+    """
+    return None if session.connection().dialect.name == "sqlite" else opened_by(session, key)
+
+
 def opened_by(session: Session, key: str) -> Row[Any] | None:
     """The ticket an earlier delivery of the same request opened, if any."""
     return session.connection().execute(_OPENED_BY, {"key": key}).one_or_none()
