@@ -38,7 +38,8 @@ def test_the_demo_config_loads() -> None:
     config = load_desk_config(DEMO_CONFIG_PATH)
 
     assert config.team("support").slack_channel == "C0SUPPORT"
-    assert config.team("support").agents == ["U0AGENT1", "U0AGENT2"]
+    assert config.team("support").agents == ["alice", "U0AGENT2"]
+    assert (config.people[0].id, config.people[0].slack) == ("alice", "U0AGENT1")
 
 
 def test_private_channels_and_enterprise_grid_users_are_ids_too(tmp_path: Path) -> None:

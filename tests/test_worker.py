@@ -9,12 +9,12 @@ import sys
 import time
 from pathlib import Path
 
-from harness import SIGNING_SECRET, Probe, ServerProcess, Slack
 from test_cli import chatops, ready, refused
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config.settings import Settings
+from harness import SIGNING_SECRET, Probe, ServerProcess, Slack
 
 
 def start_worker(settings: Settings, log: Path) -> subprocess.Popen[str]:
@@ -27,7 +27,11 @@ def start_worker(settings: Settings, log: Path) -> subprocess.Popen[str]:
     }
     with log.open("w") as stderr:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "chatops", "worker"], env=env, stdout=subprocess.PIPE, stderr=stderr, text=True
+            [sys.executable, "-m", "chatops", "worker"],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
         )
     assert worker.stdout is not None
     assert worker.stdout.readline().startswith("chatops: worker carrying out the outbox"), log.read_text()

@@ -92,9 +92,6 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="only take requests; cards and messages go out from `chatops worker` processes",
     )
-    serve.add_argument(
-        "--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO", help="any case is accepted"
-    )
     worker = commands.add_parser(
         "worker",
         help="carry out the outbox (cards, notes, messages) beside `serve --no-dispatch` processes",
@@ -102,9 +99,10 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=_HelpFormatter,
         epilog=_environment_help(WORKER_ENVIRONMENT),
     )
-    worker.add_argument(
-        "--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO", help="any case is accepted"
-    )
+    for running in (serve, worker):
+        running.add_argument(
+            "--log-level", type=str.upper, choices=LOG_LEVELS, default="INFO", help="any case is accepted"
+        )
     db = commands.add_parser(
         "db",
         help="database maintenance",
