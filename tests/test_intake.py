@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import Block
 from slack_sdk.models.views import View
+from sqlalchemy import text as sql
 
 from harness import Probe, Slack, wait_until
 
@@ -100,6 +101,22 @@ def test_empty_command_opens_the_form_and_submitting_it_opens_the_ticket(slack: 
     )
     assert "category bug: chosen by the requester" in ticket.reasons
     slack.card(1)
+
+
+def test_a_form_the_desk_fails_to_record_says_so_in_the_form(slack: Slack, probe: Probe) -> None:
+    slack.command("")
+    view = slack.standin.wait_for("views.open")[0].params["view"]
+    with probe.engine.begin() as connection:
+        connection.execute(sql("DROP TABLE ticket_events"))
+    summary = {"summary": {"value": {"type": "plain_text_input", "value": "Cannot download reports"}}}
+
+    answer = slack.send(slack.requests.view_submission(view, user_id="U0CUSTOMER", values=summary))
+
+    body = answer.json()
+    assert body["response_action"] == "update"
+    assert body["view"]["title"]["text"] == "Ticket not opened"
+    assert body["view"]["blocks"][0]["text"]["text"].startswith("Something went wrong on our side")
+    assert probe.tickets() == []
 
 
 def test_form_without_summary_is_refused_in_the_form(slack: Slack, probe: Probe) -> None:

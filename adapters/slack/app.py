@@ -145,7 +145,10 @@ def build_bolt_app(
                 notice = notice_view(f"Ticket {answer.value.ticket.number}", text(answer.value.confirmation))
             await ack(response_action="update", view=notice)
 
-        await _answering(ack, run, user=body["user"]["id"])
+        async def sorry() -> None:
+            await ack(response_action="update", view=notice_view("Ticket not opened", text(SORRY)))
+
+        await _answering(ack, run, user=body["user"]["id"], sorry=sorry)
 
     @app.shortcut(SHORTCUT_CALLBACK)
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -262,10 +265,20 @@ def _without_token_warning(record: logging.LogRecord) -> bool:
     return not ("`token`" in message and ("will be unused" in message or "will be ignored" in message))
 
 
-async def _answering(ack: AsyncAck, run: Callable[[], Awaitable[None]], *, user: str | None) -> None:
-    """Run a listener; a failure outside the desk is told to the user instead of Slack's error page."""
+async def _answering(
+    ack: AsyncAck,
+    run: Callable[[], Awaitable[None]],
+    *,
+    user: str | None,
+    sorry: Callable[[], Awaitable[None]] | None = None,
+) -> None:
+    """Run a listener; a failure outside the desk is told to the user instead of Slack's error page
+    (by `sorry` where the answer is not a message, as for a form)."""
     try:
         await run()
     except Exception:  # noqa: BLE001 - the user gets a clear answer; the details go to the log
         log.exception("slack_listener_failed", user=user)
-        await ack(text=escape(plain(SORRY)), response_type="ephemeral")
+        if sorry is not None:
+            await sorry()
+        else:
+            await ack(text=escape(plain(SORRY)), response_type="ephemeral")

@@ -28,10 +28,6 @@ class Roles:
         """Whether this person works tickets of this team, as agent or lead."""
         return person in self._agents[team] or person in self._leads[team]
 
-    def is_lead(self, team: str, person: str) -> bool:
-        """Whether this person leads this team."""
-        return person in self._leads[team]
-
     def teams_of(self, person: str) -> list[str]:
         """The teams this person works in."""
         return [team for team in self._agents if self.may_act(team, person)]
