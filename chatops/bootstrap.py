@@ -18,13 +18,14 @@ from adapters.slack.http import slack_endpoint
 from adapters.slack.identity import BotIdentity, SlackUnreachable
 from adapters.slack.text import SlackNames
 from chatops.bus import MessageBus
+from chatops.clock import Clock, SystemClock
 from chatops.config.rules import DeskConfig
 from chatops.config.settings import Settings
 from chatops.desk import Desk
 from chatops.errors import ConfigError
 from chatops.messaging.chat_jobs import chat_handlers
 from chatops.messaging.dispatcher import Dispatcher
-from chatops.messaging.ports import ChatGateway, Clock, SystemClock
+from chatops.messaging.ports import ChatGateway
 from chatops.people.directory import Directory, Person
 from chatops.people.roles import Roles
 from chatops.store import migrate

@@ -14,10 +14,10 @@ from typing import Any
 import structlog
 
 from chatops import deadline
+from chatops.clock import Clock
 from chatops.desk import Desk
 from chatops.errors import DeskError, Overloaded, StaleCard
 from chatops.messaging.notices import TellPrivately, tell_privately
-from chatops.messaging.ports import Clock
 from chatops.messaging.rich import Rich
 from chatops.store.db import Database
 from chatops.tickets import handlers, views

@@ -19,12 +19,12 @@ from typing import Any, Protocol
 import structlog
 from sqlalchemy.orm import Session
 
+from chatops.clock import Clock
 from chatops.errors import StorageUnavailable
 from chatops.messaging.outbox_store import Job, OutboxStore, Outcome
 from chatops.messaging.pacing import Pacer
 from chatops.messaging.ports import (
     ChatGateway,
-    Clock,
     Pace,
     PermanentFailure,
     RateLimited,

@@ -1,9 +1,9 @@
-"""What messaging needs from outside, as small protocols: a chat gateway per platform, and a clock."""
+"""What messaging needs from outside, as a small protocol: a chat gateway per platform."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, Protocol
 
 from chatops.messaging.cards import Card
@@ -106,19 +106,3 @@ class ChatGateway(Protocol):
     async def close(self) -> None:
         """Release the gateway's connections."""
         ...
-
-
-class Clock(Protocol):
-    """The time, injectable so that tests and SLA sweeps can control it."""
-
-    def now(self) -> datetime:
-        """The current time, timezone-aware."""
-        ...
-
-
-class SystemClock:
-    """The machine's clock, in UTC."""
-
-    def now(self) -> datetime:
-        """The current UTC time."""
-        return datetime.now(UTC)

@@ -13,8 +13,8 @@ from sqlalchemy import insert, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from chatops.clock import Clock
 from chatops.errors import StorageUnavailable
-from chatops.messaging.ports import Clock
 from chatops.store.db import Database
 from chatops.store.tables import Replica
 
