@@ -54,13 +54,15 @@ class OutboxStore:
         self.lease = lease
         self.batch_size = batch_size
         now = bindparam("now")
-        # Per ticket, first in first out: a row waits while an earlier row of its ticket is in flight
-        # or waiting out a retry, so that a card, its edits and its thread notes never overtake each other.
+        # Per ticket and target, first in first out: a row waits while an earlier row of its ticket for the
+        # same platform is in flight or waiting out a retry, so that a card, its edits and its thread notes
+        # never overtake each other, and one platform's trouble holds back no other's.
         earlier = _OUTBOX.alias("earlier")
         held_back = (
             select(earlier.c.id)
             .where(
                 earlier.c.ticket_id == _OUTBOX.c.ticket_id,
+                earlier.c.target == _OUTBOX.c.target,
                 earlier.c.id < _OUTBOX.c.id,
                 earlier.c.done_at.is_(None),
                 or_(earlier.c.available_at > now, earlier.c.claimed_until >= now),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,10 +25,15 @@ class RecordingGateway:
 
     platform: str
     calls: list[tuple[str, Any]] = field(default_factory=list)
+    # Raised by every post instead of posting (a platform in trouble), when set.
+    failure: Exception | None = None
 
     async def post(
         self, to: Destination, body: Card | Rich, *, key: str, look_since: datetime | None
     ) -> MessageRef:
+        if self.failure is not None:
+            self.calls.append(("refused", (to, body, key)))
+            raise self.failure
         self.calls.append(("post", (to, body, key)))
         return MessageRef(to.place or f"dm-{to.person}", f"{self.platform}-{len(self.calls)}")
 
@@ -51,8 +57,8 @@ class RecordingGateway:
         return [kind for kind, _ in self.calls]
 
 
-def drain(dispatcher: Dispatcher, timeout: float = 10.0) -> None:
-    """Run the dispatcher until the outbox has nothing left to do now."""
+def drain(dispatcher: Dispatcher, timeout: float = 10.0, until: Callable[[], bool] | None = None) -> None:
+    """Run the dispatcher until the outbox has nothing left to do now (or until `until` holds)."""
 
     def pending() -> int:
         with Session(dispatcher.db.engine) as session:
@@ -62,7 +68,7 @@ def drain(dispatcher: Dispatcher, timeout: float = 10.0) -> None:
     async def run() -> None:
         task = asyncio.create_task(dispatcher.run())
         deadline = time.monotonic() + timeout
-        while pending():
+        while not (until() if until is not None else not pending()):
             assert time.monotonic() < deadline, "the outbox did not drain"
             dispatcher.wake()
             await asyncio.sleep(0.02)

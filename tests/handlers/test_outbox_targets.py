@@ -9,7 +9,7 @@ from world import World, rules
 from chatops.bootstrap import dispatcher_for
 from chatops.messaging.dispatcher import Dispatcher, Run
 from chatops.messaging.outbox_store import Job, Outcome
-from chatops.messaging.ports import Pace, PermanentFailure, Place
+from chatops.messaging.ports import Pace, PermanentFailure, Place, RateLimited
 from chatops.tickets import repository
 from chatops.tickets.commands import Claim, OpenTicket
 from chatops.work import Work
@@ -51,6 +51,30 @@ def test_a_card_lives_in_each_place_of_its_team_and_every_change_redraws_both(wo
     dm = [body for kind, body in gateways["slack"].calls if kind == "post" and body[0].person]
     assert dm and dm[0][0].person == "slack:U0CUSTOMER"
     assert not [body for kind, body in gateways["teams"].calls if kind == "post" and body[0].person]
+
+
+def test_one_platform_in_trouble_holds_back_no_other(world_with) -> None:  # type: ignore[no-untyped-def]
+    world = two_place_world(world_with)
+    slack, teams = RecordingGateway("slack"), RecordingGateway("teams", failure=RateLimited(60))
+    gateways = {"slack": slack, "teams": teams}
+    opened = world.do(
+        OpenTicket(text="Export crashes", requester="slack:U0CUSTOMER", via="dm", platform="slack")
+    )
+    number = opened.value.ticket.id
+    drain(
+        dispatcher_for(world.db, world.desk, world.clock, gateways),  # type: ignore[arg-type]
+        until=lambda: slack.kinds() == ["post"] and teams.kinds() == ["refused"],
+    )
+
+    # Teams asked us to wait a minute before its card; the change made meanwhile still reaches Slack.
+    world.do(Claim(number, 1, "slack:U0AGENT1", Place("slack", "C0SUPPORT")))
+    drain(
+        dispatcher_for(world.db, world.desk, world.clock, gateways),  # type: ignore[arg-type]
+        until=lambda: "update" in slack.kinds() and len(slack.kinds()) == 4,
+    )
+
+    assert sorted(slack.kinds()) == ["post", "post", "post", "update"] and teams.kinds() == ["refused"]
+    assert {(link.kind, link.system) for link in world.links(number)} == {("card", "slack")}
 
 
 def test_a_row_for_another_system_is_carried_out_by_its_handler(world: World) -> None:
