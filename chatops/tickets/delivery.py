@@ -19,10 +19,8 @@ from chatops.messaging.rich import rich_from_json
 from chatops.tickets import repository
 from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import LINK_ORIGIN, POST_CARD, THREAD_NOTE, UPDATE_CARD, update_cards
+from chatops.tickets.repository import CARD, ORIGIN
 from chatops.work import Work
-
-CARD = "card"
-ORIGIN = "origin"
 
 
 @dataclass
@@ -100,20 +98,7 @@ class CardDelivery:
             return ref
 
         def remember(ref: MessageRef) -> Callable[[Work], None]:
-            return lambda work: repository.insert_links(
-                work.session,
-                [
-                    {
-                        "ticket_id": view.id,
-                        "kind": CARD,
-                        "system": platform,
-                        "address": ref.place,
-                        "ref": ref.id,
-                        "url": None,
-                        "created_at": work.now,
-                    }
-                ],
-            )
+            return lambda work: repository.add_link(work, view.id, CARD, platform, ref.place, ref.id)
 
         return [await run.attempt(jobs, gateway.pace("post", address), post, then=remember)]
 

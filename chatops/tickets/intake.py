@@ -112,19 +112,8 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
         ],
     )
     if command.origin_place is not None and command.origin_ref is not None:
-        repository.insert_links(
-            work.session,
-            [
-                {
-                    "ticket_id": ticket_id,
-                    "kind": "origin",
-                    "system": command.platform,
-                    "address": command.origin_place,
-                    "ref": command.origin_ref,
-                    "url": None,
-                    "created_at": now,
-                }
-            ],
+        repository.add_link(
+            work, ticket_id, repository.ORIGIN, command.platform, command.origin_place, command.origin_ref
         )
     view = TicketView.of(SimpleNamespace(id=ticket_id, **values))
     note = confirmation(view, desk, command.command)

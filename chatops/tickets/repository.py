@@ -11,7 +11,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chatops.store.tables import Ticket, TicketEvent, TicketLink
+from chatops.work import Work
 
+# The kinds of link a ticket has: its card on a platform, and the message it was made from.
+CARD = "card"
+ORIGIN = "origin"
 # The ORM record of a ticket: handlers change it in place, and the unit of work writes it back.
 TicketRecord = Ticket
 _TICKETS = Ticket.__table__
@@ -90,11 +94,21 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(_INSERT_EVENTS, rows)
 
 
-def insert_links(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Record things outside the desk that belong to tickets (a link already on record is kept)."""
-    if rows:
-        connection = session.connection()
-        connection.execute(_INSERT_LINK[connection.dialect.name], rows)
+def add_link(
+    work: Work, ticket_id: int, kind: str, system: str, address: str, ref: str | None = None
+) -> None:
+    """Record something outside the desk that belongs to a ticket (a link already on record is kept)."""
+    row = {
+        "ticket_id": ticket_id,
+        "kind": kind,
+        "system": system,
+        "address": address,
+        "ref": ref,
+        "url": None,
+        "created_at": work.now,
+    }
+    connection = work.session.connection()
+    connection.execute(_INSERT_LINK[connection.dialect.name], row)
 
 
 def set_link_url(session: Session, ticket_id: int, kind: str, system: str, url: str) -> None:

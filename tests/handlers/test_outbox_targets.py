@@ -87,20 +87,7 @@ def test_a_row_for_another_system_is_carried_out_by_its_handler(world: World) ->
 
         def remember(key: str):  # type: ignore[no-untyped-def]
             def write(work: Work) -> None:
-                repository.insert_links(
-                    work.session,
-                    [
-                        {
-                            "ticket_id": jobs[0].ticket_id,
-                            "kind": "issue",
-                            "system": "tracker",
-                            "address": "SUP",
-                            "ref": key,
-                            "url": None,
-                            "created_at": work.now,
-                        }
-                    ],
-                )
+                repository.add_link(work, number, "issue", "tracker", "SUP", key)
 
             return write
 
