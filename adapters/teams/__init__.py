@@ -1,0 +1,1 @@
+"""The Teams adapter: Adaptive Card rendering, mention entities and card actions."""
