@@ -6,24 +6,21 @@ import contextlib
 import copy
 import json
 import math
-import threading
 import time
 import uuid
-from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from adapters.devkit.standin import StandIn
 from adapters.slack.devkit.workspace import RATE_LIMITS, Limit, RateLimiter, Refusal, Workspace, channel_id
 
 # Form-encoded requests carry these structured fields as JSON strings; JSON bodies carry objects.
 _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_auth_blocks"})
-# Faults model what a caller can observe: "ratelimit" (429 + Retry-After), "server_error" (500), "timeout"
-# (held for `delay`, acted on only if the caller still waits), "slow_effect" (acted on at once, answered after
-# `delay`: Slack did it but the caller never heard) and "error:<code>" (200 with {"ok": false}).
-_FAULTS = frozenset({"ratelimit", "server_error", "timeout", "slow_effect"})
+# Besides the faults every stand-in takes (adapters/devkit/standin.py), "error:<code>" answers 200 with
+# {"ok": false, "error": code}, as Slack refuses a call.
 # How calls refused by the stand-in's own rate limits are recorded, apart from the injected "ratelimit".
 RATE_LIMITED = "rate_limited"
 
@@ -37,13 +34,6 @@ class Call:
     token: str | None
     at: float
     fault: str | None
-
-
-@dataclass(frozen=True)
-class _Fault:
-    kind: str
-    retry_after: int
-    delay: float
 
 
 async def _read_params(request: web.Request) -> tuple[dict[str, Any], str | None]:
@@ -69,8 +59,10 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], str | None
     return params, auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else form_token
 
 
-class SlackStandIn:
+class SlackStandIn(StandIn[Call]):
     """A Slack Web API and Socket Mode look-alike on 127.0.0.1 that records every call."""
+
+    name = "slack-standin"
 
     def __init__(
         self,
@@ -90,103 +82,24 @@ class SlackStandIn:
         """
         if limits is not None and not rate_limits:
             raise ValueError("limits apply only with rate_limits=True")
+        super().__init__(port=port)
         self._workspace = Workspace(team_id, bot_user_id, bot_id, app_id, copy.deepcopy(users or {}))
-        self._requested_port = port
         self._limiter = RateLimiter({**RATE_LIMITS, **(limits or {})}) if rate_limits else None
         self._methods = {**self._workspace.methods, "apps.connections.open": self._connections_open}
-        # Guards everything shared between the server thread and callers' threads.
-        self._lock = threading.Lock()
-        self._calls: list[Call] = []
-        self._faults: dict[str, deque[_Fault]] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._acks: dict[str, concurrent.futures.Future[dict]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._stopping: asyncio.Event | None = None
-        self._port: int | None = None
-
-    def __enter__(self) -> "SlackStandIn":
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:
         """The Web API base URL to give slack_sdk clients (method names are appended to it)."""
-        if self._port is None:
-            raise RuntimeError("the Slack stand-in is not started")
-        return f"http://127.0.0.1:{self._port}/api/"
+        return f"http://127.0.0.1:{self.port}/api/"
 
-    def start(self) -> "SlackStandIn":
-        """Serve on an ephemeral 127.0.0.1 port from a daemon thread; return once listening."""
-        if self._thread is not None:
-            raise RuntimeError("the Slack stand-in is already started")
-        ready: concurrent.futures.Future[int] = concurrent.futures.Future()
-        loop = asyncio.new_event_loop()
-        self._loop = loop
-        self._thread = threading.Thread(
-            target=self._run, args=(loop, ready), name="slack-standin", daemon=True
-        )
-        self._thread.start()
-        try:
-            self._port = ready.result(timeout=10)
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    def _check_fault(self, fault: str) -> None:
+        if not (fault.startswith("error:") and len(fault) > len("error:")):
+            super()._check_fault(fault)
 
-    def stop(self) -> None:
-        """Close socket clients, stop serving and join the server thread."""
-        thread, loop, stopping = self._thread, self._loop, self._stopping
-        if thread is None or loop is None:
-            return
-        if stopping is not None and thread.is_alive():
-            loop.call_soon_threadsafe(stopping.set)
-        thread.join(timeout=10)
-        self._thread = self._loop = self._stopping = None
-        self._port = None
-
-    def calls(self, method: str | None = None) -> list[Call]:
-        """Recorded calls in arrival order, of one method or of all."""
-        with self._lock:
-            return [c for c in self._calls if method is None or c.method == method]
-
-    def wait_for(
-        self,
-        method: str,
-        count: int = 1,
-        *,
-        timeout: float = 5.0,
-        where: Callable[[Call], bool] | None = None,
-    ) -> list[Call]:
-        """Wait until `count` calls of `method` (matching `where`) arrived and return them all."""
-        deadline = time.monotonic() + timeout
-        while True:
-            recorded = self.calls()
-            matched = [c for c in recorded if c.method == method and (where is None or where(c))]
-            if len(matched) >= count:
-                return matched
-            if time.monotonic() >= deadline:
-                seen = Counter(c.method for c in recorded)
-                summary = ", ".join(f"{m} x{n}" for m, n in seen.items()) or "none"
-                condition = " matching the condition" if where else ""
-                raise AssertionError(
-                    f"expected {count} call(s) of {method}{condition} within {timeout}s, got {len(matched)}; "
-                    f"methods called: {summary}"
-                )
-            time.sleep(0.01)
-
-    def inject(
-        self, method: str, fault: str, *, times: int = 1, retry_after: int = 1, delay: float = 0.0
-    ) -> None:
-        """Answer the next `times` calls of `method` with `fault` (kinds are described at _FAULTS)."""
-        if fault not in _FAULTS and not (fault.startswith("error:") and len(fault) > len("error:")):
-            raise ValueError(f"unknown fault {fault!r}; use one of {sorted(_FAULTS)} or 'error:<code>'")
-        if times < 1:
-            raise ValueError("times must be at least 1")
-        with self._lock:
-            self._faults.setdefault(method, deque()).extend([_Fault(fault, retry_after, delay)] * times)
+    def _name_of(self, call: Call) -> str:
+        return call.method
 
     def messages(self, channel: str) -> list[dict]:
         """Stored messages of a channel (a user id means the DM with that user), oldest first."""
@@ -265,44 +178,19 @@ class SlackStandIn:
         with self._lock:
             return [ws for ws in self._sockets if not ws.closed]
 
-    def _run(self, loop: asyncio.AbstractEventLoop, ready: concurrent.futures.Future[int]) -> None:
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._serve(ready))
-        except BaseException as exc:
-            if not ready.done():
-                ready.set_exception(exc)
-        finally:
-            loop.close()
-
-    async def _serve(self, ready: concurrent.futures.Future[int]) -> None:
-        self._stopping = asyncio.Event()
-        app = web.Application()
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/link/", self._link)
-        # A short shutdown timeout: faulted requests may still be sleeping when a test ends.
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await runner.setup()
-        try:
-            await web.TCPSite(runner, "127.0.0.1", self._requested_port).start()
-            ready.set_result(runner.addresses[0][1])
-            await self._stopping.wait()
-            for ws in self._open_sockets():
-                await ws.close()
-        finally:
-            await runner.cleanup()
 
-    async def _pause(self, delay: float) -> None:
-        assert self._stopping is not None
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+    async def _closing(self) -> None:
+        for ws in self._open_sockets():
+            await ws.close()
 
     async def _api(self, request: web.Request) -> web.StreamResponse:
         method = request.match_info["method"]
         params, token = await _read_params(request)
         with self._lock:
-            queued = self._faults.get(method)
-            fault = queued.popleft() if queued else None
+            fault = self._next_fault(method)
             # An injected fault decides the call on its own: it neither meets nor spends a rate limit.
             wait = self._limiter.take(method, params) if fault is None and self._limiter else None
             kind = fault.kind if fault else (RATE_LIMITED if wait is not None else None)
@@ -352,7 +240,7 @@ class SlackStandIn:
 
     def _connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "url": f"ws://127.0.0.1:{self._port}/link/?ticket={uuid.uuid4()}&app_id={self._workspace.app_id}"
+            "url": f"ws://127.0.0.1:{self.port}/link/?ticket={uuid.uuid4()}&app_id={self._workspace.app_id}"
         }
 
     async def _link(self, request: web.Request) -> web.WebSocketResponse:
