@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
@@ -344,3 +346,27 @@ def test_serve_help_shows_defaults_and_the_environment_it_reads(tmp_path: Path) 
         described = [line for line in lines if line.startswith(f"  {name} ")]
         assert len(described) == 1, name
     assert any("(default: sqlite:///chatops.db)" in line for line in lines if "DATABASE_URL" in line)
+
+
+def test_teams_package_writes_the_zip_to_upload(tmp_path: Path) -> None:
+    done = chatops(
+        tmp_path,
+        "teams",
+        "package",
+        "--app-id",
+        "6F1C2A9E-1B7D-4C39-9A57-0E3B8D2F4A11",
+        "--out",
+        "app.zip",
+        env={},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("chatops: wrote app.zip")
+    with zipfile.ZipFile(tmp_path / "app.zip") as package:
+        manifest = json.loads(package.read("manifest.json"))
+    assert manifest["bots"][0]["botId"] == "6f1c2a9e-1b7d-4c39-9a57-0e3b8d2f4a11"
+
+
+def test_teams_package_with_a_bad_app_id_names_it(tmp_path: Path) -> None:
+    done = chatops(tmp_path, "teams", "package", "--app-id", "my-bot", env={})
+    assert "'my-bot'" in refused(done, "--app-id")
+    assert not (tmp_path / "chatops-teams.zip").exists()

@@ -10,6 +10,7 @@ import socket
 import sys
 from collections.abc import Coroutine
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from chatops.config.loading import load_desk_config
@@ -61,6 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(_work())
         if args.command == "db":
             return _upgrade()
+        if args.command == "teams":
+            return _package(args.app_id, args.out, version=args.version, site_url=args.site_url)
         configure("WARNING")
         from adapters.slack.demo import run_demo
 
@@ -111,8 +114,32 @@ def _parser() -> argparse.ArgumentParser:
         epilog=_environment_help(("database_url",)),
     )
     db.add_argument("action", choices=["upgrade"], help="upgrade: apply the migrations the database lacks")
+    teams = commands.add_parser("teams", help="Microsoft Teams: build the app package to upload")
+    package = teams.add_subparsers(dest="teams_command", required=True, metavar="command").add_parser(
+        "package",
+        help="write the Teams app package (manifest and icons) for the bot's app id",
+        description="Write the Teams app package, ready to upload: the manifest with the bot's id, icons.",
+        formatter_class=_HelpFormatter,
+    )
+    package.add_argument("--app-id", required=True, help="the Azure Bot's Microsoft App ID (a GUID)")
+    package.add_argument("--out", type=Path, default=Path("chatops-teams.zip"), help="the zip to write")
+    package.add_argument(
+        "--version", help="the app's version (MAJOR.MINOR.PATCH); raise it for every re-upload"
+    )
+    package.add_argument("--site-url", help="https address of your site, for the app's developer links")
     commands.add_parser("demo", help="run a whole ticket story against a local stand-in for Slack")
     return parser
+
+
+def _package(app_id: str, out: Path, *, version: str | None, site_url: str | None) -> int:
+    from adapters.teams.package import build_package
+
+    try:
+        written = build_package(app_id, out, version=version, site_url=site_url)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
+    print(f"chatops: wrote {written}; upload it in Teams (Apps -> Manage your apps -> Upload an app)")
+    return 0
 
 
 def _version() -> str:
