@@ -1,4 +1,5 @@
-"""Fixtures: a fresh database, the Slack stand-in, and the desk served over HTTP between them."""
+"""Fixtures: a fresh database, the Slack stand-in, and the desk served over HTTP between them; the Teams
+stand-ins come from teams_fixtures."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config.settings import Settings
 from chatops.entrypoints.serving import BackgroundServer
 from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, settings_for
+
+# The Teams stand-ins, as fixtures for the Teams tests.
+pytest_plugins = ["teams_fixtures"]
 
 
 @pytest.fixture

@@ -370,3 +370,10 @@ def test_teams_package_with_a_bad_app_id_names_it(tmp_path: Path) -> None:
     done = chatops(tmp_path, "teams", "package", "--app-id", "my-bot", env={})
     assert "'my-bot'" in refused(done, "--app-id")
     assert not (tmp_path / "chatops-teams.zip").exists()
+
+
+def test_teams_package_to_a_place_it_cannot_write_names_it(tmp_path: Path) -> None:
+    (tmp_path / "taken").write_text("a file, not a folder")
+    app_id = "6f1c2a9e-1b7d-4c39-9a57-0e3b8d2f4a11"
+    done = chatops(tmp_path, "teams", "package", "--app-id", app_id, "--out", "taken/app.zip", env={})
+    assert "cannot write 'taken/app.zip'" in refused(done, "--out")

@@ -4,7 +4,6 @@ token is refused: tested against a local identity provider holding a key made at
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,18 +13,6 @@ from adapters.teams.devkit.authority import APP_ID, IdentityProvider
 from adapters.teams.devkit.tls import LocalCA
 
 SERVICE_URL = "https://smba.example.test/amer/"
-
-
-@pytest.fixture(scope="module")
-def ca() -> Iterator[LocalCA]:
-    with LocalCA() as made:
-        yield made
-
-
-@pytest.fixture
-def identity(ca: LocalCA) -> Iterator[IdentityProvider]:
-    with IdentityProvider(ca) as served:
-        yield served
 
 
 def checker(identity: IdentityProvider, ca: LocalCA) -> ChannelTokens:

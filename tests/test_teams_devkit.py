@@ -26,18 +26,6 @@ USER = {
 }
 
 
-@pytest.fixture(scope="module")
-def ca() -> Iterator[LocalCA]:
-    with LocalCA() as made:
-        yield made
-
-
-@pytest.fixture
-def identity(ca: LocalCA) -> Iterator[IdentityProvider]:
-    with IdentityProvider(ca) as running:
-        yield running
-
-
 @pytest.fixture
 def connector(ca: LocalCA, identity: IdentityProvider) -> Iterator[BotConnector]:
     with BotConnector(ca, identity) as running:

@@ -138,6 +138,8 @@ def _package(app_id: str, out: Path, *, version: str | None, site_url: str | Non
         written = build_package(app_id, out, version=version, site_url=site_url)
     except ValueError as error:
         raise ConfigError(str(error)) from None
+    except OSError as error:
+        raise ConfigError(f"--out: cannot write {str(out)!r} ({error.strerror or error})") from None
     print(f"chatops: wrote {written}; upload it in Teams (Apps -> Manage your apps -> Upload an app)")
     return 0
 

@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.outbox import MESSAGE, TELL_PRIVATELY, destination_from
 from chatops.messaging.outbox_store import Job, Outcome
-from chatops.messaging.rich import rich_from_json
+from chatops.messaging.ports import Destination
+from chatops.messaging.rich import Rich, rich_from_json
 
 # A post may show up in history with a timestamp a little before the row, if clocks disagree.
 CLOCK_SKEW = timedelta(minutes=2)
@@ -19,23 +20,22 @@ def look_since(job: Job) -> datetime | None:
     return job.created_at - CLOCK_SKEW if job.in_doubt else None
 
 
+async def post_text(job: Job, run: Run, to: Destination, text: Rich) -> Outcome:
+    """Post one job's text where it goes, in its slot, tagged so that a retry can find it."""
+    gateway = run.gateway(job.target)
+    return await run.attempt(
+        [job],
+        gateway.pace("post", to.place or to.person),
+        lambda: gateway.post(to, text, key=f"outbox-{job.id}", look_since=look_since(job)),
+    )
+
+
 async def send_messages(jobs: list[Job], run: Run) -> list[Outcome]:
-    """Post each text to its place or person, tagged so that a retry can find it."""
-    outcomes = []
-    for job in jobs:
-        gateway = run.gateway(job.target)
-        to = destination_from(job.payload["to"])
-        text = rich_from_json(job.payload["text"])
-        outcomes.append(
-            await run.attempt(
-                [job],
-                gateway.pace("post", to.place or to.person),
-                lambda job=job, to=to, text=text, gateway=gateway: gateway.post(
-                    to, text, key=f"outbox-{job.id}", look_since=look_since(job)
-                ),
-            )
-        )
-    return outcomes
+    """Post each text to its place or person."""
+    return [
+        await post_text(job, run, destination_from(job.payload["to"]), rich_from_json(job.payload["text"]))
+        for job in jobs
+    ]
 
 
 async def tell_privately(jobs: list[Job], run: Run) -> list[Outcome]:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from chatops.desk import Desk
 from chatops.messaging.cards import Card
-from chatops.messaging.chat_jobs import look_since
+from chatops.messaging.chat_jobs import look_since, post_text
 from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.outbox_store import Job, Outcome
 from chatops.messaging.ports import Destination, MessageRef
@@ -132,18 +132,8 @@ class CardDelivery:
             if card is None:
                 outcomes.append(run.later([job], "waiting for the card"))
                 continue
-            gateway = run.gateway(job.target)
             to = Destination(place=card.place, thread=card)
-            text = rich_from_json(job.payload["text"])
-            outcomes.append(
-                await run.attempt(
-                    [job],
-                    gateway.pace("post", card.place),
-                    lambda job=job, to=to, text=text, gateway=gateway: gateway.post(
-                        to, text, key=f"outbox-{job.id}", look_since=look_since(job)
-                    ),
-                )
-            )
+            outcomes.append(await post_text(job, run, to, rich_from_json(job.payload["text"])))
         return outcomes
 
     async def link_origin(self, jobs: list[Job], run: Run) -> list[Outcome]:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from typing import Protocol
 
+import structlog
+
 from chatops.desk import Desk
 from chatops.messaging.outbox import MESSAGE, message_payload
 from chatops.messaging.ports import Destination
 from chatops.messaging.rich import Rich, rich_to_json
 from chatops.tickets.card import clip
 from chatops.work import Work
+
+log = structlog.get_logger("chatops.tickets")
 
 # The kinds of outbox row that keep a ticket's cards on their platforms.
 POST_CARD = "post_card"
@@ -43,6 +47,8 @@ def tell_person(
     """Send a person a direct message on the platform they are on (`prefer`, if they are on it)."""
     platform = desk.directory.reach(person, prefer, desk.config.platforms())
     if platform is None:
+        # Someone known only by an email, say: no chat platform of ours can reach them. Said, not lost unseen.
+        log.warning("person_unreachable", person=person, ticket=ticket_id)
         return
     work.send(
         platform, MESSAGE, ticket_id=ticket_id, payload=message_payload(Destination(person=person), text)

@@ -8,7 +8,7 @@ from world import World, rules
 
 from chatops.bootstrap import desk_of
 from chatops.people.directory import Directory, Person
-from chatops.tickets.commands import Claim, ListMine, ListQueue, OpenTicket, ShowTicket
+from chatops.tickets.commands import Claim, ListMine, ListQueue, OpenTicket, Resolve, ShowTicket
 
 ALICE_TEAMS = "6f1c2a9e-1b7d-4c39-9a57-0e3b8d2f4a11"
 PEOPLE = [
@@ -132,3 +132,10 @@ def test_people_met_are_recorded_once_with_their_identity(world: World) -> None:
     with Session(world.db.engine) as session:
         rows = [(p.id, p.slack, p.teams) for p in session.scalars(select(PersonRow))]
     assert rows == [("slack:U0CUSTOMER", "U0CUSTOMER", None)]
+
+
+def test_a_requester_no_platform_can_reach_is_not_sent_to(world_with) -> None:  # type: ignore[no-untyped-def]
+    world = world_with(rules(people=[{"id": "erin", "email": "erin@acme.example"}]))
+    opened = world.do(OpenTicket(text="Export fails", requester="erin", via="form", platform="slack"))
+    assert world.do(Resolve(opened.value.ticket.id, 1, "slack:U0AGENT1")).done
+    assert [r.kind for r in world.outbox()] == ["post_card", "update_card", "thread_note"]
