@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
 from aiohttp import web
+from microsoft_agents.hosting.aiohttp import CloudAdapter
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.app import build_bolt_app
@@ -17,12 +18,18 @@ from adapters.slack.gateway import SlackGateway, make_client
 from adapters.slack.http import slack_endpoint
 from adapters.slack.identity import BotIdentity, SlackUnreachable
 from adapters.slack.text import SlackNames
+from adapters.teams.auth import ChannelTokens
+from adapters.teams.connection import TeamsConnection
+from adapters.teams.gateway import TeamsGateway
+from adapters.teams.inbound import TeamsAgent, messages_endpoint
 from chatops.bus import MessageBus
 from chatops.clock import Clock, SystemClock
 from chatops.config.rules import DeskConfig
 from chatops.config.settings import Settings
 from chatops.desk import Desk
 from chatops.errors import ConfigError
+from chatops.messaging.addresses import AddressBook, place_key
+from chatops.messaging.cards import Card
 from chatops.messaging.chat_jobs import chat_handlers
 from chatops.messaging.dispatcher import Dispatcher
 from chatops.messaging.ports import ChatGateway
@@ -33,6 +40,7 @@ from chatops.store.db import Database
 from chatops.store.health import Health
 from chatops.tickets.card import ticket_card
 from chatops.tickets.delivery import CardDelivery
+from chatops.tickets.model import TicketView
 
 log = structlog.get_logger("chatops.bootstrap")
 
@@ -42,6 +50,20 @@ CONCURRENCY = 16
 WORKER_POLL = 0.2
 # Renewed while the replica lives (every third of it): a replica that dies frees its rows within one lease.
 LEASE = timedelta(seconds=15)
+
+
+@dataclass
+class TeamsSide:
+    """The desk's Teams connection: the SDK's adapter and our agent for requests, and the addresses kept."""
+
+    connection: TeamsConnection
+    adapter: CloudAdapter
+    agent: TeamsAgent
+    # None only in the local emulator mode, where nothing is checked.
+    tokens: ChannelTokens | None
+    addresses: AddressBook
+    # The Teams channels the desk's teams post their cards in.
+    places: tuple[str, ...]
 
 
 @dataclass
@@ -56,6 +78,7 @@ class Desktop:
     identity: BotIdentity
     signing_secret: str
     health: Health
+    teams: TeamsSide | None = None
 
 
 def prepare_database(db: Database) -> None:
@@ -76,11 +99,16 @@ def desk_of(config: DeskConfig) -> Desk:
     return Desk(config, directory, Roles(config, directory))
 
 
+def card_of(desk: Desk) -> Callable[[TicketView], Card]:
+    """How the desk draws a ticket's card."""
+    return lambda view: ticket_card(view, desk.config, desk.roles.staff(view.team))
+
+
 def dispatcher_for(
     db: Database, desk: Desk, clock: Clock, gateways: dict[str, ChatGateway], **options: object
 ) -> Dispatcher:
     """The outbox dispatcher with every handler the desk has, for the platforms it has gateways to."""
-    delivery = CardDelivery(desk, lambda view: ticket_card(view, desk.config, desk.roles.staff(view.team)))
+    delivery = CardDelivery(desk, card_of(desk))
     handlers = {**chat_handlers(gateways), **delivery.handlers(gateways)}
     return Dispatcher(db, clock, handlers=handlers, gateways=gateways, prepare=delivery.prepare, **options)  # type: ignore[arg-type]
 
@@ -90,7 +118,7 @@ def build_desk(
 ) -> Desktop:
     """Wire the desk to the database, Slack and the outbox dispatcher (on the running event loop)."""
     clock = clock or SystemClock()
-    _only_connected_platforms(config, {"slack"})
+    _only_connected_platforms(config, {"slack", "teams"} if settings.teams_enabled else {"slack"})
     db = Database(settings.database_url)
     try:
         prepare_database(db)
@@ -100,11 +128,15 @@ def build_desk(
     desk = desk_of(config)
     client = make_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
     gateway = SlackGateway(client, desk.directory)
+    gateways: dict[str, ChatGateway] = {"slack": gateway}
+    teams_link = _teams_link(settings, db, clock) if settings.teams_enabled else None
+    if teams_link is not None:
+        gateways["teams"] = TeamsGateway(*teams_link, desk.directory)
     dispatcher = dispatcher_for(
         db,
         desk,
         clock,
-        {"slack": gateway},
+        gateways,
         lease=LEASE,
         batch_size=BATCH_SIZE,
         concurrency=CONCURRENCY,
@@ -113,9 +145,48 @@ def build_desk(
     bus = MessageBus(db, desk, clock, on_commit=dispatcher.wake)
     identity = BotIdentity()
     bolt = build_bolt_app(client=client, config=config, bus=bus, identity=identity, names=SlackNames(client))
+    teams = _teams_side(settings, config, desk, bus, *teams_link) if teams_link is not None else None
     return Desktop(
-        db, bolt, dispatcher, bus, gateway, identity, settings.slack_signing_secret, Health(db, clock)
+        db, bolt, dispatcher, bus, gateway, identity, settings.slack_signing_secret, Health(db, clock), teams
     )
+
+
+def _teams_link(settings: Settings, db: Database, clock: Clock) -> tuple[TeamsConnection, AddressBook]:
+    connection = TeamsConnection(
+        app_id=settings.microsoft_app_id,
+        password=settings.microsoft_app_password,
+        tenant_id=settings.microsoft_app_tenant_id,
+        authority=settings.token_authority,
+        timeout=settings.slack_timeout,
+        insecure=settings.chatops_teams_insecure,
+    )
+    return connection, AddressBook(db, "teams", clock)
+
+
+def _teams_side(
+    settings: Settings,
+    config: DeskConfig,
+    desk: Desk,
+    bus: MessageBus,
+    connection: TeamsConnection,
+    addresses: AddressBook,
+) -> TeamsSide:
+    adapter = CloudAdapter(
+        connection_manager=connection.connections, channel_service_client_factory=connection.client_factory()
+    )
+    # The SDK's default tells the person the exception's text; our agent answers people itself, and what
+    # reaches the adapter is only the wish to have an activity sent again.
+    adapter.on_turn_error = None
+    tokens = (
+        None
+        if settings.chatops_teams_insecure
+        else ChannelTokens(
+            settings.microsoft_app_id, settings.teams_openid_metadata_url, ssl_context=connection.tls
+        )
+    )
+    places = tuple(p.address for team in config.teams for p in team.places() if p.platform == "teams")
+    agent = TeamsAgent(bus, addresses, desk.directory, card_of(desk))
+    return TeamsSide(connection, adapter, agent, tokens, addresses, places)
 
 
 def _only_connected_platforms(config: DeskConfig, connected: set[str]) -> None:
@@ -127,6 +198,20 @@ def _only_connected_platforms(config: DeskConfig, connected: set[str]) -> None:
                     f"teams[{index}].{place.platform}_channel: this desk has no {place.platform} connection; "
                     "remove the setting"
                 )
+
+
+async def check_teams(desktop: Desktop) -> str | None:
+    """Get the bot's first token for Teams: None if it came, else why the authority was silent
+    (ConfigError: it refused the app's credentials)."""
+    return await desktop.teams.connection.check_credentials() if desktop.teams is not None else None
+
+
+async def teams_waiting(desktop: Desktop) -> list[str]:
+    """The Teams channels cards are due in that Teams has not yet shown the bot."""
+    if desktop.teams is None:
+        return []
+    missing = await desktop.teams.addresses.missing(place_key(place) for place in desktop.teams.places)
+    return [key.removeprefix("place:") for key in missing]
 
 
 async def check_platform(desktop: Desktop) -> str | None:
@@ -151,6 +236,10 @@ def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application
         problem = await desktop.health.problem()
         if problem is not None:
             return web.json_response({"ok": False, "database": problem}, status=503)
+        waiting = await teams_waiting(desktop)
+        if waiting:
+            # The desk works; these places' cards wait until someone uses the bot there (or installs it).
+            return web.json_response({"ok": True, "teams_waiting_for": waiting})
         return web.json_response({"ok": True})
 
     async def dispatcher_running(_app: web.Application) -> AsyncIterator[None]:
@@ -166,6 +255,9 @@ def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application
 
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post("/slack/events", slack_endpoint(desktop.bolt, desktop.signing_secret))
+    if desktop.teams is not None:
+        teams = desktop.teams
+        app.router.add_post("/api/messages", messages_endpoint(teams.adapter, teams.agent, teams.tokens))
     app.router.add_get("/healthz", healthz)
     app.cleanup_ctx.append(dispatcher_running)
     return app

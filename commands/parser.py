@@ -98,18 +98,36 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
     return OpenTicket(text)
 
 
-def help_text(command: str) -> Rich:
-    """What `help` answers."""
+def help_text(command: str, *, form: bool = True) -> Rich:
+    """What `help` answers; `form` where the platform has the form and the message shortcut (Slack)."""
+    opening: list[Rich] = [
+        (
+            Code(f"{command} <what is wrong>"),
+            " opens a ticket, e.g. ",
+            Code(f"{command} The export crashes with error 500"),
+        )
+    ]
+    if form:
+        opening.append(
+            (Code(command), " alone opens a form with summary, description, category and priority")
+        )
+    elsewhere: Rich = (
+        (
+            "You can also send the bot a direct message, or use ",
+            Strong("Create ticket"),
+            " on any message's menu.",
+        )
+        if form
+        else (
+            "You can also write to the bot in a personal chat: a message there that is not a command "
+            "opens a ticket.",
+        )
+    )
     return (
         Strong("Support desk"),
         Bullets(
             (
-                (
-                    Code(f"{command} <what is wrong>"),
-                    " opens a ticket, e.g. ",
-                    Code(f"{command} The export crashes with error 500"),
-                ),
-                (Code(command), " alone opens a form with summary, description, category and priority"),
+                *opening,
                 (Code(f"{command} status 42"), " shows ticket #42"),
                 (
                     Code(f"{command} list"),
@@ -117,11 +135,7 @@ def help_text(command: str) -> Rich:
                     Code(f"{command} list open"),
                     " for their team's queue",
                 ),
-                (
-                    "You can also send the bot a direct message, or use ",
-                    Strong("Create ticket"),
-                    " on any message's menu.",
-                ),
+                elsewhere,
             )
         ),
     )

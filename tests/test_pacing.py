@@ -44,3 +44,16 @@ def test_a_429_voids_the_scopes_slots_and_allows_no_burst_after_it() -> None:
     pacer.hold(CHANNEL, until=30.0)
 
     assert [pacer.book(CHANNEL, job, now=1.0) for job in (4, 5, 6)] == [30.0, 31.0, 32.0]
+
+
+def test_a_call_takes_a_slot_in_its_conversation_and_in_the_tenant_around_it() -> None:
+    tenant = Pace("teams:tenant", per_second=2.0, burst=2)
+    pacer = Pacer()
+
+    # Each conversation could take ten at once; the tenant takes two, then one every half second, so a
+    # second conversation's call queues behind the first conversation's though its own scope is free.
+    first = [pacer.book(Pace("teams:a", 10.0, 10, within=tenant), job, now=0.0) for job in (1, 2, 3)]
+    second = pacer.book(Pace("teams:b", 10.0, 10, within=tenant), 4, now=0.0)
+
+    assert first == [0.0, 0.0, 0.5]
+    assert second == 1.0

@@ -21,7 +21,7 @@ def checker(identity: IdentityProvider, ca: LocalCA) -> ChannelTokens:
 
 def check(tokens: ChannelTokens, token: str | None, service_url: str | None = SERVICE_URL) -> dict[str, Any]:
     header = f"Bearer {token}" if token is not None else None
-    return asyncio.run(tokens.check(header, service_url))
+    return asyncio.run(tokens.check(header, service_url)).claims
 
 
 def test_a_channel_token_for_this_bot_is_accepted(identity: IdentityProvider, ca: LocalCA) -> None:

@@ -1,5 +1,11 @@
 """Checking the bearer token of every activity Teams sends: signed by a key its OpenID metadata names, for
-this bot, from the Bot Framework, unexpired, and for the service URL the activity says to answer on."""
+this bot, from the Bot Framework, unexpired, and for the service URL the activity says to answer on.
+
+The SDK's own validator does the checking, with its issuer check on (it is off by default, and with it off a
+token from a foreign tenant whose audience is our app id would pass). Only its choice of keys is ours: it
+picks hard-coded key URLs by the token's issuer, while a sovereign cloud, a private deployment or a test
+names its keys through the OpenID metadata we are configured with.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,8 @@ from typing import Any
 
 import aiohttp
 import jwt
+from microsoft_agents.hosting.core import AgentAuthConfiguration, ClaimsIdentity
+from microsoft_agents.hosting.core.authorization.jwt import JwtTokenValidator
 
 # Clocks differ a little between the channel and us; the Bot Framework allows five minutes.
 LEEWAY = 300
@@ -40,8 +48,8 @@ class ChannelTokens:
         self._fetched_at: float | None = None
         self._fetching = asyncio.Lock()
 
-    async def check(self, authorization: str | None, service_url: str | None) -> dict[str, Any]:
-        """The token's claims, if the Authorization header holds a channel token for this bot and this
+    async def check(self, authorization: str | None, service_url: str | None) -> ClaimsIdentity:
+        """Who sent the activity, if the Authorization header holds a channel token for this bot and this
         activity's service URL; Refused otherwise."""
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -54,26 +62,29 @@ class ChannelTokens:
         if header.get("alg") != "RS256":
             raise Refused(f"signed with {header.get('alg')!r}, not RS256")
         kid = header.get("kid")
+        # The SDK looks the key id up without asking whether there is one: a KeyError, and a 500, otherwise.
         if not isinstance(kid, str) or not kid:
             raise Refused("no key id")
         key = await self._key(kid)
+        validator = JwtTokenValidator(self._configuration())
+        validator._jwk_client_manager = _KnownKey(key)
         try:
-            claims: dict[str, Any] = jwt.decode(
-                token,
-                key.key,
-                algorithms=["RS256"],
-                audience=self.app_id,
-                issuer=self._issuer,
-                leeway=LEEWAY,
-                options={"require": ["exp", "iss", "aud"]},
-            )
-        except jwt.PyJWTError as error:
+            identity = await validator.validate_token(token)
+        except (jwt.PyJWTError, ValueError) as error:
             raise Refused(str(error)) from None
+        # The SDK lets a token without an expiry live forever.
+        if "exp" not in identity.claims:
+            raise Refused('Token is missing the "exp" claim')
         # The channel names the service URL it will take answers on; an activity pointing elsewhere could
-        # make us send a token-bearing reply to a stranger.
-        if service_url is None or claims.get("serviceurl") != service_url:
+        # make us send a token-bearing reply to a stranger. The SDK compares hosts only, if at all.
+        if service_url is None or identity.claims.get("serviceurl") != service_url:
             raise Refused("the token's service URL is not the activity's")
-        return claims
+        return identity
+
+    def _configuration(self) -> AgentAuthConfiguration:
+        return AgentAuthConfiguration(
+            client_id=self.app_id, issuers=[self._issuer or ""], validate_issuer=True
+        )
 
     async def _key(self, kid: str) -> jwt.PyJWK:
         if kid not in self._keys:
@@ -105,3 +116,13 @@ class ChannelTokens:
         self._issuer = metadata["issuer"]
         self._keys = {key.key_id: key for key in keys.keys if key.key_id}
         self._fetched_at = time.monotonic()
+
+
+class _KnownKey:
+    """Hands the SDK's validator the key we found for the token, wherever the SDK would have looked."""
+
+    def __init__(self, key: jwt.PyJWK) -> None:
+        self._key = key
+
+    async def get_signing_key(self, _jwks_uri: str, _header: dict[str, Any]) -> jwt.PyJWK:
+        return self._key

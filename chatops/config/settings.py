@@ -11,6 +11,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chatops.errors import ConfigError
 
+# The Bot Framework's public OpenID metadata: the issuer and the keys of every token Teams sends the bot.
+BOT_FRAMEWORK_METADATA = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+
 
 class Settings(BaseSettings):
     """Secrets and endpoints, read from the environment (each field from its name in capitals)."""
@@ -32,6 +35,24 @@ class Settings(BaseSettings):
         description="sqlite:///path.db (WAL mode) or postgresql://user@host:5432/db",
     )
     chatops_config: str = Field(default="chatops.yaml", description="path of the desk's YAML rules")
+    microsoft_app_id: str = Field(
+        default="",
+        description="the Azure Bot's app id; without it Teams is off and /api/messages is not served",
+    )
+    microsoft_app_password: str = Field(default="", description="the client secret of the Azure Bot's app")
+    microsoft_app_tenant_id: str = Field(default="", description="the Entra tenant the Azure Bot's app is in")
+    teams_openid_metadata_url: str = Field(
+        default=BOT_FRAMEWORK_METADATA,
+        description="where the keys that sign Teams' requests are published",
+    )
+    teams_token_authority: str = Field(
+        default="",
+        description="where the bot gets its tokens for Teams (default: Microsoft's login for the tenant)",
+    )
+    chatops_teams_insecure: bool = Field(
+        default=False,
+        description="1: take Teams requests without checking who sent them (a local emulator; loopback only)",
+    )
 
     @field_validator("slack_timeout", mode="before")
     @classmethod
@@ -43,6 +64,25 @@ class Settings(BaseSettings):
         if not (math.isfinite(seconds) and seconds > 0):
             raise ValueError(f"{value!r} is not a positive number of seconds; set it to one such as 10")
         return seconds
+
+    @property
+    def teams_enabled(self) -> bool:
+        """Whether the desk takes Teams' requests at all."""
+        return bool(self.microsoft_app_id) or self.chatops_teams_insecure
+
+    @property
+    def token_authority(self) -> str:
+        """Where the bot's tokens for Teams come from."""
+        return (
+            self.teams_token_authority or f"https://login.microsoftonline.com/{self.microsoft_app_tenant_id}"
+        )
+
+    @field_validator("teams_openid_metadata_url", "teams_token_authority")
+    @classmethod
+    def _https(cls, value: str) -> str:
+        if value and not value.startswith("https://"):
+            raise ValueError(f"{value!r} is not an https URL; Microsoft's own are https")
+        return value
 
     @field_validator("slack_api_url")
     @classmethod
@@ -85,3 +125,22 @@ def require_bot_token(settings: Settings) -> None:
             "SLACK_BOT_TOKEN: not set; copy the app's Bot User OAuth Token (xoxb-…) "
             "(api.slack.com/apps -> your app -> OAuth & Permissions)"
         )
+
+
+def require_teams_credentials(settings: Settings) -> None:
+    """Refuse a half-configured Teams: the bot could take requests but never answer them."""
+    if not settings.microsoft_app_id:
+        return
+    for name, value, where in (
+        (
+            "MICROSOFT_APP_PASSWORD",
+            settings.microsoft_app_password,
+            "Certificates & secrets -> New client secret",
+        ),
+        ("MICROSOFT_APP_TENANT_ID", settings.microsoft_app_tenant_id, "Overview -> Directory (tenant) ID"),
+    ):
+        if not value:
+            raise ConfigError(
+                f"{name}: not set while MICROSOFT_APP_ID is; copy it from the Azure Bot's app registration "
+                f"(portal.azure.com -> App registrations -> your bot -> {where})"
+            )

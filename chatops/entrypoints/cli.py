@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from chatops.config.loading import load_desk_config
-from chatops.config.settings import Settings, load_settings, require_bot_token, require_signing_secret
+from chatops.config.settings import (
+    Settings,
+    load_settings,
+    require_bot_token,
+    require_signing_secret,
+    require_teams_credentials,
+)
 from chatops.errors import ConfigError
 from chatops.logs import configure
 
@@ -217,10 +223,13 @@ async def _serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> 
             raise ConfigError("SLACK_APP_TOKEN: not set; Socket Mode needs an app-level token (xapp-...)")
     else:
         require_signing_secret(settings)
+    require_teams_credentials(settings)
+    if settings.chatops_teams_insecure:
+        _insecure_teams_on_loopback_only(host)
     config = load_desk_config(settings.chatops_config)
     check_database_url(settings.database_url)
     # Imported only now: the checks above answer a mistake without loading the Slack libraries.
-    from chatops.bootstrap import build_desk, build_web_app, check_platform, wait_for_platform
+    from chatops.bootstrap import build_desk, build_web_app, check_platform, check_teams, wait_for_platform
     from chatops.entrypoints.serving import start_site
 
     try:
@@ -231,6 +240,7 @@ async def _serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> 
         # Nothing so far has talked to Slack: a taken port is reported before the bot token is checked.
         _check_port(host, port)
         silent = await check_platform(desktop)
+        teams_silent = await check_teams(desktop)
         web_app = build_web_app(desktop, dispatch=dispatch)
     except BaseException:
         await _close(desktop)
@@ -243,6 +253,15 @@ async def _serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> 
         await web_app.cleanup()
         raise _listen_failure(host, port, error) from None
     print(f"chatops: listening on {url}", flush=True)
+    if desktop.teams is not None:
+        print(f"chatops: Teams activities at {url}/api/messages", flush=True)
+    if teams_silent is not None:
+        # Requests are still taken; what the bot says in Teams waits in the outbox until a token comes.
+        print(
+            f"chatops: TEAMS_TOKEN_AUTHORITY: no token for Teams yet ({teams_silent}); serving, and trying "
+            "again with each message",
+            file=sys.stderr,
+        )
     stop = asyncio.Event()
     waiting: asyncio.Task[None] | None = None
     if silent is not None:
@@ -306,6 +325,21 @@ async def _work() -> int:
     await dispatching
     await _close(desktop)
     return 0
+
+
+def _insecure_teams_on_loopback_only(host: str) -> None:
+    """The emulator mode takes Teams requests from anyone: only ever on this machine's own address."""
+    if host not in ("127.0.0.1", "::1", "localhost"):
+        raise ConfigError(
+            f"CHATOPS_TEAMS_INSECURE: Teams requests would be taken unchecked from anyone reaching {host}; "
+            "serve with --host 127.0.0.1, or unset it"
+        )
+    print(
+        "chatops: WARNING: CHATOPS_TEAMS_INSECURE is set: /api/messages takes every request without checking "
+        "who sent it. For a local emulator only; never where Teams or anyone else can reach it.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _failure(task: asyncio.Task[None]) -> BaseException | None:

@@ -31,13 +31,22 @@ class Pacer:
         held = self._booked.get(job)
         if held is not None and held[1] == pace.scope:
             return held[0]
+        slot = self._next(pace, now)
+        # The call also takes a slot in the wider limit, no earlier than its own.
+        wider = pace.within
+        while wider is not None:
+            slot = self._next(wider, slot)
+            wider = wider.within
+        self._booked[job] = (slot, pace.scope)
+        self._forget_before(now)
+        return slot
+
+    def _next(self, pace: Pace, now: float) -> float:
         scope = self._scopes.setdefault(pace.scope, _Scope())
         interval = 1.0 / pace.per_second
         # Up to `burst` calls may go back to back after a quiet spell; then one per interval.
         slot = max(now, scope.free_at - (pace.burst - 1) * interval)
         scope.free_at = max(scope.free_at, slot) + interval
-        self._booked[job] = (slot, pace.scope)
-        self._forget_before(now)
         return slot
 
     def release(self, job: int) -> None:

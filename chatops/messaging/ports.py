@@ -46,6 +46,8 @@ class Pace:
     scope: str
     per_second: float
     burst: int = 1
+    # A wider limit the scope is part of as well (all of a tenant's conversations, say).
+    within: Pace | None = None
 
 
 class DeliveryError(Exception):

@@ -131,6 +131,19 @@ class Person(Base):
     created_at: Mapped[datetime]
 
 
+class ChatAddress(Base):
+    """How to reach a conversation or a person on a chat platform, as that platform describes it (a Teams
+    conversation reference, say): kept so that messages can start from our side, after a restart too."""
+
+    __tablename__ = "chat_addresses"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    # What it reaches: `place:<conversation id>`, `chat:<person id>` (their one-to-one chat with the bot).
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    document: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
 class OutboxMessage(Base):
     """A side effect to carry out after the transaction that caused it has committed."""
 

@@ -1,0 +1,305 @@
+"""Teams' requests to the bot: the `/api/messages` route, which checks the channel's token before the SDK's
+adapter sees anything, and the agent that turns each activity into what the desk is asked."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+from aiohttp import web
+from microsoft_agents.activity import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    InvokeResponse,
+)
+from microsoft_agents.hosting.aiohttp import CloudAdapter
+from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
+from pydantic import ValidationError
+
+from adapters.teams.auth import ChannelTokens, KeysUnavailable, Refused
+from adapters.teams.cards import adaptive_card, read_action
+from adapters.teams.gateway import PLATFORM, member_key
+from adapters.teams.reading import written_text
+from chatops import deadline
+from chatops.bus import SORRY, Answer, MessageBus
+from chatops.errors import DeskError, InvalidInput
+from chatops.messaging.addresses import AddressBook, chat_key, place_key
+from chatops.messaging.cards import Card
+from chatops.messaging.notices import TellPrivately
+from chatops.messaging.ports import Place
+from chatops.messaging.rich import Rich, plain
+from chatops.people.directory import Directory
+from chatops.tickets.actions import command_for
+from chatops.tickets.commands import OpenTicket
+from chatops.tickets.model import TicketView
+from commands.handlers import Caller, CommandRunner
+from commands.parser import Help, OpenForm, help_text, parse
+
+log = structlog.get_logger("chatops.teams")
+
+# The SDK's adapter reads the caller's identity from the request under this plain string key; aiohttp
+# would rather have a typed key, and says so on every request.
+CLAIMS_KEY = "claims_identity"
+warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"adapters\.teams\.inbound")
+
+# How a person asks the bot in Teams: `ticket <what is wrong>`, or one of the words below on its own.
+COMMAND = "ticket"
+_VERBS = {"status", "list", "help"}
+# Teams waits about 15 s for an activity's answer, and less for a card's; well inside both.
+REPLY_BUDGET = 4.5
+CARD_ACTION = "adaptiveCard/action"
+
+
+class Redeliver(Exception):
+    """The desk was too busy to record the activity: Teams should send it again."""
+
+
+class TeamsAgent:
+    """Turns each activity into what the desk is asked, and keeps how to reach whoever it came from."""
+
+    def __init__(
+        self,
+        bus: MessageBus,
+        addresses: AddressBook,
+        people: Directory,
+        render: Callable[[TicketView], Card],
+    ) -> None:
+        self.bus = bus
+        self.runner = CommandRunner(bus)
+        self.addresses = addresses
+        self.people = people
+        self.render = render
+
+    async def on_turn(self, context: TurnContext) -> None:
+        """One activity: remember its conversation, then act on a message or a card's action."""
+        activity = context.activity
+        try:
+            await self.addresses.remember(_addresses(activity, self._person(activity)))
+            if activity.type == ActivityTypes.message:
+                await self._message(context)
+            elif activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
+                await self._card_action(context)
+        except Redeliver:
+            raise
+        except Exception:  # noqa: BLE001 - the person gets a clear answer; the details go to the log
+            log.exception("teams_turn_failed", activity_type=activity.type, activity_id=activity.id)
+            await _say_sorry(context)
+
+    def _person(self, activity: Activity) -> str | None:
+        sender = activity.from_property
+        if sender is None:
+            return None
+        user = sender.aad_object_id or sender.id
+        return self.people.person(PLATFORM, user) if user else None
+
+    async def _message(self, context: TurnContext) -> None:
+        activity = context.activity
+        person = self._person(activity)
+        if person is None or activity.conversation is None:
+            log.warning("teams_message_ignored", problem="no sender or conversation", activity_id=activity.id)
+            return
+        text = written_text(activity)
+        conversation = _place(activity)
+        personal = activity.conversation.conversation_type == "personal"
+        word, _, rest = text.partition(" ")
+        verb = word.lower()
+        if verb == COMMAND or verb in _VERBS:
+            await self._command(activity, person, conversation, rest if verb == COMMAND else text)
+            return
+        if not personal or not text:
+            # Only the personal chat takes a request in plain words; elsewhere, or with no words at all (a
+            # file on its own), the person learns how to ask.
+            await self._tell(person, conversation, _help())
+            return
+        answer = await self.bus.handle(
+            OpenTicket(
+                text=text,
+                requester=person,
+                via="dm",
+                platform=PLATFORM,
+                workspace=_tenant(activity),
+                origin_place=conversation,
+                origin_ref=activity.id,
+                request_id=activity.id,
+                command=COMMAND,
+                confirm_directly=True,
+            )
+        )
+        await self._answered(answer, person, conversation)
+
+    async def _command(self, activity: Activity, person: str, conversation: str, words: str) -> None:
+        try:
+            command = parse(words, command=COMMAND)
+        except InvalidInput as refusal:
+            await self._tell(person, conversation, refusal.text)
+            return
+        if isinstance(command, Help | OpenForm):
+            await self._tell(person, conversation, _help())
+            return
+        caller = Caller(
+            person=person,
+            place=conversation,
+            platform=PLATFORM,
+            command=COMMAND,
+            workspace=_tenant(activity),
+            request_id=activity.id,
+        )
+        answer = await self.runner.run(command, caller)
+        if answer.retry:
+            raise Redeliver()
+        await self._tell(person, conversation, answer.value if answer.done else answer.refusal or SORRY)
+
+    async def _answered(self, answer: Answer, person: str, conversation: str) -> None:
+        if answer.retry:
+            raise Redeliver()
+        if not answer.done:
+            await self._tell(person, conversation, answer.refusal or SORRY)
+
+    async def _tell(self, person: str, conversation: str, text: Rich) -> None:
+        """An answer for the person alone: Teams has no private message in a shared conversation, so it
+        goes to their one-to-one chat with the bot, through the outbox like everything the bot says."""
+        answer = await self.bus.handle(TellPrivately(Place(PLATFORM, conversation), person, text))
+        if answer.retry:
+            raise Redeliver()
+
+    async def _card_action(self, context: TurnContext) -> None:
+        activity = context.activity
+        person = self._person(activity)
+        try:
+            ref, choice = read_action(activity.value)
+        except ValueError as error:
+            log.warning("teams_action_unknown", problem=str(error)[:200], activity_id=activity.id)
+            await _answer_invoke(context, _message("This control is not one the desk knows."))
+            return
+        if person is None:
+            await _answer_invoke(context, _message("Teams did not say who pressed this."))
+            return
+        try:
+            # No place: a refusal comes back here and is shown to the clicker alone, as the invoke's answer.
+            command = command_for(ref, person, None, choice)
+        except DeskError as refusal:
+            await _answer_invoke(context, _message(plain(refusal.text)))
+            return
+        answer = await self.bus.handle(command)
+        if answer.retry:
+            raise Redeliver()
+        if not answer.done:
+            await _answer_invoke(context, _message(plain(answer.refusal or SORRY)))
+            return
+        card = adaptive_card(self.render(answer.value), self.people)
+        await _answer_invoke(
+            context,
+            AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
+            ),
+        )
+
+
+def _message(text: str) -> AdaptiveCardInvokeResponse:
+    """An invoke's answer that Teams shows to the clicker alone, in place of a new card."""
+    return AdaptiveCardInvokeResponse(
+        status_code=200, type="application/vnd.microsoft.activity.message", value=text
+    )
+
+
+async def _answer_invoke(context: TurnContext, response: AdaptiveCardInvokeResponse) -> None:
+    body = response.model_dump(mode="json", by_alias=True, exclude_none=True)
+    await context.send_activity(
+        Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200, body=body))
+    )
+
+
+async def _say_sorry(context: TurnContext) -> None:
+    """Told in the turn itself: the desk may be what failed, so this does not wait on it."""
+    try:
+        if context.activity.type == ActivityTypes.invoke:
+            await _answer_invoke(context, _message(plain(SORRY)))
+        else:
+            await context.send_activity(plain(SORRY))
+    except Exception:  # noqa: BLE001 - the failure is already in the log; Teams is told nothing more
+        log.warning("teams_sorry_not_sent", activity_id=context.activity.id)
+
+
+def _help() -> Rich:
+    return help_text(COMMAND, form=False)
+
+
+def _tenant(activity: Activity) -> str | None:
+    conversation = activity.conversation
+    return conversation.tenant_id if conversation is not None else None
+
+
+def _place(activity: Activity) -> str:
+    """The conversation an activity came from: a channel by its own id, not the thread's."""
+    conversation_id = activity.conversation.id if activity.conversation is not None else ""
+    return conversation_id.split(";messageid=", 1)[0]
+
+
+def _addresses(activity: Activity, person: str | None) -> dict[str, dict[str, Any]]:
+    """How to reach the conversation an activity came from, and its sender, from our side later."""
+    if activity.conversation is None or not activity.service_url:
+        return {}
+    reference = activity.get_conversation_reference()
+    reference.activity_id = None
+    reference.conversation.id = _place(activity)
+    document = reference.model_dump(mode="json", by_alias=True, exclude_none=True)
+    found = {place_key(reference.conversation.id): document}
+    sender = activity.from_property
+    if person is not None and sender is not None and sender.id:
+        found[member_key(person)] = {
+            "id": sender.id,
+            "serviceUrl": activity.service_url,
+            "tenantId": _tenant(activity),
+        }
+        if activity.conversation.conversation_type == "personal":
+            found[chat_key(person)] = document
+    return found
+
+
+def messages_endpoint(
+    adapter: CloudAdapter, agent: TeamsAgent, tokens: ChannelTokens | None
+) -> Callable[[web.Request], Any]:
+    """The `/api/messages` route: the channel's token first (None only in the local emulator mode), then
+    the SDK's adapter, which runs the agent's turn and answers an invoke with what the agent gave it."""
+
+    async def endpoint(request: web.Request) -> web.StreamResponse:
+        deadline.start(REPLY_BUDGET)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"error": "the body is not JSON"}, status=400)
+        if not isinstance(body, dict):
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        service_url = body.get("serviceUrl")
+        if tokens is None:
+            identity = ClaimsIdentity({}, authentication_type=None)
+        else:
+            try:
+                identity = await tokens.check(
+                    request.headers.get("Authorization"),
+                    service_url if isinstance(service_url, str) else None,
+                )
+            except KeysUnavailable as trouble:
+                log.error("teams_keys_unavailable", problem=str(trouble))
+                return web.json_response({"error": "cannot check tokens now"}, status=503)
+            except Refused as refused:
+                log.warning("teams_request_refused", reason=str(refused)[:200])
+                return web.json_response({"error": "unauthorized"}, status=401)
+        try:
+            Activity.model_validate(body)
+        except ValidationError as error:
+            log.warning("teams_activity_malformed", problems=error.error_count())
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        request[CLAIMS_KEY] = identity
+        try:
+            response = await adapter.process(request, agent)
+        except Redeliver:
+            return web.json_response(
+                {"error": "busy; send it again"}, status=503, headers={"Retry-After": "1"}
+            )
+        return response if response is not None else web.Response(status=202)
+
+    return endpoint
