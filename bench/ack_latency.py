@@ -1,6 +1,7 @@
 """Ack latency, throughput, server CPU and peak RSS of `chatops serve` beside a bare Bolt app, open loop.
 
 Run from the project root:  .venv/bin/python bench/ack_latency.py [--quick] [--stages 200x10,1000x10]
+Add --teams for the Teams leg (personal-chat messages to /api/messages, bench/teams_ack.py), or --teams-only.
 
 Three processes, so that nothing shares a GIL with the server under test: the Slack stand-in (a spawned
 child that enforces Slack's rate limits), the server (a subprocess) and the load generator (this process).
@@ -42,6 +43,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -132,6 +134,9 @@ class StageResult:
     lost: list[int] = field(default_factory=list)
     duplicates: int = 0
     rate_limited: int = 0
+    # Acked, but no ticket in the database names the request (the Teams leg, whose acks carry no number).
+    unrecorded: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def tickets_per_second(self) -> float:
@@ -147,7 +152,7 @@ class StageResult:
     @property
     def complete(self) -> bool:
         """Every request acked with a ticket, and every acked ticket durable: only then does a stage count."""
-        return not self.lost and self.outcomes["ok"] == self.stage.count
+        return not self.lost and not self.unrecorded and self.outcomes["ok"] == self.stage.count
 
     @property
     def backlog(self) -> Counter[str]:
@@ -206,22 +211,30 @@ def card_report(standin: SlackStandIn) -> dict[str, Any]:
 
 
 class StandIn:
-    """The stand-in child process, seen from the benchmark."""
+    """A stand-in child process, seen from the benchmark: its first word on starting, then requests."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self, target: Callable[[Connection], None] = standin_main, name: str = "slack-standin"
+    ) -> None:
         context = multiprocessing.get_context("spawn")
+        self.name = name
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=standin_main, args=(child,), daemon=True, name="slack-standin")
+        self.process = context.Process(target=target, args=(child,), daemon=True, name=name)
         self.process.start()
         if not self.conn.poll(START_TIMEOUT):
-            raise RuntimeError("the Slack stand-in did not start")
-        self.base_url: str = self.conn.recv()
+            raise RuntimeError(f"the {name} child did not start")
+        self.hello: Any = self.conn.recv()
 
-    def ask(self, request: str) -> Any:
+    @property
+    def base_url(self) -> str:
+        """Where the Slack stand-in serves (its first word on starting)."""
+        return self.hello
+
+    def ask(self, request: Any) -> Any:
         """Send one request to the child and wait (bounded) for its answer."""
         self.conn.send(request)
         if not self.conn.poll(60):
-            raise RuntimeError(f"the Slack stand-in did not answer {request!r}")
+            raise RuntimeError(f"the {self.name} child did not answer {str(request)[:80]!r}")
         return self.conn.recv()
 
     def close(self) -> None:
@@ -235,10 +248,13 @@ class StandIn:
             self.process.join(5)
 
 
-def start_server(system: str, workdir: Path, slack_url: str) -> tuple[list[subprocess.Popen[bytes]], str]:
+def start_server(
+    system: str, workdir: Path, slack_url: str, extra_env: dict[str, str] | None = None
+) -> tuple[list[subprocess.Popen[bytes]], str]:
     """Start chatops (or the bare app) on 127.0.0.1:0; return its processes and events URL once it listens.
 
-    `split` is `chatops serve --no-dispatch` taking requests and a `chatops worker` posting the cards.
+    `split` is `chatops serve --no-dispatch` taking requests and a `chatops worker` posting the cards;
+    `teams` is `chatops serve` with the Teams settings in `extra_env` as well.
     """
     env = {
         **os.environ,
@@ -248,9 +264,10 @@ def start_server(system: str, workdir: Path, slack_url: str) -> tuple[list[subpr
         "SLACK_TIMEOUT": "5",
         "DATABASE_URL": f"sqlite:///{workdir / 'chatops.db'}",
         "CHATOPS_CONFIG": str(CONFIG),
+        **(extra_env or {}),
     }
     serve = [sys.executable, *"-m chatops serve --host 127.0.0.1 --port 0 --log-level WARNING".split()]
-    if system == "chatops":
+    if system in ("chatops", "teams"):
         command = serve
     elif system == "split":
         command = [*serve, "--no-dispatch"]
@@ -321,14 +338,16 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def send(session: aiohttp.ClientSession, url: str, request: SignedRequest, due: float) -> Sample:
-    """POST one request; a 200 is "ok", with the ticket number if the answer names one."""
+async def send(
+    session: aiohttp.ClientSession, url: str, request: SignedRequest, due: float, accepted: int = 200
+) -> Sample:
+    """POST one request; an `accepted` status is "ok", with the ticket number if the answer names one."""
     lag = time.monotonic() - due
     ticket = None
     try:
         async with session.post(url, data=request.body, headers=request.headers) as response:
             body = await response.read()
-        outcome = "ok" if response.status == 200 else f"HTTP {response.status}"
+        outcome = "ok" if response.status == accepted else f"HTTP {response.status}"
         if acked := ACKED_TICKET.search(body.decode("utf-8", errors="replace")):
             ticket = int(acked.group(1))
     except Exception as error:  # noqa: BLE001 - every failure is a counted outcome, not a crash
@@ -337,8 +356,10 @@ async def send(session: aiohttp.ClientSession, url: str, request: SignedRequest,
     return Sample(done - due, lag, outcome, ticket, done)
 
 
-async def drive(url: str, requests: list[SignedRequest], rate: float) -> tuple[list[Sample], float]:
-    """Send request i at t0 + i/rate whatever became of earlier ones; returns the samples and t0."""
+async def drive(
+    url: str, requests: list[SignedRequest], rate: float, accepted: int = 200
+) -> tuple[list[Sample], float]:
+    """Send request i at t0 + i/rate whatever became of earlier ones; returns samples in order, and t0."""
     connector = aiohttp.TCPConnector(limit=CONNECTIONS)
     timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -348,13 +369,13 @@ async def drive(url: str, requests: list[SignedRequest], rate: float) -> tuple[l
             due = t0 + i / rate
             if (delay := due - time.monotonic()) > 0:
                 await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(send(session, url, request, due)))
+            tasks.append(asyncio.create_task(send(session, url, request, due, accepted)))
         done, pending = await asyncio.wait(tasks, timeout=REQUEST_TIMEOUT + 5)
         for task in pending:
             task.cancel()
     now = time.monotonic()
-    samples = [task.result() for task in done]
-    return samples + [Sample(now - t0, 0.0, "unfinished", None, now) for _ in pending], t0
+    unfinished = Sample(now - t0, 0.0, "unfinished", None, now)
+    return [task.result() if task in done else unfinished for task in tasks], t0
 
 
 def outbox_state(path: Path) -> tuple[int, int]:
@@ -406,6 +427,36 @@ def warm_up(url: str, count: int, db: Path | None) -> int:
     return left
 
 
+def measured(
+    stage: Stage,
+    samples: list[Sample],
+    t0: float,
+    rss: float,
+    cpu: tuple[list[tuple[float, float]], list[tuple[float, float]]],
+    clean: bool,
+    warmup_left: int,
+    stderr_tail: list[str],
+) -> StageResult:
+    """A stage's figures from its samples and the server's CPU readings before and after it."""
+    cpu_before, cpu_after = cpu
+    ok = [s for s in samples if s.outcome == "ok"]
+    last_ack = max((s.done for s in ok), default=t0)
+    return StageResult(
+        stage,
+        sorted(s.latency for s in samples),
+        sorted(s.lag for s in samples),
+        Counter(s.outcome for s in samples),
+        {s.ticket for s in ok if s.ticket is not None},
+        ack_span=max(stage.count / stage.rate, last_ack - t0),
+        peak_rss_mb=rss,
+        cpu_seconds=sum(after[0] - before[0] for before, after in zip(cpu_before, cpu_after, strict=True)),
+        cpu_main_seconds=cpu_after[0][1] - cpu_before[0][1],
+        stopped_cleanly=clean,
+        warmup_left=warmup_left,
+        stderr_tail=stderr_tail,
+    )
+
+
 def run_stage(system: str, standin: StandIn, stage: Stage, warmup: int) -> StageResult:
     """A fresh server, warmed up, runs one stage and stops; for chatops, check what the acks promised."""
     requests = signed([STAGE_TEXT.format(i) for i in range(stage.count)])
@@ -432,39 +483,29 @@ def run_stage(system: str, standin: StandIn, stage: Stage, warmup: int) -> Stage
             s._replace(outcome="200 without a ticket") if s.ticket is None and s.outcome == "ok" else s
             for s in samples
         ]
-    ok = [s for s in samples if s.outcome == "ok"]
-    last_ack = max((s.done for s in ok), default=t0)
-    result = StageResult(
-        stage,
-        sorted(s.latency for s in samples),
-        sorted(s.lag for s in samples),
-        Counter(s.outcome for s in samples),
-        {s.ticket for s in ok if s.ticket is not None},
-        ack_span=max(stage.count / stage.rate, last_ack - t0),
-        peak_rss_mb=rss,
-        cpu_seconds=sum(after[0] - before[0] for before, after in zip(cpu_before, cpu_after, strict=True)),
-        cpu_main_seconds=cpu_after[0][1] - cpu_before[0][1],
-        stopped_cleanly=clean,
-        warmup_left=warmup_left,
-        stderr_tail=stderr_tail,
-    )
+    result = measured(stage, samples, t0, rss, (cpu_before, cpu_after), clean, warmup_left, stderr_tail)
     if ledger is not None:
-        report = standin.ask("report")
-        stored: Counter[int] = report["stored"]
-        stage_end = t0 + result.ack_span
-        result.ledger = ledger
-        in_stage = {t for t, at in report["posts"] if t in ledger.teams and at <= stage_end}
-        result.posted_in_stage = len(in_stage)
-        result.posted_by_stop = sum(1 for t in ledger.teams if t in stored)
-        result.lost = sorted(
-            t
-            for t in result.tickets
-            if t not in ledger.teams or not (t in stored or ledger.cards.get(t) == "queued")
-        )
-        result.duplicates = sum(n - 1 for t, n in stored.items() if t in ledger.teams and n > 1)
-        result.rate_limited = report["rate_limited"]
+        check_cards(result, ledger, standin, t0)
     standin.ask("clear")
     return result
+
+
+def check_cards(result: StageResult, ledger: Ledger, standin: StandIn, t0: float) -> None:
+    """Fill in where the stage's cards stood, and which acked tickets are neither posted nor queued."""
+    report = standin.ask("report")
+    stored: Counter[int] = report["stored"]
+    stage_end = t0 + result.ack_span
+    result.ledger = ledger
+    in_stage = {t for t, at in report["posts"] if t in ledger.teams and at <= stage_end}
+    result.posted_in_stage = len(in_stage)
+    result.posted_by_stop = sum(1 for t in ledger.teams if t in stored)
+    result.lost = sorted(
+        t
+        for t in result.tickets
+        if t not in ledger.teams or not (t in stored or ledger.cards.get(t) == "queued")
+    )
+    result.duplicates = sum(n - 1 for t, n in stored.items() if t in ledger.teams and n > 1)
+    result.rate_limited = report["rate_limited"]
 
 
 def ms(values: list[float], q: float) -> float:
@@ -494,7 +535,8 @@ def print_table(runs: list[RunResult]) -> None:
             tickets, durable, posted, backlog = "-", "-", "-", "-"
             if r.ledger is not None:
                 tickets = f"{r.tickets_per_second:.0f}"
-                durable = f"LOST {len(r.lost)} of {len(r.tickets)}" if r.lost else f"all {len(r.tickets)}"
+                acked, lost = len(r.tickets) + r.unrecorded, len(r.lost) + r.unrecorded
+                durable = f"LOST {lost} of {acked}" if lost else f"all {acked}"
                 posted, backlog = str(r.posted_in_stage), str(r.backlog.total())
             print(
                 f"{run.system:8} {r.stage.rate:6} {r.stage.count:6} {ok:6} {r.stage.count - ok:5} "
@@ -514,6 +556,10 @@ def print_table(runs: list[RunResult]) -> None:
             )
             if r.ledger is not None:
                 print_cards(where, r, r.ledger)
+            if r.unrecorded:
+                print(f"{where} LOST: {r.unrecorded} acked request(s) with no ticket in the database")
+            for note in r.notes:
+                print(f"{where} {note}")
             if r.warmup_left:
                 print(f"{where} the warm-up left {r.warmup_left} outbox rows behind")
             if not r.stopped_cleanly:
@@ -535,7 +581,10 @@ def print_table(runs: list[RunResult]) -> None:
         "chatops it includes all the process did meanwhile: intake, the writer thread's commits,\nand the "
         "outbox dispatcher in the same process (its claims, put-offs and records, and the cards posted "
         "during the stage);\nthe posting of the cards still queued at the end comes later and is not "
-        "included."
+        "included.\n"
+        "teams rows: personal-chat messages to /api/messages, each with a channel token of its own; "
+        "ok = 202; their tickets are found\nby activity id in the database; their cards go to the desk's "
+        "Slack channels like the others (see bench/teams_ack.py)."
     )
 
 
@@ -567,7 +616,7 @@ def print_targets(runs: list[RunResult]) -> None:
     """For each chatops layout run: its ratios to the bare app at the latency stage, and each target."""
     bare = next((run for run in runs if run.system == "bare"), None)
     for run in runs:
-        if run.system != "bare" and run.stages:
+        if run.system not in ("bare", "teams") and run.stages:
             print_system_targets(run, bare)
 
 
@@ -638,25 +687,41 @@ def main() -> int:
         default="bare,chatops,split",
         help="which systems to run, in order: bare, chatops (one process), split (serve + worker)",
     )
+    parser.add_argument("--teams", action="store_true", help="add the Teams leg (bench/teams_ack.py)")
+    parser.add_argument("--teams-only", action="store_true", help="run the Teams leg and no Slack system")
+    parser.add_argument("--teams-stages", default="50x10,200x10", help="RATExSECONDS,... of the Teams leg")
     args = parser.parse_args()
-    stages = parse_stages(args.stages)
+    stages, teams_stages = parse_stages(args.stages), parse_stages(args.teams_stages)
     if args.quick:
         stages = [Stage(s.rate, min(s.seconds, 3.0)) for s in stages]
+        teams_stages = [Stage(s.rate, min(s.seconds, 3.0)) for s in teams_stages]
+    systems = [] if args.teams_only else args.systems.split(",")
+    with_teams = args.teams or args.teams_only
     plan = ", ".join(f"{s.rate}/s x {s.seconds:g}s" for s in stages)
+    teams_plan = ", ".join(f"{s.rate}/s x {s.seconds:g}s" for s in teams_stages)
     print(
-        f"{os.cpu_count()} CPUs; stages {plan}, each on a fresh server; "
-        f"warm-up {args.warmup} requests at {WARMUP_RATE}/s before each"
+        f"{os.cpu_count()} CPUs; "
+        + (f"stages {plan}; " if systems else "")
+        + (f"Teams stages {teams_plan}; " if with_teams else "")
+        + f"each on a fresh server; warm-up {args.warmup} requests at {WARMUP_RATE}/s before each"
     )
     standin = StandIn()
     try:
         runs = [
             RunResult(system, [run_stage(system, standin, stage, args.warmup) for stage in stages])
-            for system in args.systems.split(",")
+            for system in systems
         ]
+        if with_teams:
+            # Imported here: the Teams leg builds on this module, which runs as __main__.
+            import teams_ack
+
+            runs.append(teams_ack.run_teams(teams_stages, args.warmup, standin))
     finally:
         standin.close()
     print_table(runs)
     print_targets(runs)
+    if with_teams:
+        teams_ack.print_beside_slack(runs)
     return 0
 
 

@@ -157,7 +157,7 @@ def _teams_link(settings: Settings, db: Database, clock: Clock) -> tuple[TeamsCo
         password=settings.microsoft_app_password,
         tenant_id=settings.microsoft_app_tenant_id,
         authority=settings.token_authority,
-        timeout=settings.slack_timeout,
+        timeout=settings.teams_timeout,
         insecure=settings.chatops_teams_insecure,
     )
     return connection, AddressBook(db, "teams", clock)

@@ -25,7 +25,7 @@ from chatops.config.loading import load_desk_config
 from chatops.config.settings import Settings
 from chatops.entrypoints.serving import BackgroundServer
 from chatops.store.db import normalize_url
-from chatops.store.tables import OutboxMessage, Ticket, TicketEvent, TicketLink
+from chatops.store.tables import ChatAddress, OutboxMessage, Ticket, TicketEvent, TicketLink
 
 SIGNING_SECRET = "test-signing-secret"
 CONFIG_PATH = Path(__file__).with_name("desk.yaml")
@@ -175,6 +175,11 @@ class Probe:
                 )
                 or 0
             )
+
+    def addresses(self, platform: str) -> set[str]:
+        """The keys of the addresses the desk keeps for a platform's conversations and people."""
+        with Session(self.engine) as session:
+            return set(session.scalars(select(ChatAddress.key).where(ChatAddress.platform == platform)))
 
     def close(self) -> None:
         self.engine.dispose()

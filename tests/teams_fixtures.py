@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from teams_harness import Teams, teams_settings
 
 from adapters.slack.devkit.standin import SlackStandIn
 from adapters.teams.devkit.authority import IdentityProvider
@@ -14,7 +15,6 @@ from adapters.teams.devkit.tls import LocalCA
 from chatops.config.settings import Settings
 from chatops.entrypoints.serving import BackgroundServer
 from harness import served_desk
-from teams_harness import Teams, teams_settings
 
 
 @pytest.fixture(scope="module")

@@ -24,19 +24,20 @@ ALICE, TOM = teams_user("Alice Ng"), teams_user("Tom Ito")
 CUSTOMER, STRANGER = teams_user("Cara Diaz"), teams_user("Lee Ross")
 
 
-def teams_settings(database_url: str, slack_url: str, identity: IdentityProvider, **overrides: Any) -> Settings:
+def teams_settings(
+    database_url: str, slack_url: str, identity: IdentityProvider, **overrides: Any
+) -> Settings:
     """Settings for a desk in Slack and Teams, with Teams' keys and tokens from the identity stand-in."""
-    return settings_for(
-        database_url,
-        slack_url,
-        chatops_config=str(TEAMS_CONFIG),
-        microsoft_app_id=APP_ID,
-        microsoft_app_password=APP_SECRET,
-        microsoft_app_tenant_id=TENANT_ID,
-        teams_openid_metadata_url=identity.metadata_url,
-        teams_token_authority=identity.oidc_authority,
-        **overrides,
-    )
+    values: dict[str, Any] = {
+        "chatops_config": str(TEAMS_CONFIG),
+        "microsoft_app_id": APP_ID,
+        "microsoft_app_password": APP_SECRET,
+        "microsoft_app_tenant_id": TENANT_ID,
+        "teams_openid_metadata_url": identity.metadata_url,
+        "teams_token_authority": identity.oidc_authority,
+        "teams_timeout": 1.0,
+    }
+    return settings_for(database_url, slack_url, **(values | overrides))
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,9 @@ class Teams:
 
     def post(self, body: bytes, headers: dict[str, str]) -> Reply:
         """Post raw bytes to /api/messages."""
-        request = urllib.request.Request(self.url() + "/api/messages", data=body, headers=headers, method="POST")
+        request = urllib.request.Request(
+            self.url() + "/api/messages", data=body, headers=headers, method="POST"
+        )
         try:
             with urllib.request.urlopen(request, timeout=10) as answer:
                 raw = answer.read()
@@ -84,6 +87,13 @@ class Teams:
         activity["conversation"]["id"] = SUPPORT
         assert self.send(activity).status in (200, 202)
 
+    def ticket_card(self, text: str = "The export fails with error 500") -> dict[str, Any]:
+        """The team has the app; the customer asks in their personal chat; the card it gets in Teams."""
+        self.add_bot_to_team()
+        self.say(CUSTOMER, text)
+        (card,) = self.cards()
+        return card
+
     def chat(self, user: TeamsUser, count: int = 1, timeout: float = 5.0) -> list[str]:
         """The texts the bot wrote in its personal chat with `user`, once there are `count`."""
         chat = personal_chat_id(user.user_id)
@@ -95,7 +105,7 @@ class Teams:
         )
 
     def cards(self, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
-        """The cards in the support channel (top-level posts with an Adaptive Card), once there are `count`."""
+        """The cards in the support channel (posts with an Adaptive Card), once there are `count`."""
         return at_least(
             count,
             lambda: [m for m in self.connector.messages(SUPPORT) if m.get("attachments")],

@@ -28,6 +28,13 @@ SETTINGS_ENV = {
     "SLACK_TIMEOUT",
     "DATABASE_URL",
     "CHATOPS_CONFIG",
+    "MICROSOFT_APP_ID",
+    "MICROSOFT_APP_PASSWORD",
+    "MICROSOFT_APP_TENANT_ID",
+    "TEAMS_OPENID_METADATA_URL",
+    "TEAMS_TOKEN_AUTHORITY",
+    "CHATOPS_TEAMS_INSECURE",
+    "TEAMS_TIMEOUT",
 }
 
 
@@ -377,3 +384,32 @@ def test_teams_package_to_a_place_it_cannot_write_names_it(tmp_path: Path) -> No
     app_id = "6f1c2a9e-1b7d-4c39-9a57-0e3b8d2f4a11"
     done = chatops(tmp_path, "teams", "package", "--app-id", app_id, "--out", "taken/app.zip", env={})
     assert "cannot write 'taken/app.zip'" in refused(done, "--out")
+
+
+@pytest.mark.parametrize(
+    ("missing", "where"),
+    [("MICROSOFT_APP_PASSWORD", "client secret"), ("MICROSOFT_APP_TENANT_ID", "tenant")],
+)
+def test_teams_half_configured_names_what_is_missing(tmp_path: Path, missing: str, where: str) -> None:
+    teams = {
+        "MICROSOFT_APP_ID": "00000000-0000-4000-8000-00000000a11d",
+        "MICROSOFT_APP_PASSWORD": "secret",
+        "MICROSOFT_APP_TENANT_ID": "00000000-0000-4000-8000-0000000007e1",
+        missing: "",
+    }
+    done = chatops(tmp_path, "serve", env=ready(tmp_path, **teams))
+
+    assert where in refused(done, missing).lower()
+
+
+def test_the_unchecked_teams_emulator_mode_is_refused_beyond_loopback(tmp_path: Path) -> None:
+    done = chatops(tmp_path, "serve", "--host", "0.0.0.0", env=ready(tmp_path, CHATOPS_TEAMS_INSECURE="1"))
+
+    assert "--host 127.0.0.1" in refused(done, "CHATOPS_TEAMS_INSECURE")
+
+
+def test_a_teams_metadata_url_that_is_not_https_is_named(tmp_path: Path) -> None:
+    env = ready(tmp_path, TEAMS_OPENID_METADATA_URL="http://login.example/keys")
+    done = chatops(tmp_path, "serve", env=env)
+
+    assert "not an https URL" in refused(done, "TEAMS_OPENID_METADATA_URL")

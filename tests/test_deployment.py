@@ -459,6 +459,8 @@ def test_the_tls_proxy_forwards_slacks_requests_to_the_served_port() -> None:
     assert {url.removeprefix("https://").partition("/")[0] for url in request_urls} == {site.group(1)}
     assert {url.partition("://")[2].partition("/")[2] for url in request_urls} == {"slack/events"}
     assert "handle /slack/events {" in caddy
+    # Teams' messaging endpoint, as the README has it set on the Azure Bot.
+    assert "handle /api/messages {" in caddy
     assert upstreams == {f"127.0.0.1:{port}" for port in served_ports}
     # The slash command in the manifest is the one the desk's rules answer to.
     assert (

@@ -57,3 +57,18 @@ def test_a_call_takes_a_slot_in_its_conversation_and_in_the_tenant_around_it() -
 
     assert first == [0.0, 0.0, 0.5]
     assert second == 1.0
+
+
+def test_a_long_queue_in_one_conversation_leaves_the_tenant_free_for_the_others() -> None:
+    tenant = Pace("teams:tenant", per_second=50.0, burst=50)
+    pacer = Pacer()
+    queued = [pacer.book(Pace("teams:busy", 1.0, 1, within=tenant), job, now=0.0) for job in range(1, 21)]
+
+    other = pacer.book(Pace("teams:quiet", 1.0, 1, within=tenant), 99, now=0.0)
+
+    # The busy conversation's calls wait their turns in it; the tenant's limit is taken only by calls
+    # about to go, so another conversation goes at once.
+    assert queued == [float(n) for n in range(20)]
+    assert other == 0.0
+    # When a queued call's turn comes, it takes its place in the tenant's limit then.
+    assert pacer.book(Pace("teams:busy", 1.0, 1, within=tenant), 5, now=4.0) == 4.0

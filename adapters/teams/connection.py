@@ -6,17 +6,16 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import time
 
 import aiohttp
-import structlog
+import jwt
 from microsoft_agents.authentication.msal import MsalConnectionManager
 from microsoft_agents.hosting.core import AgentAuthConfiguration, AuthTypes, ClaimsIdentity, TurnContext
 from microsoft_agents.hosting.core.connector.client import UserTokenClient
 from microsoft_agents.hosting.core.connector.teams import TeamsConnectorClient
 
 from chatops.errors import ConfigError
-
-log = structlog.get_logger("chatops.teams")
 
 # Tokens for the Bot Connector are for this resource, in every public-cloud tenant.
 BOT_FRAMEWORK = "https://api.botframework.com"
@@ -78,6 +77,9 @@ class TeamsConnection:
         )
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._sessions: dict[str, aiohttp.ClientSession] = {}
+        self._clients: dict[str, tuple[str, TeamsConnectorClient]] = {}
+        self._token: str | None = None
+        self._token_renew_at = 0.0
 
     async def check_credentials(self) -> str | None:
         """Ask the authority for a token once, before serving: ConfigError if it refuses the app, else why it
@@ -104,11 +106,16 @@ class TeamsConnection:
         return None
 
     async def token(self) -> str:
-        """A token for the Bot Connector (cached by MSAL until shortly before it expires)."""
+        """A token for the Bot Connector, kept until shortly before it expires."""
         if self.insecure:
             return ""
+        if self._token is not None and time.time() < self._token_renew_at:
+            return self._token
         provider = self.connections.get_default_connection()
-        return await provider.get_access_token(BOT_FRAMEWORK, [BOT_FRAMEWORK_SCOPE])
+        token = await provider.get_access_token(BOT_FRAMEWORK, [BOT_FRAMEWORK_SCOPE])
+        # MSAL keeps it too, but asks for it from a thread of its own on every call: a hop per message.
+        self._token, self._token_renew_at = token, _renew_at(token)
+        return token
 
     def session(self, base_url: str) -> aiohttp.ClientSession:
         """The kept-alive session to one service URL (Teams has a few, by region)."""
@@ -124,18 +131,38 @@ class TeamsConnection:
         return session
 
     async def client(self, service_url: str) -> TeamsConnectorClient:
-        """A Bot Connector client for a service URL, on its shared session, with a fresh token."""
-        return _SharedSessionConnector(service_url, await self.token(), session=self.session(service_url))
+        """A Bot Connector client for a service URL, on its shared session, with a current token."""
+        token = await self.token()
+        known = self._clients.get(service_url)
+        if known is None or known[0] != token or known[1].client.closed:
+            # Made once per service URL and token: the SDK's client looks its own version up on creation.
+            known = (token, _SharedSessionConnector(service_url, token, session=self.session(service_url)))
+            self._clients[service_url] = known
+        return known[1]
 
     async def close(self) -> None:
         """Close every session."""
         for session in self._sessions.values():
             await session.close()
         self._sessions.clear()
+        self._clients.clear()
 
     def client_factory(self) -> ClientFactory:
         """What the SDK's adapter builds its clients for a turn with: ours, on the shared sessions."""
         return ClientFactory(self)
+
+
+# A token is renewed this long before it expires, so that none expires on its way to Teams.
+RENEW_BEFORE = 300.0
+
+
+def _renew_at(token: str) -> float:
+    """When to ask for a new token: a while before this one expires (read from the token, which is ours)."""
+    try:
+        expires = float(jwt.decode(token, options={"verify_signature": False}).get("exp", 0))
+    except (jwt.PyJWTError, TypeError, ValueError):
+        expires = 0.0
+    return max(expires - RENEW_BEFORE, time.time() + 60.0) if expires else time.time() + 60.0
 
 
 class _SharedSessionConnector(TeamsConnectorClient):
@@ -158,6 +185,7 @@ class ClientFactory:
 
     def __init__(self, connection: TeamsConnection) -> None:
         self._connection = connection
+        self._user_tokens: UserTokenClient | None = None
 
     async def create_connector_client(
         self,
@@ -174,7 +202,12 @@ class ClientFactory:
     async def create_user_token_client(
         self, context: TurnContext, claims_identity: ClaimsIdentity, use_anonymous: bool = False
     ) -> UserTokenClient:
-        """The turn's user-token client: the desk signs no one in, so it carries no token."""
-        return _SharedSessionTokens(
-            TOKEN_SERVICE, "", app_id=self._connection.app_id, session=self._connection.session(TOKEN_SERVICE)
-        )
+        """The turn's user-token client: the desk signs no one in, so one tokenless client serves all."""
+        if self._user_tokens is None or self._user_tokens.client.closed:
+            self._user_tokens = _SharedSessionTokens(
+                TOKEN_SERVICE,
+                "",
+                app_id=self._connection.app_id,
+                session=self._connection.session(TOKEN_SERVICE),
+            )
+        return self._user_tokens

@@ -49,12 +49,13 @@ class Settings(BaseSettings):
         default="",
         description="where the bot gets its tokens for Teams (default: Microsoft's login for the tenant)",
     )
+    teams_timeout: float = Field(default=10.0, description="seconds to wait for one call to Teams")
     chatops_teams_insecure: bool = Field(
         default=False,
         description="1: take Teams requests without checking who sent them (a local emulator; loopback only)",
     )
 
-    @field_validator("slack_timeout", mode="before")
+    @field_validator("slack_timeout", "teams_timeout", mode="before")
     @classmethod
     def _positive_seconds(cls, value: Any) -> float:
         try:

@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from chatops.bootstrap import Desktop
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# What the bot needs to call Teams: the worker carries out Teams' outbox rows as serve does.
+TEAMS_OUTBOUND = (
+    "microsoft_app_id",
+    "microsoft_app_password",
+    "microsoft_app_tenant_id",
+    "teams_token_authority",
+)
 SERVE_ENVIRONMENT = (
     "slack_bot_token",
     "slack_signing_secret",
@@ -36,10 +43,20 @@ SERVE_ENVIRONMENT = (
     "slack_timeout",
     "database_url",
     "chatops_config",
+    *TEAMS_OUTBOUND,
+    "teams_openid_metadata_url",
+    "chatops_teams_insecure",
 )
 
 
-WORKER_ENVIRONMENT = ("slack_bot_token", "slack_api_url", "slack_timeout", "database_url", "chatops_config")
+WORKER_ENVIRONMENT = (
+    "slack_bot_token",
+    "slack_api_url",
+    "slack_timeout",
+    "database_url",
+    "chatops_config",
+    *TEAMS_OUTBOUND,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -255,13 +272,7 @@ async def _serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> 
     print(f"chatops: listening on {url}", flush=True)
     if desktop.teams is not None:
         print(f"chatops: Teams activities at {url}/api/messages", flush=True)
-    if teams_silent is not None:
-        # Requests are still taken; what the bot says in Teams waits in the outbox until a token comes.
-        print(
-            f"chatops: TEAMS_TOKEN_AUTHORITY: no token for Teams yet ({teams_silent}); serving, and trying "
-            "again with each message",
-            file=sys.stderr,
-        )
+    _say_teams_silent(teams_silent)
     stop = asyncio.Event()
     waiting: asyncio.Task[None] | None = None
     if silent is not None:
@@ -303,9 +314,10 @@ async def _work() -> int:
 
     settings = load_settings()
     require_bot_token(settings)
+    require_teams_credentials(settings)
     config = load_desk_config(settings.chatops_config)
     check_database_url(settings.database_url)
-    from chatops.bootstrap import WORKER_POLL, build_desk, wait_for_platform
+    from chatops.bootstrap import WORKER_POLL, build_desk, check_teams, wait_for_platform
 
     try:
         desktop = build_desk(settings, config, poll_interval=WORKER_POLL)
@@ -314,6 +326,7 @@ async def _work() -> int:
     try:
         # Nothing can go out until Slack takes the token; a refusal ends the worker as at start-up.
         await wait_for_platform(desktop)
+        _say_teams_silent(await check_teams(desktop))
     except BaseException:
         await _close(desktop)
         raise
@@ -325,6 +338,16 @@ async def _work() -> int:
     await dispatching
     await _close(desktop)
     return 0
+
+
+def _say_teams_silent(silent: str | None) -> None:
+    """The token authority did not answer: what the bot says in Teams waits in the outbox until it does."""
+    if silent is not None:
+        print(
+            f"chatops: TEAMS_TOKEN_AUTHORITY: no token for Teams yet ({silent}); carrying on, and asking "
+            "again with each message",
+            file=sys.stderr,
+        )
 
 
 def _insecure_teams_on_loopback_only(host: str) -> None:

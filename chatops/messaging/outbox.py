@@ -21,6 +21,8 @@ _INSERT = insert(OutboxMessage.__table__)
 # Kinds every chat platform carries out, whatever the message is about.
 MESSAGE = "message"
 TELL_PRIVATELY = "tell_privately"
+# The kinds that carry words to a person; they keep their own order, apart from a ticket's cards.
+WORDS = (MESSAGE, TELL_PRIVATELY)
 
 
 def outbox_row(

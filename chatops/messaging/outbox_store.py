@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from chatops.messaging.outbox import WORDS
 from chatops.store.tables import OutboxMessage
 from chatops.work import Work
 
@@ -54,15 +55,18 @@ class OutboxStore:
         self.lease = lease
         self.batch_size = batch_size
         now = bindparam("now")
-        # Per ticket and target, first in first out: a row waits while an earlier row of its ticket for the
-        # same platform is in flight or waiting out a retry, so that a card, its edits and its thread notes
-        # never overtake each other, and one platform's trouble holds back no other's.
+        # Per ticket, target and lane, first in first out: a row waits while an earlier row of its ticket for
+        # the same platform is in flight or waiting out a retry, so that a card, its edits and its thread
+        # notes never overtake each other, and one platform's trouble holds back no other's. Words to people
+        # are a lane of their own: a requester's news keeps its order, but never waits on a card that cannot
+        # be posted yet.
         earlier = _OUTBOX.alias("earlier")
         held_back = (
             select(earlier.c.id)
             .where(
                 earlier.c.ticket_id == _OUTBOX.c.ticket_id,
                 earlier.c.target == _OUTBOX.c.target,
+                earlier.c.kind.in_(WORDS) == _OUTBOX.c.kind.in_(WORDS),
                 earlier.c.id < _OUTBOX.c.id,
                 earlier.c.done_at.is_(None),
                 or_(earlier.c.available_at > now, earlier.c.claimed_until >= now),

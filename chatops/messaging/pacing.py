@@ -23,21 +23,26 @@ class Pacer:
 
     def __init__(self, *, keep: float = 600.0) -> None:
         self._scopes: dict[str, _Scope] = {}
-        self._booked: dict[int, tuple[float, str]] = {}
+        # Per job: its slot, the scope it was booked in, and whether the wider limits are booked too.
+        self._booked: dict[int, tuple[float, str, bool]] = {}
         self._keep = keep
 
     def book(self, pace: Pace, job: int, now: float) -> float:
         """When the job's call may go in pace's scope: its booked slot, or the next free one (booked now)."""
         held = self._booked.get(job)
         if held is not None and held[1] == pace.scope:
-            return held[0]
-        slot = self._next(pace, now)
-        # The call also takes a slot in the wider limit, no earlier than its own.
-        wider = pace.within
-        while wider is not None:
-            slot = self._next(wider, slot)
-            wider = wider.within
-        self._booked[job] = (slot, pace.scope)
+            slot, _, wide = held
+        else:
+            slot, wide = self._next(pace, now), pace.within is None
+        if not wide and slot <= now:
+            # Only a call about to go takes its place in the wider limit: booked ahead, a conversation's
+            # long queue would push the whole tenant's next free moment out to its last slot.
+            wider = pace.within
+            while wider is not None:
+                slot = self._next(wider, max(slot, now))
+                wider = wider.within
+            wide = True
+        self._booked[job] = (slot, pace.scope, wide)
         self._forget_before(now)
         return slot
 
@@ -64,6 +69,6 @@ class Pacer:
     def _forget_before(self, now: float) -> None:
         # A job that never came back (done by another replica, say) must not hold memory forever.
         if len(self._booked) > 10_000:
-            stale = [job for job, (slot, _) in self._booked.items() if slot < now - self._keep]
+            stale = [job for job, (slot, _, _) in self._booked.items() if slot < now - self._keep]
             for job in stale:
                 del self._booked[job]

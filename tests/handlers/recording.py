@@ -27,10 +27,15 @@ class RecordingGateway:
     calls: list[tuple[str, Any]] = field(default_factory=list)
     # Raised by every post instead of posting (a platform in trouble), when set.
     failure: Exception | None = None
+    # Raised by posts to these places only (a channel the platform will not take posts in yet).
+    closed_places: dict[str, Exception] = field(default_factory=dict)
 
     async def post(
         self, to: Destination, body: Card | Rich, *, key: str, look_since: datetime | None
     ) -> MessageRef:
+        if to.place in self.closed_places:
+            self.calls.append(("refused", (to, body, key)))
+            raise self.closed_places[to.place]
         if self.failure is not None:
             self.calls.append(("refused", (to, body, key)))
             raise self.failure

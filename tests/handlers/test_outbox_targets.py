@@ -9,7 +9,7 @@ from world import World, rules
 from chatops.bootstrap import dispatcher_for
 from chatops.messaging.dispatcher import Dispatcher, Run
 from chatops.messaging.outbox_store import Job, Outcome
-from chatops.messaging.ports import Pace, PermanentFailure, Place, RateLimited
+from chatops.messaging.ports import Pace, PermanentFailure, Place, RateLimited, TransientFailure
 from chatops.tickets import repository
 from chatops.tickets.commands import Claim, OpenTicket
 from chatops.work import Work
@@ -75,6 +75,39 @@ def test_one_platform_in_trouble_holds_back_no_other(world_with) -> None:  # typ
 
     assert sorted(slack.kinds()) == ["post", "post", "post", "update"] and teams.kinds() == ["refused"]
     assert {(link.kind, link.system) for link in world.links(number)} == {("card", "slack")}
+
+
+def test_a_requesters_news_never_waits_on_a_card_that_cannot_be_posted_yet(world_with) -> None:  # type: ignore[no-untyped-def]
+    world = two_place_world(world_with)
+    waiting = TransientFailure("the channel is not known yet", in_doubt=False)
+    slack, teams = (
+        RecordingGateway("slack"),
+        RecordingGateway("teams", closed_places={TEAMS_CHANNEL: waiting}),
+    )
+    gateways = {"slack": slack, "teams": teams}
+    opened = world.do(
+        OpenTicket(
+            text="Export crashes",
+            requester="teams:82fef83b-9b57-5477-895e-2692e91a21cd",
+            via="dm",
+            platform="teams",
+            confirm_directly=True,
+        )
+    )
+    number = opened.value.ticket.id
+    world.do(Claim(number, 1, "slack:U0AGENT1", Place("slack", "C0SUPPORT")))
+
+    drain(
+        dispatcher_for(world.db, world.desk, world.clock, gateways),  # type: ignore[arg-type]
+        until=lambda: len([c for c in teams.calls if c[0] == "post"]) == 2,
+    )
+
+    # The Teams card waits for its channel; the requester's confirmation and news reach them all the same,
+    # in the order they were written.
+    posts = [body for kind, body in teams.calls if kind == "post"]
+    assert [to.person for to, _, _ in posts] == [opened.value.ticket.requester] * 2
+    assert "opened" in str(posts[0][1]) and "handled by" in str(posts[1][1])
+    assert not [body for kind, body in teams.calls if kind == "post" and body[0].place == TEAMS_CHANNEL]
 
 
 def test_a_row_for_another_system_is_carried_out_by_its_handler(world: World) -> None:

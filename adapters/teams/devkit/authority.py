@@ -61,13 +61,6 @@ class SigningKey:
         """The certificate's SHA-1 thumbprint, base64url (the JWK `x5t`)."""
         return _b64url(self.certificate.fingerprint(hashes.SHA1()))
 
-    @property
-    def private_pem(self) -> bytes:
-        """The private key in PEM, as PyJWT takes it."""
-        return self.private_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-
     def jwk(self, endorsements: Iterable[str] = ()) -> dict[str, Any]:
         """The public key as an entry of a JWKS document, Bot Framework style."""
         numbers = self.private_key.public_key().public_numbers()
@@ -212,7 +205,7 @@ class IdentityProvider(StandInServer):
             headers["kid"] = kid
         if signer == "none":
             return jwt.encode(payload, None, algorithm="none", headers=headers)
-        return jwt.encode(payload, key.private_pem, algorithm="RS256", headers=headers)
+        return jwt.encode(payload, key.private_key, algorithm="RS256", headers=headers)
 
     def jwks(self) -> dict[str, Any]:
         """The JWKS document the channel publishes."""
@@ -272,7 +265,7 @@ class IdentityProvider(StandInServer):
             "uti": uuid.uuid4().hex,
         }
         token = jwt.encode(
-            payload, self.entra_key.private_pem, algorithm="RS256", headers={"kid": self.entra_key.kid}
+            payload, self.entra_key.private_key, algorithm="RS256", headers={"kid": self.entra_key.kid}
         )
         issued = IssuedToken(token, client_id, scope, float(expires))
         with self._issued_lock:

@@ -3,22 +3,70 @@
 import copy
 import hashlib
 import itertools
+import math
 import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
 
 from adapters.teams.devkit.authority import BOT_FRAMEWORK_ISSUER, IdentityProvider
-from adapters.teams.devkit.server import StandInServer, error_body
+from adapters.teams.devkit.server import Call, StandInServer, error_body
 from adapters.teams.devkit.tls import LocalCA
 
 # The Bot Connector's answer to a request without an acceptable bearer token.
 DENIED = {"message": "Authorization has been denied for this request."}
 
 
+@dataclass(frozen=True)
+class Window:
+    """At most `calls` calls in any `seconds` long stretch."""
+
+    calls: int
+    seconds: float
+
+
+# Teams' documented limits for a bot: messages to one conversation (a channel with its threads counts as
+# one), and requests of any kind across the tenant's conversations.
+CONVERSATION_LIMITS = (Window(7, 1), Window(8, 2), Window(60, 30), Window(1800, 3600))
+TENANT_LIMITS = (Window(50, 1),)
+THROTTLED = error_body("TooManyRequests", "Too many requests, retry later.")
+
+# Which conversation a request writes a message to, if it writes one.
+Addressee = Callable[[web.Request, Any], str | None]
+
+
 def personal_chat_id(user_id: str) -> str:
     """The id of the one-to-one chat with a user: stable, as in Teams, so creating it again finds it."""
     return "a:1" + hashlib.sha256(user_id.encode()).hexdigest()[:40]
+
+
+def _addressed(request: web.Request, body: Any) -> str | None:
+    # A thread ("19:x@thread.tacv2;messageid=N") is part of its channel, and shares its limits.
+    return request.match_info["conversation_id"].partition(";")[0]
+
+
+def _created_chat(request: web.Request, body: Any) -> str | None:
+    # Creating a chat writes a message only when the request carries one; a malformed request is refused
+    # for what it is by the handler, and counts only in the tenant's window.
+    if not isinstance(body, dict) or not isinstance(body.get("activity"), dict):
+        return None
+    members = body.get("members")
+    if not (isinstance(members, list) and len(members) == 1 and isinstance(members[0], dict)):
+        return None
+    member = members[0].get("id")
+    return personal_chat_id(member) if isinstance(member, str) and member else None
+
+
+def _wait(times: deque[float], window: Window, now: float) -> float:
+    """Seconds until `window` has room for one more call, given the times of the calls it let through."""
+    recent = [t for t in times if t > now - window.seconds]
+    if len(recent) < window.calls:
+        return 0.0
+    # The call that must leave the window for the count to drop below the limit.
+    return recent[len(recent) - window.calls] + window.seconds - now
 
 
 class BotConnector(StandInServer):
@@ -33,9 +81,10 @@ class BotConnector(StandInServer):
         *,
         path_prefix: str = "/amer/",
         audience: str = BOT_FRAMEWORK_ISSUER,
+        enforce_limits: bool = False,
         port: int = 0,
     ) -> None:
-        """Accept tokens `identity`'s token endpoint issued for `audience`; serve under `path_prefix`."""
+        """Accept `identity`'s tokens for `audience` at `path_prefix`; `enforce_limits` throttles as Teams."""
         super().__init__(ca, port=port)
         if not (path_prefix.startswith("/") and path_prefix.endswith("/")):
             raise ValueError("path_prefix must start and end with '/'")
@@ -47,6 +96,11 @@ class BotConnector(StandInServer):
         self._members: dict[str, dict[str, Any]] = {}
         # Teams activity ids are millisecond timestamps; counting up from now keeps them unique and ordered.
         self._ids = itertools.count(int(time.time() * 1000))
+        self._enforce_limits = enforce_limits
+        # Arrival times of the calls the limits let through, guarded by the base class's lock too. The
+        # stand-in serves one tenant, so every call counts in the one tenant window.
+        self._tenant_calls: deque[float] = deque()
+        self._conversation_calls: dict[str, deque[float]] = {}
 
     @property
     def service_url(self) -> str:
@@ -72,39 +126,77 @@ class BotConnector(StandInServer):
         with self._lock:
             return list(self._conversations)
 
+    def throttled(self, name: str | None = None) -> list[Call]:
+        """Calls that Teams' limits refused with a 429, of one kind or of all (injected faults aside)."""
+        return [c for c in self.calls(name) if c.status == 429 and c.fault is None]
+
     def clear(self) -> None:
-        """Forget calls, faults and conversations (known members stay)."""
+        """Forget calls, faults and conversations, and empty the limits' windows (known members stay)."""
         super().clear()
         with self._lock:
             self._conversations.clear()
+            self._tenant_calls.clear()
+            self._conversation_calls.clear()
 
     def _add_routes(self, app: web.Application) -> None:
         base = self._prefix + "v3/conversations"
         one = base + "/{conversation_id}"
         activity = one + "/activities/{activity_id}"
-        app.router.add_post(base, self._route("create_conversation", self._guard(self._create_conversation)))
         app.router.add_post(
-            one + "/activities", self._route("send_to_conversation", self._guard(self._send_to_conversation))
+            base, self._route("create_conversation", self._guard(self._create_conversation, _created_chat))
         )
-        app.router.add_post(activity, self._route("reply_to_activity", self._guard(self._reply_to_activity)))
-        app.router.add_put(activity, self._route("update_activity", self._guard(self._update_activity)))
+        app.router.add_post(
+            one + "/activities",
+            self._route("send_to_conversation", self._guard(self._send_to_conversation, _addressed)),
+        )
+        app.router.add_post(
+            activity, self._route("reply_to_activity", self._guard(self._reply_to_activity, _addressed))
+        )
+        app.router.add_put(
+            activity, self._route("update_activity", self._guard(self._update_activity, _addressed))
+        )
         app.router.add_delete(activity, self._route("delete_activity", self._guard(self._delete_activity)))
         app.router.add_get(
             one + "/members/{member_id}",
             self._route("get_conversation_member", self._guard(self._get_conversation_member)),
         )
 
-    def _guard(self, handler: Any) -> Any:
-        """Refuse a request whose bearer token the identity provider did not issue, like the real service."""
+    def _guard(self, handler: Any, addressee: Addressee | None = None) -> Any:
+        """Refuse, as the real service does, a token the identity provider never issued or a call too many."""
 
         async def guarded(request: web.Request, body: Any, token: str | None) -> web.Response:
             if not self._identity.is_issued(token, audience=self._audience):
                 return web.json_response(DENIED, status=401)
             if request.method in ("POST", "PUT") and not isinstance(body, dict):
                 return web.json_response(error_body("BadSyntax", "The request body is not JSON."), status=400)
+            if self._enforce_limits:
+                with self._lock:
+                    wait = self._admit(addressee(request, body) if addressee else None)
+                if wait is not None:
+                    retry_after = str(max(1, math.ceil(wait)))
+                    return web.json_response(THROTTLED, status=429, headers={"Retry-After": retry_after})
             return await handler(request, body)
 
         return guarded
+
+    def _admit(self, conversation: str | None) -> float | None:
+        """Count the call in its windows and return None, or the seconds until they have room (lock held)."""
+        # A refused call counts in no window, so a caller who waits as told gets through.
+        now = time.monotonic()
+        scopes = [(self._tenant_calls, TENANT_LIMITS)]
+        if conversation is not None:
+            scopes.append((self._conversation_calls.setdefault(conversation, deque()), CONVERSATION_LIMITS))
+        wait = 0.0
+        for times, windows in scopes:
+            longest = max(w.seconds for w in windows)
+            while times and times[0] <= now - longest:
+                times.popleft()
+            wait = max([wait, *(_wait(times, w, now) for w in windows)])
+        if wait > 0:
+            return wait
+        for times, _ in scopes:
+            times.append(now)
+        return None
 
     def _store(self, conversation_id: str, activity: dict[str, Any]) -> str:
         activity_id = str(next(self._ids))
