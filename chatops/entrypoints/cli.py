@@ -34,6 +34,7 @@ TEAMS_OUTBOUND = (
     "microsoft_app_password",
     "microsoft_app_tenant_id",
     "teams_token_authority",
+    "teams_timeout",
 )
 SERVE_ENVIRONMENT = (
     "slack_bot_token",
