@@ -23,6 +23,8 @@ class Caller:
     workspace: str | None = None
     # The platform's id of this very request, so that a replay of it opens nothing new.
     request_id: str | None = None
+    # What the platform calls the person, when it says so with the request.
+    name: str | None = None
 
 
 class CommandRunner:
@@ -40,6 +42,7 @@ class CommandRunner:
                 ticket.OpenTicket(
                     text=command.text,
                     requester=caller.person,
+                    requester_name=caller.name,
                     via="command",
                     platform=caller.platform,
                     workspace=caller.workspace,

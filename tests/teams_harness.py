@@ -13,6 +13,7 @@ from typing import Any
 
 from adapters.teams.devkit.activities import TeamsActivities, TeamsUser, signed, teams_user
 from adapters.teams.devkit.authority import APP_ID, APP_SECRET, TENANT_ID, IdentityProvider
+from adapters.teams.devkit.cards import card_of, find_action
 from adapters.teams.devkit.connector import BotConnector, personal_chat_id
 from chatops.config.settings import Settings
 from harness import at_least, settings_for
@@ -121,59 +122,9 @@ class Teams:
         self, user: TeamsUser, card: dict[str, Any], title: str, choice: str | None = None, **mint: Any
     ) -> Reply:
         """`user` presses the card's action titled `title` (with `choice` in its input, if it has one)."""
-        action = find_action(card_content(card), title)
+        action = find_action(card_of(card), title)
         data = dict(action["data"])
         if choice is not None:
             data[data["chatops_input"]] = choice
         activity = self.activities.card_action(user, SUPPORT, card["id"], data, action["verb"])
         return self.send(activity, **mint)
-
-
-def card_content(message: dict[str, Any]) -> dict[str, Any]:
-    """The Adaptive Card a message carries."""
-    return message["attachments"][0]["content"]
-
-
-def card_words(card: dict[str, Any]) -> str:
-    """Every text of an Adaptive Card, for assertions on what it says."""
-    found: list[str] = []
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key in ("text", "title", "value"):
-                if isinstance(node.get(key), str):
-                    found.append(node[key])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return " | ".join(found)
-
-
-def find_action(card: dict[str, Any], title: str) -> dict[str, Any]:
-    """The Action.Execute titled `title` on a card, wherever it sits (an Apply button: the one after the
-    input whose label starts with `title`)."""
-    actions: list[tuple[str, dict[str, Any]]] = []
-    label: list[str] = [""]
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "Input.ChoiceSet":
-                label[0] = node.get("label", "")
-            if node.get("type") == "Action.Execute":
-                name = node["title"] if node["title"] != "Apply" else label[0]
-                actions.append((name, node))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    for name, action in actions:
-        if name.startswith(title):
-            return action
-    raise AssertionError(f"no action {title!r} on the card; it has {[name for name, _ in actions]}")

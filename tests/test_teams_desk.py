@@ -6,8 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from adaptive_cards import problems
-from teams_harness import ALICE, CUSTOMER, STRANGER, TOM, Reply, Teams, card_content, card_words
+from teams_harness import ALICE, CUSTOMER, STRANGER, TOM, Reply, Teams
 
+from adapters.teams.devkit.cards import card_of
+from adapters.teams.devkit.cards import words as card_words
 from adapters.teams.devkit.connector import personal_chat_id
 from harness import Probe
 
@@ -23,9 +25,11 @@ def test_a_personal_chat_message_opens_a_ticket_whose_card_reaches_the_teams_cha
     (ticket,) = probe.tickets()
     assert (ticket.platform, ticket.via, ticket.category) == ("teams", "dm", "bug")
     (card,) = teams.cards()
-    content = card_content(card)
+    content = card_of(card)
     assert problems(content) == []
     assert "The export fails with error 500" in card_words(content)
+    # The customer is named as Teams names them, though the desk's config does not list them.
+    assert CUSTOMER.name in card_words(content)
     (confirmation,) = teams.chat(CUSTOMER)
     assert f"Ticket #{ticket.id} opened" in confirmation
     assert "ticket status" in confirmation
@@ -104,7 +108,7 @@ def test_an_agent_works_the_card_in_teams_and_every_click_updates_it_in_place(
     # Everyone else's copy is the same message, edited in place, and the thread says what happened.
     teams.connector.wait_for("update_activity")
     (updated,) = teams.cards()
-    assert updated["id"] == card["id"] and "Tom Ito" in card_words(card_content(updated))
+    assert updated["id"] == card["id"] and "Tom Ito" in card_words(card_of(updated))
     assert any("assigned the ticket to themselves" in note for note in teams.thread(card))
     # The requester hears of it in their personal chat, which the bot writes to of its own accord.
     assert any("is now handled by" in message for message in teams.chat(CUSTOMER, 2))

@@ -3,18 +3,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import socket
 import urllib.request
 from typing import Any
 
 import pytest
-from teams_harness import CUSTOMER, STRANGER, SUPPORT, TOM, Teams, card_words, teams_settings
+from teams_harness import CUSTOMER, STRANGER, SUPPORT, TOM, Teams, teams_settings
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
-from adapters.teams.devkit.authority import IdentityProvider
+from adapters.teams.connection import TeamsConnection
+from adapters.teams.devkit.authority import APP_ID, APP_SECRET, TENANT_ID, IdentityProvider
+from adapters.teams.devkit.cards import words as card_words
 from adapters.teams.devkit.connector import BotConnector, personal_chat_id
+from adapters.teams.devkit.tls import LocalCA
 from chatops.config.settings import Settings
+from chatops.errors import ConfigError
 from harness import SIGNING_SECRET, Probe, Slack, card_text, served_desk, wait_until
 
 FOREIGN_TENANT_ISSUER = "https://sts.windows.net/00000000-0000-4000-8000-00000000beef/"
@@ -199,3 +205,39 @@ def test_the_bot_keeps_how_to_reach_someone_from_the_moment_they_install_it(
 
     # Told nothing yet, but reachable: the chat Teams described is the one the bot writes to later.
     assert probe.addresses("teams") >= {"chat:tom", "member:tom", f"place:{personal_chat_id(TOM.user_id)}"}
+
+
+@pytest.mark.parametrize(
+    ("wrong", "setting"),
+    [
+        ({"password": "not-the-secret"}, "MICROSOFT_APP_PASSWORD"),
+        ({"tenant_id": "00000000-0000-4000-8000-00000000beef"}, "MICROSOFT_APP_TENANT_ID"),
+    ],
+)
+def test_credentials_the_authority_refuses_are_named_before_serving(
+    identity: IdentityProvider, trusting: LocalCA, wrong: dict[str, str], setting: str
+) -> None:
+    values = {"password": APP_SECRET, "tenant_id": TENANT_ID} | wrong
+    authority = f"{identity.base_url}/dstsv2/{values['tenant_id']}"
+    connection = TeamsConnection(app_id=APP_ID, authority=authority, timeout=2.0, **values)
+
+    with pytest.raises(ConfigError, match=setting):
+        asyncio.run(connection.check_credentials())
+
+
+def test_an_authority_that_does_not_answer_is_reported_and_serving_goes_on(trusting: LocalCA) -> None:
+    connection = TeamsConnection(
+        app_id=APP_ID,
+        password=APP_SECRET,
+        tenant_id=TENANT_ID,
+        authority=f"https://localhost:{_free_port()}/dstsv2/{TENANT_ID}",
+        timeout=2.0,
+    )
+
+    assert asyncio.run(connection.check_credentials())
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

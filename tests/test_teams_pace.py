@@ -12,10 +12,12 @@ from typing import Any
 
 import aiohttp
 import pytest
-from teams_harness import SUPPORT, Teams, card_content, card_words
+from teams_harness import SUPPORT, Teams
 
 from adapters.teams.devkit.activities import teams_user
 from adapters.teams.devkit.authority import BOT_FRAMEWORK_SCOPE, IdentityProvider
+from adapters.teams.devkit.cards import card_of
+from adapters.teams.devkit.cards import words as card_words
 from adapters.teams.devkit.connector import BotConnector
 from adapters.teams.devkit.tls import LocalCA
 from harness import Probe, wait_until
@@ -117,7 +119,7 @@ def test_a_burst_of_tickets_reaches_teams_once_each_without_being_throttled(
     # Only once nothing is left to send can a card posted twice be told from one still on its way.
     wait_until(probe.pending_outbox, lambda pending: pending == 0, "an empty outbox", timeout=30)
     assert len(probe.tickets()) == len(CUSTOMERS)
-    cards = [card_words(card_content(card)) for card in teams.connector.messages(SUPPORT)]
+    cards = [card_words(card_of(card)) for card in teams.connector.messages(SUPPORT)]
     assert sorted(name for words in cards for name, text in texts.items() if text in words) == sorted(texts)
     for customer in CUSTOMERS:
         (confirmation,) = teams.chat(customer)

@@ -125,7 +125,11 @@ def run_demo() -> int:
             story.command("U0CUSTOMER", "status 1")
         finally:
             server.stop()
-    print("\nThe end: one ticket opened, triaged, assigned, escalated and resolved, all from chat.")
+    print("\nThat was Slack: one ticket opened, triaged, assigned, escalated and resolved, all from chat.")
+    # Imported here, not above: the chapter imports this module to draw its Slack side.
+    from adapters.teams.demo import run_teams_chapter
+
+    run_teams_chapter()
     return 0
 
 

@@ -118,6 +118,7 @@ class TeamsAgent:
             OpenTicket(
                 text=text,
                 requester=person,
+                requester_name=_name(activity),
                 via="dm",
                 platform=PLATFORM,
                 workspace=_tenant(activity),
@@ -146,6 +147,7 @@ class TeamsAgent:
             command=COMMAND,
             workspace=_tenant(activity),
             request_id=activity.id,
+            name=_name(activity),
         )
         answer = await self.runner.run(command, caller)
         if answer.retry:
@@ -225,6 +227,13 @@ async def _say_sorry(context: TurnContext) -> None:
 
 def _help() -> Rich:
     return help_text(COMMAND, form=False)
+
+
+def _name(activity: Activity) -> str | None:
+    """The sender's display name, as Teams gives it."""
+    sender = activity.from_property
+    name = sender.name.strip() if sender is not None and sender.name else ""
+    return name[:200] or None
 
 
 def _tenant(activity: Activity) -> str | None:

@@ -25,10 +25,13 @@ class Person:
 
 
 class Directory:
-    """Declared people, and the rule for everyone else; pure, in memory, the same in every process."""
+    """Declared people, and the rule for everyone else, in memory; the names platforms gave the others are
+    learned as they are met or read back from the people table."""
 
     def __init__(self, people: Iterable[Person] = ()) -> None:
         self._people = {person.id: person for person in people}
+        # Names platforms gave people the config does not name, learned as they are met or read back.
+        self._learned: dict[str, str] = {}
         self._by_identity: dict[str, str] = {}
         for person in self._people.values():
             for platform, user in person.identities().items():
@@ -80,8 +83,20 @@ class Directory:
         declared = self._people.get(self.canonical(person))
         if declared is not None and declared.name:
             return declared.name
+        learned = self._learned.get(person)
+        if learned is not None:
+            return learned
         parts = split(person)
         return parts[1] if parts is not None else person
+
+    def learn(self, names: dict[str, str]) -> None:
+        """Remember the names platforms gave people (by person id)."""
+        self._learned.update(names)
+
+    def knows_name(self, person: str) -> bool:
+        """Whether a person's name is known here (declared, or learned)."""
+        declared = self._people.get(self.canonical(person))
+        return (declared is not None and bool(declared.name)) or person in self._learned
 
     def identities(self, person: str) -> dict[str, str]:
         """All the platform ids known for a person."""

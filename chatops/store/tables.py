@@ -125,6 +125,8 @@ class Person(Base):
     __tablename__ = "people"
 
     id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    # What their platform calls them, for someone the config does not name.
+    name: Mapped[str | None] = mapped_column(String(200))
     slack: Mapped[str | None] = mapped_column(String(64))
     teams: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(254))

@@ -17,6 +17,8 @@ class OpenTicket:
     via: str
     platform: str
     filed_by: str | None = None
+    # What the requester's platform calls them, when the platform says so with the request.
+    requester_name: str | None = None
     workspace: str | None = None
     # Where the request was made, and the message it was made from (by the platform's own ids).
     origin_place: str | None = None

@@ -16,6 +16,7 @@ from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.outbox_store import Job, Outcome
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import rich_from_json
+from chatops.people import repository as people
 from chatops.tickets import repository
 from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import LINK_ORIGIN, POST_CARD, THREAD_NOTE, UPDATE_CARD, update_cards
@@ -59,6 +60,12 @@ class CardDelivery:
             row.id: TicketView.of(row, origin_url=_url(links.get((row.id, ORIGIN, row.platform))))
             for row in repository.by_ids(session, ids)
         }
+        # The cards name these people: whatever process draws them, it calls them what their platform does.
+        people.learn_names(
+            session,
+            self.desk.directory,
+            (p for view in tickets.values() for p in (view.requester, view.assignee, view.filed_by) if p),
+        )
         return Batch(tickets, links)
 
     def handlers(self, platforms: Iterable[str]) -> dict[tuple[str, str], Handler]:

@@ -89,7 +89,13 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
         again = repository.opened_by(work.session, key) if key is not None else None
         assert again is not None, "an insert is only refused for a request key already on record"
         return _again(again, command, desk)
-    people.met(work, desk.directory, desk.known, [command.requester, *filter(None, [command.filed_by])])
+    people.met(
+        work,
+        desk.directory,
+        desk.known,
+        [command.requester, *filter(None, [command.filed_by])],
+        {command.requester: command.requester_name} if command.requester_name else None,
+    )
     routed = {"team": triage.team, "category": triage.category, "priority": triage.priority}
     repository.insert_events(
         work.session,

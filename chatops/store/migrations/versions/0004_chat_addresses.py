@@ -1,4 +1,5 @@
-"""Chat addresses: how to reach a conversation or a person on a platform, kept across restarts.
+"""Chat addresses: how to reach a conversation or a person on a platform, kept across restarts; and the
+name a platform gives someone the config does not name.
 
 Revision ID: 0004
 Revises: 0003
@@ -16,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("people") as people:
+        people.add_column(sa.Column("name", sa.String(200), nullable=True))
     op.create_table(
         "chat_addresses",
         sa.Column("platform", sa.String(16), primary_key=True),
@@ -27,3 +30,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("chat_addresses")
+    with op.batch_alter_table("people") as people:
+        people.drop_column("name")
