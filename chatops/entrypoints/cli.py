@@ -151,7 +151,7 @@ def _parser() -> argparse.ArgumentParser:
         "--version", help="the app's version (MAJOR.MINOR.PATCH); raise it for every re-upload"
     )
     package.add_argument("--site-url", help="https address of your site, for the app's developer links")
-    commands.add_parser("demo", help="run a whole ticket story against a local stand-in for Slack")
+    commands.add_parser("demo", help="run whole ticket stories against local stand-ins for Slack and Teams")
     return parser
 
 
