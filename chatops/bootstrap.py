@@ -7,10 +7,10 @@ import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import structlog
 from aiohttp import web
-from microsoft_agents.hosting.aiohttp import CloudAdapter
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.app import build_bolt_app
@@ -18,10 +18,6 @@ from adapters.slack.gateway import SlackGateway, make_client
 from adapters.slack.http import slack_endpoint
 from adapters.slack.identity import BotIdentity, SlackUnreachable
 from adapters.slack.text import SlackNames
-from adapters.teams.auth import ChannelTokens
-from adapters.teams.connection import TeamsConnection
-from adapters.teams.gateway import TeamsGateway
-from adapters.teams.inbound import TeamsAgent, messages_endpoint
 from chatops.bus import MessageBus
 from chatops.clock import Clock, SystemClock
 from chatops.config.rules import DeskConfig
@@ -41,6 +37,14 @@ from chatops.store.health import Health
 from chatops.tickets.card import ticket_card
 from chatops.tickets.delivery import CardDelivery
 from chatops.tickets.model import TicketView
+
+if TYPE_CHECKING:
+    # Teams' side is imported only for a desk that has Teams: its SDK alone holds some 30 MB.
+    from microsoft_agents.hosting.aiohttp import CloudAdapter
+
+    from adapters.teams.auth import ChannelTokens
+    from adapters.teams.connection import TeamsConnection
+    from adapters.teams.inbound import TeamsAgent
 
 log = structlog.get_logger("chatops.bootstrap")
 
@@ -131,6 +135,8 @@ def build_desk(
     gateways: dict[str, ChatGateway] = {"slack": gateway}
     teams_link = _teams_link(settings, db, clock) if settings.teams_enabled else None
     if teams_link is not None:
+        from adapters.teams.gateway import TeamsGateway
+
         gateways["teams"] = TeamsGateway(*teams_link, desk.directory)
     dispatcher = dispatcher_for(
         db,
@@ -152,6 +158,8 @@ def build_desk(
 
 
 def _teams_link(settings: Settings, db: Database, clock: Clock) -> tuple[TeamsConnection, AddressBook]:
+    from adapters.teams.connection import TeamsConnection
+
     connection = TeamsConnection(
         app_id=settings.microsoft_app_id,
         password=settings.microsoft_app_password,
@@ -171,6 +179,11 @@ def _teams_side(
     connection: TeamsConnection,
     addresses: AddressBook,
 ) -> TeamsSide:
+    from microsoft_agents.hosting.aiohttp import CloudAdapter
+
+    from adapters.teams.auth import ChannelTokens
+    from adapters.teams.inbound import TeamsAgent
+
     adapter = CloudAdapter(
         connection_manager=connection.connections, channel_service_client_factory=connection.client_factory()
     )
@@ -256,6 +269,8 @@ def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post("/slack/events", slack_endpoint(desktop.bolt, desktop.signing_secret))
     if desktop.teams is not None:
+        from adapters.teams.inbound import messages_endpoint
+
         teams = desktop.teams
         app.router.add_post("/api/messages", messages_endpoint(teams.adapter, teams.agent, teams.tokens))
     app.router.add_get("/healthz", healthz)
