@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
+import urllib.error
 import urllib.request
+
+import pytest
 
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
 from chatops.entrypoints.serving import BackgroundServer
@@ -47,3 +50,12 @@ def test_healthz_answers_when_the_database_does(served: BackgroundServer) -> Non
     with urllib.request.urlopen(served.url + "/healthz", timeout=5) as answer:
         assert answer.status == 200
         assert answer.read() == b'{"ok": true}'
+
+
+def test_a_desk_without_teams_serves_no_teams_endpoint(served: BackgroundServer) -> None:
+    request = urllib.request.Request(served.url + "/api/messages", data=b"{}", method="POST")
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+
+    assert refused.value.code == 404

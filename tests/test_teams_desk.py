@@ -11,6 +11,8 @@ from teams_harness import ALICE, CUSTOMER, STRANGER, TOM, Reply, Teams
 from adapters.teams.devkit.cards import card_of
 from adapters.teams.devkit.cards import words as card_words
 from adapters.teams.devkit.connector import personal_chat_id
+
+GROUP_CHAT = "19:group-chat@unq.gbl.spaces"
 from harness import Probe
 
 
@@ -164,3 +166,16 @@ def test_a_click_on_an_old_card_does_nothing_and_says_why(teams: Teams, probe: P
 def redrawn(card: dict[str, Any], reply: Reply) -> dict[str, Any]:
     """The card's message as the clicker sees it once Teams has shown the invoke's answer in its place."""
     return {**card, "attachments": [{"content": reply.body["value"]}]}
+
+
+def test_a_mention_in_a_group_chat_is_answered_in_the_personal_chat(teams: Teams, probe: Probe) -> None:
+    teams.say(CUSTOMER, "The export fails with error 500")
+    teams.chat(CUSTOMER)
+    (ticket,) = probe.tickets()
+
+    teams.send(
+        teams.activities.group_message(CUSTOMER, "19:group-chat@unq.gbl.spaces", f"status {ticket.id}")
+    )
+
+    assert f"#{ticket.id} The export fails" in teams.chat(CUSTOMER, 2)[1]
+    assert teams.connector.messages("19:group-chat@unq.gbl.spaces") == []
