@@ -11,9 +11,9 @@ from teams_harness import ALICE, CUSTOMER, STRANGER, TOM, Reply, Teams
 from adapters.teams.devkit.cards import card_of
 from adapters.teams.devkit.cards import words as card_words
 from adapters.teams.devkit.connector import personal_chat_id
+from harness import Probe
 
 GROUP_CHAT = "19:group-chat@unq.gbl.spaces"
-from harness import Probe
 
 
 def test_a_personal_chat_message_opens_a_ticket_whose_card_reaches_the_teams_channel(
