@@ -16,6 +16,7 @@ from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from adapters.teams.connection import TeamsConnection
 from adapters.teams.devkit.authority import APP_ID, APP_SECRET, TENANT_ID, IdentityProvider
+from adapters.teams.devkit.cards import card_of
 from adapters.teams.devkit.cards import words as card_words
 from adapters.teams.devkit.connector import BotConnector, personal_chat_id
 from adapters.teams.devkit.tls import LocalCA
@@ -126,6 +127,9 @@ def test_a_ticket_opened_in_slack_is_worked_in_teams_and_back_with_both_cards_cu
     number = slack.open_ticket("The export fails with error 500")
     (teams_card,) = teams.cards()
     slack.card(number)
+    # Teams cannot mention a Slack customer: it calls them what Slack's request named them.
+    assert "Requester" in card_words(card_of(teams_card))
+    assert "u0customer" in card_words(card_of(teams_card))
 
     # Worked from Teams: the Slack card follows.
     assert teams.click(TOM, teams_card, "Assign to me").status == 200

@@ -109,6 +109,7 @@ def build_bolt_app(
                 command_name,
                 body.get("team_id"),
                 request_id=_request_id(body),
+                name=body.get("user_name") or None,
             )
             answer = await runner.run(command, caller)
             await ack(
@@ -129,6 +130,7 @@ def build_bolt_app(
                     text=entry.description,
                     title=entry.summary,
                     requester=person(body["user"]["id"]),
+                    requester_name=body["user"].get("name") or None,
                     via="form",
                     platform=PLATFORM,
                     command=command_name,
@@ -165,6 +167,7 @@ def build_bolt_app(
                 OpenTicket(
                     text=await read_message_text(message.get("text", ""), names),
                     requester=person(requester),
+                    requester_name=(await names.names([requester])).get(requester),
                     filed_by=person(user) if requester != user else None,
                     via="shortcut",
                     platform=PLATFORM,
@@ -223,6 +226,7 @@ def build_bolt_app(
             OpenTicket(
                 text=await read_message_text(event.get("text") or "", names),
                 requester=person(user),
+                requester_name=(await names.names([user])).get(user),
                 via="dm",
                 platform=PLATFORM,
                 command=command_name,
