@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from datetime import timedelta
+from datetime import date, time, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from chatops.messaging.ports import Place
 from chatops.people.identity import DECLARED_ID, EMAIL_ADDRESS, TEAMS_USER, platform_of
+from chatops.sla.calendar import ALWAYS, Clockwork, WorkCalendar
 
 # The sign is accepted so that '-5m' is refused as not positive rather than as not a duration.
 _DURATION = re.compile(r"^\s*(-?\d+)\s*([smhdw])\s*$")
@@ -104,7 +106,7 @@ class PersonEntry(_Strict):
 
 
 class Team(_Strict):
-    """A team that owns tickets: where its cards go, its agents and its leads."""
+    """A team that owns tickets: where its cards go, its agents and its leads, and its working hours."""
 
     id: str
     name: str
@@ -113,6 +115,10 @@ class Team(_Strict):
     # Each a person id from `people`, or a raw platform id: U…/W… (Slack), a GUID (Teams), an email.
     agents: list[str] = Field(default_factory=list)
     leads: list[str] = Field(default_factory=list)
+    # A calendar of `calendars`; without one, the team's SLA clocks run around the clock.
+    calendar: str | None = None
+    # At a breach, move the ticket up one tier, as if a lead had pressed Escalate.
+    escalate_on_breach: bool = False
 
     @model_validator(mode="after")
     def _placed(self) -> Team:
@@ -143,10 +149,45 @@ class Priority(_Strict):
     resolution: SlaTarget
 
 
+class SlaSection(_Strict):
+    """How the SLA engine watches the clocks."""
+
+    # The fraction of a target at which the assignee is warned.
+    warn_at: float = Field(default=0.75, gt=0, lt=1)
+    # How often due clocks are looked at.
+    sweep_seconds: float = Field(default=30.0, gt=0)
+    # How long done outbox rows are kept before housekeeping deletes them.
+    retention_days: float = Field(default=14.0, gt=0)
+
+
+class CalendarEntry(_Strict):
+    """Working hours: a time zone, working days, opening and closing, holidays and extra closed days."""
+
+    timezone: str
+    days: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri")
+    start: str | time = "09:00"
+    end: str | time = "17:00"
+    holidays: str | None = None
+    closed: tuple[str | date, ...] = ()
+
+    def calendar(self) -> WorkCalendar:
+        """The working-time calendar these settings describe (ValueError names a bad value)."""
+        return WorkCalendar.from_config(
+            timezone=self.timezone,
+            days=self.days,
+            start=self.start,
+            end=self.end,
+            holidays=self.holidays,
+            closed=self.closed,
+        )
+
+
 class DeskConfig(_Strict):
-    """The desk's rules: people, teams, categories, priorities and VIPs."""
+    """The desk's rules: people, teams, categories, priorities, VIPs, SLA and working hours."""
 
     slack: SlackSection = Field(default_factory=SlackSection)
+    sla: SlaSection = Field(default_factory=SlaSection)
+    calendars: dict[str, CalendarEntry] = Field(default_factory=dict)
     people: list[PersonEntry] = Field(default_factory=list)
     teams: list[Team] = Field(min_length=1)
     default_team: str
@@ -163,7 +204,17 @@ class DeskConfig(_Strict):
         team_ids = _unique("teams", [t.id for t in self.teams])
         _unique("categories", [c.id for c in self.categories])
         priority_ids = _unique("priorities", [p.id for p in self.priorities])
+        for name, entry in self.calendars.items():
+            try:
+                entry.calendar()
+            except ValueError as error:
+                raise ValueError(f"calendars.{name}: {error}") from None
         for index, team in enumerate(self.teams):
+            if team.calendar is not None and team.calendar not in self.calendars:
+                raise ValueError(
+                    f"teams[{index}].calendar: {team.calendar!r} is not one of the calendars "
+                    f"{sorted(self.calendars)}"
+                )
             for role in ("agents", "leads"):
                 for position, entry in enumerate(getattr(team, role)):
                     _check_member(f"teams[{index}].{role}[{position}]", entry, person_ids)
@@ -195,9 +246,20 @@ class DeskConfig(_Strict):
         """The category with this id, if any."""
         return next((c for c in self.categories if c.id == category_id), None)
 
+    def clockwork(self, team_id: str) -> Clockwork:
+        """How a team's SLA clocks count time: its calendar's working hours, or around the clock."""
+        name = self.team(team_id).calendar
+        return _calendar(self.calendars[name]) if name is not None else ALWAYS
+
     def platforms(self) -> list[str]:
         """The chat platforms some team has a place on."""
         return list(dict.fromkeys(place.platform for team in self.teams for place in team.places()))
+
+
+@functools.lru_cache(maxsize=64)
+def _calendar(entry: CalendarEntry) -> WorkCalendar:
+    # Entries are frozen, so the calendar each describes is built once per process.
+    return entry.calendar()
 
 
 def _check_member(key: str, entry: str, person_ids: set[str]) -> None:
