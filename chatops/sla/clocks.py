@@ -1,33 +1,148 @@
-"""A ticket's SLA clocks: when its first response and resolution are due, and when to look at it next."""
+"""A ticket's two SLA clocks, first response and resolution: the working time each has used, when each is
+due, the moments owed a warning or a breach notice, and when the sweep should look at the ticket next.
+
+Working time counts from an anchor: the last moment the clocks were brought up to date. Every change that
+can start, stop or move a clock (intake, assignment, priority, hold, resume, resolve, reopen) goes through
+`reclocked`, which first adds the working time since the anchor to the clocks that were running, then sets
+the due times from what is left of each target. A clock that stops keeps what it used, so a resumed or
+reopened clock goes on from where it stood.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from chatops.config.rules import Priority
+from chatops.sla.calendar import Clockwork
+
+ZERO = timedelta(0)
+FIRST_RESPONSE = "first_response"
+RESOLUTION = "resolution"
+WARNING = "warning"
+BREACH = "breach"
+LABELS = {FIRST_RESPONSE: "first response", RESOLUTION: "resolution"}
+
+
+@dataclass(frozen=True)
+class Running:
+    """Which clocks run."""
+
+    first_response: bool
+    resolution: bool
+
+    def of(self, clock: str) -> bool:
+        """Whether this clock runs."""
+        return self.first_response if clock == FIRST_RESPONSE else self.resolution
+
+
+STOPPED = Running(False, False)
 
 
 @dataclass(frozen=True)
 class Clocks:
-    """Due times, and the moment the SLA sweep should next look at the ticket (None: nothing runs)."""
+    """Both clocks as a ticket holds them."""
 
+    anchor_at: datetime
+    first_response_used: timedelta
+    resolution_used: timedelta
     first_response_due: datetime
     resolution_due: datetime
     next_check_at: datetime | None
 
+    def used(self, clock: str) -> timedelta:
+        """The working time a clock has used up to the anchor."""
+        return self.first_response_used if clock == FIRST_RESPONSE else self.resolution_used
 
-def clocks(
-    *, created_at: datetime, targets: Priority, first_responded_at: datetime | None, running: bool
+    def due(self, clock: str) -> datetime:
+        """When a clock breaches (or breached), if it runs on."""
+        return self.first_response_due if clock == FIRST_RESPONSE else self.resolution_due
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A moment a clock is owed a notice: its warning, or its breach, for the due time it had then."""
+
+    clock: str
+    kind: str
+    at: datetime
+    due: datetime
+
+
+def target(targets: Priority, clock: str) -> timedelta:
+    """A priority's target for a clock."""
+    return targets.first_response if clock == FIRST_RESPONSE else targets.resolution
+
+
+def started(now: datetime, targets: Priority, calendar: Clockwork, warn_at: float) -> Clocks:
+    """The clocks of a ticket opened now: both run from zero."""
+    fresh = Clocks(now, ZERO, ZERO, now, now, None)
+    return reclocked(
+        fresh,
+        now=now,
+        was=STOPPED,
+        running=Running(True, True),
+        targets=targets,
+        calendar=calendar,
+        warn_at=warn_at,
+    )
+
+
+def reclocked(
+    current: Clocks,
+    *,
+    now: datetime,
+    was: Running,
+    running: Running,
+    targets: Priority,
+    calendar: Clockwork,
+    warn_at: float,
 ) -> Clocks:
-    """The clocks of a ticket from its priority's targets and where it stands.
+    """The clocks brought up to `now` (those in `was` ran since the anchor), then set for `running` under
+    `targets`: the one function every change of priority, assignment, hold, resolution or reopening uses."""
+    elapsed = (
+        calendar.working_between(current.anchor_at, now) if (was.first_response or was.resolution) else ZERO
+    )
+    used = {
+        clock: current.used(clock) + (elapsed if was.of(clock) else ZERO)
+        for clock in (FIRST_RESPONSE, RESOLUTION)
+    }
+    due = {
+        clock: _due(now, used[clock], target(targets, clock), current.due(clock), calendar) for clock in used
+    }
+    clocks = Clocks(now, used[FIRST_RESPONSE], used[RESOLUTION], due[FIRST_RESPONSE], due[RESOLUTION], None)
+    points = checkpoints(clocks, running, targets, calendar, warn_at)
+    return replace(clocks, next_check_at=min((p.at for p in points), default=None))
 
-    Every command that touches priority, status or assignment sets them from here, so that a reopened
-    ticket is looked at again and a new priority moves the next look with the due times.
-    """
-    first_response_due = created_at + targets.first_response
-    resolution_due = created_at + targets.resolution
-    if not running:
-        return Clocks(first_response_due, resolution_due, None)
-    next_check = first_response_due if first_responded_at is None else resolution_due
-    return Clocks(first_response_due, resolution_due, next_check)
+
+def _due(
+    now: datetime, used: timedelta, goal: timedelta, previous: datetime, calendar: Clockwork
+) -> datetime:
+    # A clock past its target breached at its old due time; moving that to now would hide how late it is.
+    return calendar.add_working(now, goal - used) if used < goal else previous
+
+
+def checkpoints(
+    clocks: Clocks, running: Running, targets: Priority, calendar: Clockwork, warn_at: float
+) -> list[Checkpoint]:
+    """The moments the running clocks are owed a warning and a breach notice, with the due time of each."""
+    points = []
+    for clock in (FIRST_RESPONSE, RESOLUTION):
+        if not running.of(clock):
+            continue
+        due = clocks.due(clock)
+        to_warning = target(targets, clock) * warn_at - clocks.used(clock)
+        warning = (
+            calendar.add_working(clocks.anchor_at, to_warning) if to_warning > ZERO else clocks.anchor_at
+        )
+        points += [Checkpoint(clock, WARNING, min(warning, due), due), Checkpoint(clock, BREACH, due, due)]
+    return points
+
+
+def left(clocks: Clocks, clock: str, now: datetime, calendar: Clockwork, targets: Priority) -> timedelta:
+    """Working time left on a running clock at `now` (negative once it has breached)."""
+    used = clocks.used(clock) + calendar.working_between(clocks.anchor_at, now)
+    remaining = target(targets, clock) - used
+    if remaining > ZERO or now <= clocks.due(clock):
+        return remaining
+    return -calendar.working_between(clocks.due(clock), now)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -74,6 +75,10 @@ class Ticket(Base):
     resolution_due: Mapped[datetime]
     first_responded_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
+    # The SLA clocks count working time from the anchor; what each used before it is kept in seconds.
+    sla_anchor_at: Mapped[datetime]
+    first_response_used: Mapped[float] = mapped_column(Float, default=0.0)
+    resolution_used: Mapped[float] = mapped_column(Float, default=0.0)
     # The SLA engine's sweep reads only tickets whose next check has come; see the index below.
     next_check_at: Mapped[datetime | None]
 
@@ -131,6 +136,22 @@ class Person(Base):
     teams: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[datetime]
+
+
+class SlaPing(Base):
+    """A warning or breach notice the SLA engine sent: one per ticket, clock, kind and due time, so that
+    however many sweeps run, on however many replicas, a notice owed goes out once."""
+
+    __tablename__ = "sla_pings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    clock: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    sent_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("ticket_id", "clock", "kind", "due_at", name="uq_sla_pings_due"),)
 
 
 class ChatAddress(Base):

@@ -10,8 +10,9 @@ from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, StaleCard
 from chatops.messaging.rich import Mention, Moment, Rich
 from chatops.people import repository as people
-from chatops.sla.clocks import clocks
+from chatops.sla.clocks import STOPPED
 from chatops.tickets import repository
+from chatops.tickets.clocking import reclock, running_of
 from chatops.tickets.commands import (
     Assign,
     CardCommand,
@@ -25,7 +26,7 @@ from chatops.tickets.commands import (
 from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import note, tell_requester, update_cards
 from chatops.tickets.repository import TicketRecord as Ticket
-from chatops.tickets.workflow import MAX_TIER, OPEN, Action, Status, next_status
+from chatops.tickets.workflow import MAX_TIER, Action, Status, next_status
 from chatops.work import Work
 
 
@@ -58,6 +59,7 @@ def _assign(work: Work, command: CardCommand, desk: Desk, assignee: str, action:
         if desk.roles.same(assignee, command.actor)
         else ("assigned the ticket to ", Mention(assignee))
     )
+    _answered(work, ticket, command.actor, desk)
     tell_requester(work, desk, ticket, ("is now handled by ", Mention(assignee), "."))
     return _changed(work, ticket, command.actor, desk, said)
 
@@ -102,6 +104,7 @@ def resolve(work: Work, command: Resolve, desk: Desk) -> TicketView:
     ticket = _current(work, command, desk)
     _move(work, ticket, command.actor, Action.RESOLVE)
     ticket.resolved_at = work.now
+    _answered(work, ticket, command.actor, desk)
     tell_requester(work, desk, ticket, ("has been resolved by ", Mention(command.actor), "."))
     return _changed(work, ticket, command.actor, desk, ("resolved the ticket",))
 
@@ -122,7 +125,8 @@ def redraw_cards(work: Work, command: RedrawCards, desk: Desk) -> None:
 
 
 def _current(work: Work, command: CardCommand, desk: Desk) -> Ticket:
-    """The ticket, locked, if the person may work it and the card they clicked shows it as it stands."""
+    """The ticket, locked, if the person may work it and the card they clicked shows it as it stands; its
+    clocks are brought up to now, as they ran before the change."""
     ticket = repository.locked(work.session, command.ticket_id)
     if ticket is None:
         raise NotFound(f"Ticket #{command.ticket_id} no longer exists.")
@@ -134,7 +138,14 @@ def _current(work: Work, command: CardCommand, desk: Desk) -> Ticket:
             "the card now shows where it stands. Try again if you still need to.",
             ticket_id=ticket.id,
         )
+    reclock(ticket, desk, work.now, running_of(ticket))
     return ticket
+
+
+def _answered(work: Work, ticket: Ticket, actor: str, desk: Desk) -> None:
+    """A change that reaches the requester from someone else is their first response, if none came yet."""
+    if ticket.first_responded_at is None and not desk.roles.same(actor, ticket.requester):
+        ticket.first_responded_at = work.now
 
 
 def _move(work: Work, ticket: Ticket, actor: str, action: Action) -> None:
@@ -162,17 +173,8 @@ def _record(
 def _changed(work: Work, ticket: Ticket, actor: str, desk: Desk, said: Rich) -> TicketView:
     """What every change ends with: a new version, fresh clocks, redrawn cards and a line in their threads."""
     now = work.now
-    if ticket.first_responded_at is None and not desk.roles.same(actor, ticket.requester):
-        ticket.first_responded_at = now
-    due = clocks(
-        created_at=ticket.created_at,
-        targets=desk.config.priority(ticket.priority),
-        first_responded_at=ticket.first_responded_at,
-        running=Status(ticket.status) in OPEN,
-    )
-    ticket.first_response_due = due.first_response_due
-    ticket.resolution_due = due.resolution_due
-    ticket.next_check_at = due.next_check_at
+    # The clocks ran up to now already (see _current): nothing more runs in between, only the new state.
+    reclock(ticket, desk, now, STOPPED)
     ticket.version += 1
     ticket.updated_at = now
     update_cards(work, desk, ticket.id, ticket.team)

@@ -13,9 +13,9 @@ from chatops.messaging.ports import Place
 from chatops.messaging.rich import Code, Mention, Rich, rich_to_json
 from chatops.people import repository as people
 from chatops.people.identity import system
-from chatops.sla.clocks import clocks
 from chatops.tickets import repository
 from chatops.tickets.card import clip, whole_text_notes
+from chatops.tickets.clocking import opening_clocks
 from chatops.tickets.commands import OpenTicket
 from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import LINK_ORIGIN, THREAD_NOTE, post_cards, tell_person
@@ -56,9 +56,6 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
     now = work.now
     title = (command.title or text).strip().splitlines()[0]
     triaged = next_status(Status.NEW, Action.TRIAGE)
-    due = clocks(
-        created_at=now, targets=desk.config.priority(triage.priority), first_responded_at=None, running=True
-    )
     values: dict[str, Any] = {
         "title": clip(title, TITLE_LIMIT),
         "description": text or title,
@@ -78,9 +75,9 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
         "version": 1,
         "created_at": now,
         "updated_at": now,
-        "first_response_due": due.first_response_due,
-        "resolution_due": due.resolution_due,
-        "next_check_at": due.next_check_at,
+        "first_responded_at": None,
+        "resolved_at": None,
+        **opening_clocks(desk, triage.team, triage.priority, now),
     }
     # Intake is the hot path: plain inserts cost a fraction of the ORM's unit-of-work bookkeeping.
     ticket_id = repository.insert_ticket(work.session, values)

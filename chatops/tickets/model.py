@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chatops.sla.clocks import Clocks
+from chatops.tickets.clocking import clocks_of
 from chatops.tickets.workflow import Status
 
 
@@ -30,6 +32,10 @@ class TicketView:
     version: int
     created_at: datetime
     updated_at: datetime
+    # The SLA clocks, as the row holds them (see chatops/tickets/clocking.py).
+    clocks: Clocks
+    first_responded_at: datetime | None
+    resolved_at: datetime | None
     # A link people can open to the message the ticket was made from, once the platform has given one.
     origin_url: str | None = None
 
@@ -54,6 +60,9 @@ class TicketView:
             version=ticket.version,
             created_at=ticket.created_at,
             updated_at=ticket.updated_at,
+            clocks=clocks_of(ticket),
+            first_responded_at=ticket.first_responded_at,
+            resolved_at=ticket.resolved_at,
             origin_url=origin_url,
         )
 

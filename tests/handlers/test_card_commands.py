@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from world import World
 
@@ -140,44 +138,3 @@ def test_assigning_the_same_person_again_is_refused(world: World) -> None:
     click(world, Claim, number)
     answer = click(world, Assign, number, assignee=AGENT)
     assert "already assigned to that person" in str(answer.refusal)
-
-
-def test_resolving_clears_the_sla_check_and_reopening_brings_it_back(world: World) -> None:
-    number = open_one(world)
-    assert world.ticket(number).next_check_at == world.clock.now() + timedelta(hours=4)
-
-    world.clock.advance(hours=1)
-    click(world, Resolve, number)
-    assert world.ticket(number).next_check_at is None
-
-    world.clock.advance(hours=1)
-    click(world, Reopen, number)
-    reopened = world.ticket(number)
-    assert reopened.status == "triaged"
-    # The agent's resolve was the first response: the resolution clock is the one left running.
-    assert reopened.next_check_at == reopened.resolution_due == reopened.created_at + timedelta(days=3)
-
-
-def test_a_priority_change_moves_the_due_times_and_the_next_check(world: World) -> None:
-    number = open_one(world)
-    created = world.ticket(number).created_at
-
-    click(world, ChangePriority, number, LEAD, priority="urgent")
-
-    ticket = world.ticket(number)
-    assert ticket.first_response_due == created + timedelta(minutes=15)
-    assert ticket.resolution_due == created + timedelta(hours=4)
-    # A lead's change is a response: the next check is the resolution clock, under the new target.
-    assert ticket.next_check_at == created + timedelta(hours=4)
-
-
-def test_a_change_by_the_requester_is_no_first_response(world_with) -> None:  # type: ignore[no-untyped-def]
-    from world import rules
-
-    world = world_with(rules(vip_users=[]))
-    answer = world.do(OpenTicket(text="Export crashes", requester=AGENT, via="command", platform="slack"))
-    number = answer.value.ticket.id
-    click(world, ChangePriority, number, AGENT, priority="urgent")
-    ticket = world.ticket(number)
-    assert ticket.first_responded_at is None
-    assert ticket.next_check_at == ticket.created_at + timedelta(minutes=15)

@@ -1,0 +1,91 @@
+"""The SLA clocks through the card's commands: what stops, pauses and moves each clock, on a manual clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from world import World, rules
+
+from chatops.messaging.ports import Place
+from chatops.tickets.commands import CardCommand, ChangePriority, Claim, OpenTicket, Reopen, Resolve
+
+AGENT = "slack:U0AGENT1"
+LEAD = "slack:U0LEAD"
+CUSTOMER = "slack:U0CUSTOMER"
+CHANNEL = Place("slack", "C0SUPPORT")
+
+
+def open_one(world: World, requester: str = CUSTOMER) -> int:
+    answer = world.do(
+        OpenTicket(text="Export crashes every time", requester=requester, via="dm", platform="slack")
+    )
+    return answer.value.ticket.id
+
+
+def click(world: World, kind: type[CardCommand], number: int, actor: str = AGENT, **fields: object) -> object:
+    version = world.ticket(number).version
+    return world.do(kind(number, version, actor, CHANNEL, **fields))  # type: ignore[arg-type]
+
+
+def test_a_new_ticket_is_first_looked_at_when_its_first_response_warning_is_due(world: World) -> None:
+    number = open_one(world)
+
+    ticket = world.ticket(number)
+    # Normal: first response 4h, resolution 3d; the warning comes at 75% of the first target.
+    assert ticket.first_response_due == ticket.created_at + timedelta(hours=4)
+    assert ticket.resolution_due == ticket.created_at + timedelta(days=3)
+    assert ticket.next_check_at == ticket.created_at + timedelta(hours=3)
+
+
+def test_an_assignment_reaches_the_requester_and_stops_the_first_response_clock(world: World) -> None:
+    number = open_one(world)
+    world.clock.advance(hours=1)
+
+    click(world, Claim, number)
+
+    ticket = world.ticket(number)
+    assert ticket.first_responded_at == ticket.created_at + timedelta(hours=1)
+    # Only the resolution clock runs now: its warning is the next look.
+    assert ticket.next_check_at == ticket.created_at + timedelta(days=3) * 0.75
+
+
+def test_a_priority_change_moves_the_due_times_of_the_running_clocks(world: World) -> None:
+    number = open_one(world)
+    created = world.ticket(number).created_at
+    world.clock.advance(minutes=5)
+
+    click(world, ChangePriority, number, LEAD, priority="urgent")
+
+    ticket = world.ticket(number)
+    # Urgent: 15m and 4h from the start, minus the 5 minutes already used.
+    assert ticket.first_response_due == created + timedelta(minutes=15)
+    assert ticket.resolution_due == created + timedelta(hours=4)
+    # A priority change does not reach the requester: the first response clock still runs.
+    assert ticket.first_responded_at is None
+    assert ticket.next_check_at == created + timedelta(minutes=15) * 0.75
+
+
+def test_resolving_stops_the_clocks_and_reopening_goes_on_from_where_they_stood(world: World) -> None:
+    number = open_one(world)
+    created = world.ticket(number).created_at
+    world.clock.advance(hours=1)
+    click(world, Resolve, number)
+    assert world.ticket(number).next_check_at is None
+
+    world.clock.advance(hours=10)
+    click(world, Reopen, number)
+
+    reopened = world.ticket(number)
+    assert reopened.status == "triaged"
+    # The resolution clock used one hour before the resolve; the ten hours resolved count for nothing.
+    assert reopened.resolution_due == created + timedelta(hours=11) + timedelta(days=3) - timedelta(hours=1)
+    assert reopened.first_responded_at == created + timedelta(hours=1)
+
+
+def test_a_change_by_the_requester_is_no_first_response(world_with) -> None:  # type: ignore[no-untyped-def]
+    world = world_with(rules(vip_users=[]))
+    number = open_one(world, requester=AGENT)
+
+    click(world, Resolve, number, AGENT)
+
+    assert world.ticket(number).first_responded_at is None
