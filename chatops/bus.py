@@ -35,6 +35,7 @@ from chatops.tickets.commands import (
     ShowTicket,
 )
 from chatops.tickets.intake import open_ticket
+from chatops.tickets.sweep import SweepSla, sweep
 from chatops.work import Work
 
 log = structlog.get_logger("chatops.bus")
@@ -54,6 +55,7 @@ COMMAND_HANDLERS: Mapping[type, Callable[[Work, Any, Desk], Any]] = {
     Reopen: handlers.reopen,
     RedrawCards: handlers.redraw_cards,
     TellPrivately: tell_privately,
+    SweepSla: sweep,
 }
 
 QUERY_HANDLERS: Mapping[type, Callable[[Any, Any, Desk], Any]] = {

@@ -17,6 +17,13 @@ class Roles:
             team.id: tuple(dict.fromkeys(directory.resolve(entry) for entry in [*team.agents, *team.leads]))
             for team in config.teams
         }
+        self._named = {
+            team.id: (
+                tuple(dict.fromkeys(directory.resolve(entry) for entry in team.agents)),
+                tuple(dict.fromkeys(directory.resolve(entry) for entry in team.leads)),
+            )
+            for team in config.teams
+        }
         self._vips = self._everyone(config.vip_users)
 
     def _everyone(self, entries: list[str]) -> frozenset[str]:
@@ -35,6 +42,14 @@ class Roles:
     def staff(self, team: str) -> tuple[str, ...]:
         """The team's agents and leads, by person id, in the config's order."""
         return self._staff[team]
+
+    def agents(self, team: str) -> tuple[str, ...]:
+        """The team's agents, by person id, in the config's order."""
+        return self._named[team][0]
+
+    def leads(self, team: str) -> tuple[str, ...]:
+        """The team's leads, by person id, in the config's order."""
+        return self._named[team][1]
 
     def is_vip(self, person: str) -> bool:
         """Whether this person's requests are lifted a priority step."""

@@ -118,8 +118,9 @@ def reclocked(
 def _due(
     now: datetime, used: timedelta, goal: timedelta, previous: datetime, calendar: Clockwork
 ) -> datetime:
-    # A clock past its target breached at its old due time; moving that to now would hide how late it is.
-    return calendar.add_working(now, goal - used) if used < goal else previous
+    # A clock past its target breached already: at its old due time if that has passed (moving it to now
+    # would hide how late it is), or now, if a tighter target has just put it past.
+    return calendar.add_working(now, goal - used) if used < goal else min(previous, now)
 
 
 def checkpoints(

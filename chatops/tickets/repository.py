@@ -10,7 +10,7 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from chatops.store.tables import Ticket, TicketEvent, TicketLink
+from chatops.store.tables import SlaPing, Ticket, TicketEvent, TicketLink
 from chatops.work import Work
 
 # The kinds of link a ticket has: its card on a platform, and the message it was made from.
@@ -30,6 +30,11 @@ _INSERT_TICKET = {
 # A link found again (a card recovered by looking before posting) keeps its first row.
 _INSERT_LINK = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_LINKS).on_conflict_do_nothing()
+    for dialect in (sqlite, postgresql)
+}
+# Two sweeps owing the same notice at the same moment: one records it, the other records nothing.
+_INSERT_PING = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(SlaPing.__table__).on_conflict_do_nothing()
     for dialect in (sqlite, postgresql)
 }
 _OPENED_BY = select(_TICKETS).where(_TICKETS.c.intake_key == bindparam("key"))
@@ -153,3 +158,31 @@ def of_people(session: Session, people: Iterable[str], limit: int) -> list[Ticke
 def of_teams(session: Session, teams: list[str], statuses: list[str]) -> list[Ticket]:
     """Tickets of these teams in these statuses."""
     return list(session.scalars(select(Ticket).where(Ticket.team.in_(teams), Ticket.status.in_(statuses))))
+
+
+def due_for_check(session: Session, now: datetime, limit: int) -> list[Ticket]:
+    """Tickets whose next SLA check has come, oldest first, locked; rows another sweep holds are skipped,
+    so that sweeps on several replicas share the work instead of queueing behind each other."""
+    query = (
+        select(Ticket)
+        .where(Ticket.next_check_at <= now)
+        .order_by(Ticket.next_check_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(query))
+
+
+def record_ping(
+    session: Session, ticket_id: int, clock: str, kind: str, due_at: datetime, now: datetime
+) -> bool:
+    """Record a notice as sent for this clock and due time; False if it was sent already (for this due time
+    or a later one), and then nothing is recorded."""
+    sent = select(SlaPing.id).where(
+        SlaPing.ticket_id == ticket_id, SlaPing.clock == clock, SlaPing.kind == kind, SlaPing.due_at >= due_at
+    )
+    if session.scalar(sent.limit(1)) is not None:
+        return False
+    connection = session.connection()
+    row = {"ticket_id": ticket_id, "clock": clock, "kind": kind, "due_at": due_at, "sent_at": now}
+    return connection.execute(_INSERT_PING[connection.dialect.name], row).rowcount == 1

@@ -1,0 +1,132 @@
+"""The SLA sweep: the tickets whose next check has come are looked at, and each warning or breach notice
+they are owed is recorded and queued in one transaction, so that it goes out exactly once however many
+sweeps run, on however many replicas, and whatever dies in between."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from chatops.desk import Desk
+from chatops.messaging.outbox import MESSAGE, message_payload
+from chatops.messaging.ports import Destination
+from chatops.messaging.rich import Mention, Moment, Rich, Strong
+from chatops.people.identity import system
+from chatops.sla.clocks import LABELS, WARNING, Checkpoint, checkpoints, left
+from chatops.tickets import repository
+from chatops.tickets.card import clip
+from chatops.tickets.clocking import clocks_of, running_of
+from chatops.tickets.outbound import note, tell_person, update_cards
+from chatops.tickets.repository import TicketRecord as Ticket
+from chatops.tickets.workflow import MAX_TIER, Action
+from chatops.work import Work
+
+SLA = system("sla")
+
+
+@dataclass(frozen=True)
+class SweepSla:
+    """Look at up to `limit` tickets whose next SLA check has come."""
+
+    limit: int = 200
+
+
+def sweep(work: Work, command: SweepSla, desk: Desk) -> int:
+    """Send what the due tickets are owed, once, and set each one's next check; the number looked at."""
+    tickets = repository.due_for_check(work.session, work.now, command.limit)
+    for ticket in tickets:
+        config = desk.config
+        targets, calendar = config.priority(ticket.priority), config.clockwork(ticket.team)
+        points = checkpoints(clocks_of(ticket), running_of(ticket), targets, calendar, config.sla.warn_at)
+        for point in points:
+            if point.at <= work.now and repository.record_ping(
+                work.session, ticket.id, point.clock, point.kind, point.due, work.now
+            ):
+                _notify(work, desk, ticket, point)
+        ahead = [point.at for point in points if point.at > work.now]
+        ticket.next_check_at = min(ahead) if ahead else None
+    return len(tickets)
+
+
+def _notify(work: Work, desk: Desk, ticket: Ticket, point: Checkpoint) -> None:
+    clock = LABELS[point.clock]
+    about: Rich = (Strong(f"Ticket #{ticket.id}"), f" “{clip(ticket.title, 80)}”: ")
+    if point.kind == WARNING:
+        remaining = left(
+            clocks_of(ticket),
+            point.clock,
+            work.now,
+            desk.config.clockwork(ticket.team),
+            desk.config.priority(ticket.priority),
+        )
+        said: Rich = (*about, f"the {clock} is due in {duration(remaining)} (", Moment(point.due), ").")
+        _warn(work, desk, ticket, said)
+        note(
+            work,
+            desk,
+            ticket.id,
+            ticket.team,
+            (f"SLA: the {clock} is due in {duration(remaining)} · ", Moment(point.due)),
+        )
+    else:
+        said = (*about, f"SLA breached: the {clock} was due ", Moment(point.due), ".")
+        for lead in desk.roles.leads(ticket.team):
+            tell_person(work, desk, lead, said, prefer=ticket.platform, ticket_id=ticket.id)
+        note(work, desk, ticket.id, ticket.team, (f"SLA breached: the {clock} was due ", Moment(point.due)))
+        repository.insert_events(
+            work.session,
+            [
+                repository.event(
+                    ticket.id, work.now, SLA, "sla_breached", None, point.clock, {"clock": point.clock}
+                )
+            ],
+        )
+        if desk.config.team(ticket.team).escalate_on_breach and ticket.tier < MAX_TIER:
+            _escalate(work, desk, ticket)
+    # The card shows the clock's new state, and every control on it the ticket as it stands.
+    ticket.version += 1
+    update_cards(work, desk, ticket.id, ticket.team)
+
+
+def _warn(work: Work, desk: Desk, ticket: Ticket, said: Rich) -> None:
+    """The assignee hears it directly; an unassigned ticket is called out in the team's places."""
+    if ticket.assignee is not None:
+        tell_person(work, desk, ticket.assignee, said, prefer=ticket.platform, ticket_id=ticket.id)
+        return
+    agents = desk.roles.agents(ticket.team)
+    named: Rich = tuple(part for person in agents for part in (" ", Mention(person)))
+    for place in desk.config.team(ticket.team).places():
+        payload = message_payload(Destination(place=place.address), (*said, " Unassigned; on duty:", *named))
+        work.send(place.platform, MESSAGE, ticket_id=ticket.id, payload=payload)
+
+
+def _escalate(work: Work, desk: Desk, ticket: Ticket) -> None:
+    before = ticket.tier
+    ticket.tier += 1
+    repository.insert_events(
+        work.session,
+        [
+            repository.event(
+                ticket.id,
+                work.now,
+                SLA,
+                Action.ESCALATE.value,
+                f"T{before}",
+                f"T{ticket.tier}",
+                {"tier": ticket.tier},
+            )
+        ],
+    )
+    note(work, desk, ticket.id, ticket.team, (f"Escalated from T{before} to T{ticket.tier} at the breach",))
+
+
+def duration(amount: timedelta) -> str:
+    """A stretch of time as people say it: 45 min, 2 h 15 min, 3 d 4 h."""
+    minutes = max(int(amount.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"
