@@ -23,6 +23,7 @@ from chatops.clock import Clock, SystemClock
 from chatops.config.rules import DeskConfig
 from chatops.config.settings import Settings
 from chatops.desk import Desk
+from chatops.entrypoints.scheduling import Timers
 from chatops.errors import ConfigError
 from chatops.messaging.addresses import AddressBook, place_key
 from chatops.messaging.cards import Card
@@ -82,6 +83,7 @@ class Desktop:
     identity: BotIdentity
     signing_secret: str
     health: Health
+    timers: Timers
     teams: TeamsSide | None = None
 
 
@@ -153,7 +155,16 @@ def build_desk(
     bolt = build_bolt_app(client=client, config=config, bus=bus, identity=identity, names=SlackNames(client))
     teams = _teams_side(settings, config, desk, bus, *teams_link) if teams_link is not None else None
     return Desktop(
-        db, bolt, dispatcher, bus, gateway, identity, settings.slack_signing_secret, Health(db, clock), teams
+        db,
+        bolt,
+        dispatcher,
+        bus,
+        gateway,
+        identity,
+        settings.slack_signing_secret,
+        Health(db, clock),
+        Timers(bus, clock),
+        teams,
     )
 
 
@@ -257,7 +268,9 @@ def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application
 
     async def dispatcher_running(_app: web.Application) -> AsyncIterator[None]:
         task = asyncio.create_task(desktop.dispatcher.run(), name="outbox-dispatcher") if dispatch else None
+        desktop.timers.start()
         yield
+        desktop.timers.stop()
         desktop.dispatcher.stop()
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):

@@ -333,10 +333,12 @@ async def _work() -> int:
         raise
     print("chatops: worker carrying out the outbox", flush=True)
     dispatching = asyncio.create_task(desktop.dispatcher.run(), name="outbox-dispatcher")
+    desktop.timers.start()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, desktop.dispatcher.stop)
     await dispatching
+    desktop.timers.stop()
     await _close(desktop)
     return 0
 

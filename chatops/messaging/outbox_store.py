@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from chatops.messaging.outbox import WORDS
@@ -176,3 +176,22 @@ class OutboxStore:
             if outcome.then is not None:
                 outcome.then(work)
         work.finish()
+
+
+def forget_done(session: Session, before: datetime, limit: int) -> int:
+    """Delete up to `limit` rows carried out before `before` (failed ones stay, for people to look at);
+    how many went. Bounded, so that housekeeping never holds the writer for long."""
+    oldest = (
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.done_at.is_not(None),
+            OutboxMessage.done_at < before,
+            OutboxMessage.failed.is_(False),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    ids = list(session.scalars(oldest))
+    if ids:
+        session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids)))
+    return len(ids)

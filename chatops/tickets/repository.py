@@ -34,7 +34,9 @@ _INSERT_LINK = {
 }
 # Two sweeps owing the same notice at the same moment: one records it, the other records nothing.
 _INSERT_PING = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(SlaPing.__table__).on_conflict_do_nothing()
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(SlaPing.__table__)
+    .on_conflict_do_nothing()
+    .returning(SlaPing.__table__.c.id)
     for dialect in (sqlite, postgresql)
 }
 _OPENED_BY = select(_TICKETS).where(_TICKETS.c.intake_key == bindparam("key"))
@@ -185,4 +187,5 @@ def record_ping(
         return False
     connection = session.connection()
     row = {"ticket_id": ticket_id, "clock": clock, "kind": kind, "due_at": due_at, "sent_at": now}
-    return connection.execute(_INSERT_PING[connection.dialect.name], row).rowcount == 1
+    # The id comes back only for a row actually inserted (rowcount is not reliable across drivers here).
+    return connection.execute(_INSERT_PING[connection.dialect.name], row).first() is not None

@@ -1,0 +1,91 @@
+"""The desk's timers: the SLA sweep every `sla.sweep_seconds`, and housekeeping every hour.
+
+APScheduler only fires the timers, in each process that runs them; it keeps no job store, since its
+stores must never be shared by several schedulers. Who acts on what is the database's to decide: a sweep
+claims due tickets with their rows locked, and records each notice under a unique key.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from chatops.bus import MessageBus
+from chatops.clock import Clock
+from chatops.messaging.outbox_store import forget_done
+from chatops.tickets.sweep import SweepSla
+
+log = structlog.get_logger("chatops.schedule")
+
+SWEEP_BATCH = 200
+HOUSEKEEPING_BATCH = 1000
+HOUSEKEEPING_EVERY = timedelta(hours=1)
+
+
+class Timers:
+    """Runs the sweep and the housekeeping on the running event loop while the process serves."""
+
+    def __init__(self, bus: MessageBus, clock: Clock) -> None:
+        self.bus = bus
+        self.clock = clock
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        """Start the timers; the first sweep runs at once."""
+        sla = self.bus.desk.config.sla
+        # APScheduler reports every run, and every run skipped while one overruns, which is by design here.
+        logging.getLogger("apscheduler").setLevel(logging.ERROR)
+        scheduler = AsyncIOScheduler(timezone=UTC)
+        # One sweep at a time in a process: one that overruns its interval is not started twice.
+        scheduler.add_job(
+            self.sweep,
+            "interval",
+            seconds=sla.sweep_seconds,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+            id="sla-sweep",
+        )
+        scheduler.add_job(
+            self.housekeeping,
+            "interval",
+            seconds=HOUSEKEEPING_EVERY.total_seconds(),
+            max_instances=1,
+            coalesce=True,
+            id="housekeeping",
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def stop(self) -> None:
+        """Stop the timers (a sweep in progress finishes its unit of work)."""
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def sweep(self) -> int:
+        """Sweep until no due ticket is left; how many were looked at."""
+        total = 0
+        while True:
+            answer = await self.bus.handle(SweepSla(limit=SWEEP_BATCH))
+            if not answer.done:
+                log.warning("sla_sweep_failed", reason=str(answer.refusal))
+                return total
+            total += answer.value
+            if answer.value < SWEEP_BATCH:
+                return total
+
+    async def housekeeping(self) -> int:
+        """Delete outbox rows carried out longer ago than the retention, in bounded batches."""
+        before = self.clock.now() - timedelta(days=self.bus.desk.config.sla.retention_days)
+        total = 0
+        while True:
+            gone = await self.bus.db.run(lambda session: forget_done(session, before, HOUSEKEEPING_BATCH))
+            total += gone
+            if gone < HOUSEKEEPING_BATCH:
+                if total:
+                    log.info("outbox_rows_forgotten", rows=total)
+                return total
