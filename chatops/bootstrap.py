@@ -105,16 +105,16 @@ def desk_of(config: DeskConfig) -> Desk:
     return Desk(config, directory, Roles(config, directory))
 
 
-def card_of(desk: Desk) -> Callable[[TicketView], Card]:
-    """How the desk draws a ticket's card."""
-    return lambda view: ticket_card(view, desk.config, desk.roles.staff(view.team))
+def card_of(desk: Desk, clock: Clock) -> Callable[[TicketView], Card]:
+    """How the desk draws a ticket's card, as of the moment it is drawn."""
+    return lambda view: ticket_card(view, desk.config, desk.roles.staff(view.team), clock.now())
 
 
 def dispatcher_for(
     db: Database, desk: Desk, clock: Clock, gateways: dict[str, ChatGateway], **options: object
 ) -> Dispatcher:
     """The outbox dispatcher with every handler the desk has, for the platforms it has gateways to."""
-    delivery = CardDelivery(desk, card_of(desk))
+    delivery = CardDelivery(desk, card_of(desk, clock))
     handlers = {**chat_handlers(gateways), **delivery.handlers(gateways)}
     return Dispatcher(db, clock, handlers=handlers, gateways=gateways, prepare=delivery.prepare, **options)  # type: ignore[arg-type]
 
@@ -209,7 +209,7 @@ def _teams_side(
         )
     )
     places = tuple(p.address for team in config.teams for p in team.places() if p.platform == "teams")
-    agent = TeamsAgent(bus, addresses, desk.directory, card_of(desk))
+    agent = TeamsAgent(bus, addresses, desk.directory, card_of(desk, bus.clock))
     return TeamsSide(connection, adapter, agent, tokens, addresses, places)
 
 

@@ -14,10 +14,12 @@ from adaptive_cards import problems
 from adapters.teams.cards import MAX_ACTIONS, adaptive_card, attachment, read_action
 from adapters.teams.text import card_text, clip, escape, message_text
 from chatops.config.loading import load_desk_config
-from chatops.config.rules import DeskConfig
+from chatops.config.rules import DeskConfig, Priority
 from chatops.messaging.cards import ActionRef, Button, Card, Field
 from chatops.messaging.rich import Bullets, Code, Link, Mention, Moment, Strong
 from chatops.people.directory import Directory, Person
+from chatops.sla.calendar import ALWAYS
+from chatops.sla.clocks import started
 from chatops.tickets.card import ticket_card
 from chatops.tickets.model import TicketView
 from chatops.tickets.workflow import MAX_TIER, Status
@@ -35,6 +37,7 @@ PEOPLE = Directory(
 STAFF = ("alice", "bob", "carol")
 CUSTOMER = f"teams:{CUSTOMER_ID}"
 CREATED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+NORMAL = Priority(id="normal", first_response=timedelta(hours=4), resolution=timedelta(days=3))
 HOSTILE = (
     "**bold** and [click](http://evil.example) for <at>Everyone</at>, "
     "due {{DATE(2026-03-02T09:00:00Z, SHORT)}} {{TIME(2026-03-02T09:00:00Z)}} &lt; _it_ `tick`\n"
@@ -68,6 +71,9 @@ def view(**changes: Any) -> TicketView:
         version=7,
         created_at=CREATED,
         updated_at=CREATED,
+        clocks=started(CREATED, NORMAL, ALWAYS, 0.75),
+        first_responded_at=None,
+        resolved_at=None,
         origin_url="https://teams.microsoft.com/l/message/19:abc/1700000000000",
     )
     return replace(ticket, **changes)
@@ -107,7 +113,7 @@ def shown(markdown: str) -> str:
 
 
 def test_a_triaged_ticket_card_has_every_control_and_parses_clean(config: DeskConfig) -> None:
-    card = adaptive_card(ticket_card(view(), config, STAFF), PEOPLE)
+    card = adaptive_card(ticket_card(view(), config, STAFF, CREATED), PEOPLE)
 
     assert problems(card) == []
     assert card["version"] == "1.5" and card["msteams"]["width"] == "Full"
@@ -144,7 +150,7 @@ def test_a_triaged_ticket_card_has_every_control_and_parses_clean(config: DeskCo
 
 
 def test_a_resolved_ticket_card_offers_only_reopen(config: DeskConfig) -> None:
-    card = adaptive_card(ticket_card(view(status=Status.RESOLVED), config, STAFF), PEOPLE)
+    card = adaptive_card(ticket_card(view(status=Status.RESOLVED), config, STAFF, CREATED), PEOPLE)
 
     assert problems(card) == []
     assert [a["title"] for a in card["actions"]] == ["Reopen"]
@@ -153,7 +159,7 @@ def test_a_resolved_ticket_card_offers_only_reopen(config: DeskConfig) -> None:
 
 
 def test_a_top_tier_ticket_card_cannot_be_escalated(config: DeskConfig) -> None:
-    card = adaptive_card(ticket_card(view(tier=MAX_TIER, assignee=None), config, STAFF), PEOPLE)
+    card = adaptive_card(ticket_card(view(tier=MAX_TIER, assignee=None), config, STAFF, CREATED), PEOPLE)
 
     assert problems(card) == []
     assert [a["title"] for a in card["actions"]] == ["Assign to me", "Resolve"]
@@ -165,7 +171,7 @@ def test_a_top_tier_ticket_card_cannot_be_escalated(config: DeskConfig) -> None:
 
 def test_what_a_customer_typed_is_shown_as_typed_and_pings_nobody(config: DeskConfig) -> None:
     ticket = view(title="**urgent** <at>Everyone</at> {{TIME(2026-03-02T09:00:00Z)}}", description=HOSTILE)
-    card = adaptive_card(ticket_card(ticket, config, STAFF), PEOPLE)
+    card = adaptive_card(ticket_card(ticket, config, STAFF, CREATED), PEOPLE)
 
     assert problems(card) == []
     header, body = card["body"][0]["text"], card["body"][2]["text"]
@@ -307,7 +313,7 @@ def test_more_buttons_than_teams_shows_spill_into_the_body(config: DeskConfig) -
 
 
 def test_every_control_reads_back_from_its_invoke(config: DeskConfig) -> None:
-    card = adaptive_card(ticket_card(view(), config, STAFF), PEOPLE)
+    card = adaptive_card(ticket_card(view(), config, STAFF, CREATED), PEOPLE)
     picker, menu = elements(card, "Input.ChoiceSet")
     inputs = {picker["id"]: "bob", menu["id"]: "urgent"}
     read = [read_action(invoke(a, inputs)) for a in elements(card, "Action.Execute")]
@@ -324,7 +330,7 @@ def test_every_control_reads_back_from_its_invoke(config: DeskConfig) -> None:
         ActionRef(42, "assign", 7),
         None,
     )
-    assert attachment(ticket_card(view(), config, STAFF), PEOPLE)["content"] == card
+    assert attachment(ticket_card(view(), config, STAFF, CREATED), PEOPLE)["content"] == card
 
 
 def _with(action: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -386,3 +392,27 @@ def test_the_parser_does_find_problems_in_a_broken_card() -> None:
 def test_escaping_leaves_plain_words_alone() -> None:
     assert escape("Thanks, that fixed it (finally)!") == "Thanks, that fixed it (finally)!"
     assert escape("- not a list", line_start=False) == "- not a list"
+
+
+@pytest.mark.parametrize(
+    ("later", "state"),
+    [(timedelta(hours=1), ""), (timedelta(hours=3), " · due soon"), (timedelta(hours=4), " · SLA breached")],
+)
+def test_the_card_shows_each_clock_due_and_turns_as_it_nears_and_passes(
+    config: DeskConfig, later: timedelta, state: str
+) -> None:
+    card = adaptive_card(ticket_card(view(), config, STAFF, CREATED + later), PEOPLE)
+
+    facts = {fact["title"]: fact["value"] for fact in elements(card, "FactSet")[0]["facts"]}
+    assert problems(card) == []
+    # Due at 13:00 UTC on 2 March; Teams shows it in each reader's own time zone.
+    assert facts["First response"].startswith("due {{DATE(2026-03-02T13:00:00Z")
+    assert facts["First response"].endswith("}}" + state)
+    assert facts["Resolution"].startswith("due {{DATE(2026-03-05T09:00:00Z")
+
+
+def test_a_waiting_ticket_shows_its_clocks_paused(config: DeskConfig) -> None:
+    card = adaptive_card(ticket_card(view(status=Status.WAITING_ON_CUSTOMER), config, STAFF, CREATED), PEOPLE)
+
+    facts = {fact["title"]: fact["value"] for fact in elements(card, "FactSet")[0]["facts"]}
+    assert facts["Resolution"] == "paused while waiting on the customer"

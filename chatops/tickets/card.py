@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from chatops.config.rules import DeskConfig
 from chatops.messaging.cards import ActionRef, Button, Card, Choice, Control, Field, Menu, PersonPicker
 from chatops.messaging.rich import Link, Mention, Moment, Rich
+from chatops.sla.clocks import FIRST_RESPONSE, RESOLUTION, WARNING, checkpoints
+from chatops.tickets.clocking import running
 from chatops.tickets.model import TicketView
-from chatops.tickets.workflow import DONE, MAX_TIER, WORKED, Action
+from chatops.tickets.workflow import DONE, MAX_TIER, WORKED, Action, Status
 
 # How much of a request its card shows; the whole of a longer one goes into the card's thread.
 BODY_LIMIT = 2500
@@ -20,8 +24,9 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def ticket_card(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> Card:
-    """The card that stands for a ticket in its team's places; `staff` are those it may be assigned to."""
+def ticket_card(view: TicketView, config: DeskConfig, staff: tuple[str, ...], now: datetime) -> Card:
+    """The card that stands for a ticket in its team's places as of `now`; `staff` are those it may be
+    assigned to."""
     header = f"{view.number} {view.title}"
     fields = (
         Field("Requester", (Mention(view.requester),)),
@@ -31,6 +36,7 @@ def ticket_card(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) ->
         Field("Status", (view.status.label,)),
         Field("Assignee", (Mention(view.assignee),) if view.assignee else ("Unassigned",)),
         Field("Tier", (f"T{view.tier}",)),
+        *_clock_fields(view, config, now),
         Field("Why", ("\n".join(view.reasons) or "no rule matched; defaults applied",)),
     )
     body: Rich = (clip(view.description, BODY_LIMIT),)
@@ -53,6 +59,41 @@ def ticket_card(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) ->
         context=context,
         actions=_controls(view, config, staff),
     )
+
+
+def _clock_fields(view: TicketView, config: DeskConfig, now: datetime) -> tuple[Field, ...]:
+    """Each SLA clock: when it is due (in each reader's own time zone), and whether it is near or past."""
+    going = running(view.status.value, view.first_responded_at)
+    points = {
+        (p.clock, p.kind): p.at
+        for p in checkpoints(
+            view.clocks,
+            going,
+            config.priority(view.priority),
+            config.clockwork(view.team),
+            config.sla.warn_at,
+        )
+    }
+    stopped_at = {FIRST_RESPONSE: view.first_responded_at, RESOLUTION: view.resolved_at}
+    fields = []
+    for clock, label in ((FIRST_RESPONSE, "First response"), (RESOLUTION, "Resolution")):
+        due = view.clocks.due(clock)
+        done = stopped_at[clock]
+        if going.of(clock):
+            state = (
+                " · SLA breached"
+                if now >= due
+                else (" · due soon" if now >= points.get((clock, WARNING), due) else "")
+            )
+            value: Rich = ("due ", Moment(due), state)
+        elif done is not None and (clock == FIRST_RESPONSE or view.status in DONE):
+            value = ("answered " if clock == FIRST_RESPONSE else "resolved ", Moment(done))
+        elif view.status is Status.WAITING_ON_CUSTOMER:
+            value = ("paused while waiting on the customer",)
+        else:
+            value = ("—",)
+        fields.append(Field(label, value))
+    return tuple(fields)
 
 
 def _controls(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> tuple[Control, ...]:
