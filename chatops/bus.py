@@ -27,12 +27,15 @@ from chatops.tickets.commands import (
     Claim,
     Escalate,
     ListMine,
+    ListNearBreach,
     ListQueue,
     OpenTicket,
     RedrawCards,
     Reopen,
     Resolve,
+    Resume,
     ShowTicket,
+    WaitOnCustomer,
 )
 from chatops.tickets.intake import open_ticket
 from chatops.tickets.sweep import SweepSla, sweep
@@ -53,6 +56,8 @@ COMMAND_HANDLERS: Mapping[type, Callable[[Work, Any, Desk], Any]] = {
     ChangePriority: handlers.change_priority,
     Resolve: handlers.resolve,
     Reopen: handlers.reopen,
+    WaitOnCustomer: handlers.wait_on_customer,
+    Resume: handlers.resume,
     RedrawCards: handlers.redraw_cards,
     TellPrivately: tell_privately,
     SweepSla: sweep,
@@ -62,6 +67,7 @@ QUERY_HANDLERS: Mapping[type, Callable[[Any, Any, Desk], Any]] = {
     ShowTicket: views.show,
     ListMine: views.mine,
     ListQueue: views.queue,
+    ListNearBreach: views.near_breach,
 }
 
 

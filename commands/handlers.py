@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatops.bus import Answer, MessageBus
-from chatops.messaging.rich import Bullets, Rich, Strong
+from chatops.messaging.rich import Bullets, Moment, Rich, Strong
+from chatops.sla.clocks import LABELS, ZERO, duration
 from chatops.tickets import commands as ticket
-from chatops.tickets.card import status_line
+from chatops.tickets.card import clip, status_line
 from chatops.tickets.model import TicketView
-from commands.parser import Command, Help, ListMine, ListOpen, OpenTicket, ShowStatus, help_text
+from chatops.tickets.views import ClockStanding
+from commands.parser import Command, Help, ListMine, ListOpen, OpenTicket, ShowSla, ShowStatus, help_text
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,30 @@ class CommandRunner:
         if isinstance(command, ListOpen):
             answer = await self.bus.ask(ticket.ListQueue(caller.person))
             return _listing("Open queue", answer, "The queue is empty.")
+        if isinstance(command, ShowSla):
+            answer = await self.bus.ask(ticket.ListNearBreach(caller.person, self.bus.clock.now()))
+            return _clocks(answer)
         raise TypeError(f"the form is opened by the adapter, not here: {command!r}")
+
+
+def _clocks(answer: Answer) -> Answer:
+    if not answer.done:
+        return answer
+    standings: list[ClockStanding] = answer.value
+    if not standings:
+        return Answer(("No SLA clock is running on your teams' tickets.",))
+    lines = tuple(
+        (
+            f"#{s.ticket.id} {clip(s.ticket.title, 60)} · {LABELS[s.clock]} ",
+            *(
+                ("due in ", duration(s.left), " (", Moment(s.due), ")")
+                if s.left > ZERO
+                else ("breached, was due ", Moment(s.due))
+            ),
+        )
+        for s in standings
+    )
+    return Answer((Strong("Nearest to an SLA breach"), Bullets(lines)))
 
 
 def _listing(title: str, answer: Answer, empty: str) -> Answer:

@@ -45,7 +45,12 @@ class ListOpen:
     """List the open queue of the caller's teams."""
 
 
-Command = Help | OpenForm | OpenTicket | ShowStatus | ListMine | ListOpen
+@dataclass(frozen=True)
+class ShowSla:
+    """List the caller's teams' tickets nearest to an SLA breach."""
+
+
+Command = Help | OpenForm | OpenTicket | ShowStatus | ListMine | ListOpen | ShowSla
 
 _NUMBER = re.compile(r"#?(\d{1,9})")
 
@@ -69,6 +74,8 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
 
     if verb == "help" and not rest:
         return Help()
+    if verb == "sla" and not rest:
+        return ShowSla()
     if verb == "status" and (not rest or single_argument):
         match = _NUMBER.fullmatch(rest)
         if not match:
@@ -133,7 +140,9 @@ def help_text(command: str, *, form: bool = True) -> Rich:
                     Code(f"{command} list"),
                     " lists your tickets; agents can use ",
                     Code(f"{command} list open"),
-                    " for their team's queue",
+                    " for their team's queue, and ",
+                    Code(f"{command} sla"),
+                    " for its tickets nearest to an SLA breach",
                 ),
                 elsewhere,
             )

@@ -45,7 +45,7 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "Alice Ng (support agent, in Slack and Teams) clicks Escalate to T2 on the Slack card" in teams
     assert teams.count("@Alice Ng escalated the ticket from T1 to T2") == 2
     assert "Teams #support sees the card edited in place" in teams
-    assert "│ [Assign to me] [Escalate to T3] [Resolve]" in teams
+    assert "│ [Assign to me] [Escalate to T3] [Waiting on customer] [Resolve]" in teams
     # A stranger is refused privately; Tom resolves, and the customer reads it in their chat.
     assert (
         "Lee Ross is told, and no one else sees it:\n    │ Only agents of Customer Support can do that."

@@ -147,3 +147,15 @@ def left(clocks: Clocks, clock: str, now: datetime, calendar: Clockwork, targets
     if remaining > ZERO or now <= clocks.due(clock):
         return remaining
     return -calendar.working_between(clocks.due(clock), now)
+
+
+def duration(amount: timedelta) -> str:
+    """A stretch of time as people say it: 45 min, 2 h 15 min, 3 d 4 h."""
+    minutes = max(int(amount.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min"

@@ -5,10 +5,27 @@ from __future__ import annotations
 from chatops.errors import InvalidInput
 from chatops.messaging.cards import ActionRef
 from chatops.messaging.ports import Place
-from chatops.tickets.commands import Assign, CardCommand, ChangePriority, Claim, Escalate, Reopen, Resolve
+from chatops.tickets.commands import (
+    Assign,
+    CardCommand,
+    ChangePriority,
+    Claim,
+    Escalate,
+    Reopen,
+    Resolve,
+    Resume,
+    WaitOnCustomer,
+)
 from chatops.tickets.workflow import Action
 
-_PLAIN = {Action.CLAIM: Claim, Action.ESCALATE: Escalate, Action.RESOLVE: Resolve, Action.REOPEN: Reopen}
+_PLAIN = {
+    Action.CLAIM: Claim,
+    Action.ESCALATE: Escalate,
+    Action.RESOLVE: Resolve,
+    Action.REOPEN: Reopen,
+    Action.WAIT: WaitOnCustomer,
+    Action.RESUME: Resume,
+}
 
 
 def command_for(ref: ActionRef, actor: str, place: Place | None, choice: str | None = None) -> CardCommand:

@@ -118,6 +118,10 @@ def _controls(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> t
             selected=view.priority,
         )
     )
+    if view.status is Status.WAITING_ON_CUSTOMER:
+        controls.append(Button("Resume", ref(Action.RESUME)))
+    elif view.status in (Status.ASSIGNED, Status.IN_PROGRESS):
+        controls.append(Button("Waiting on customer", ref(Action.WAIT)))
     controls.append(Button("Resolve", ref(Action.RESOLVE), style="primary"))
     return tuple(controls)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from chatops.messaging.ports import Place
 
@@ -73,6 +74,16 @@ class ChangePriority(CardCommand):
 
 
 @dataclass(frozen=True)
+class WaitOnCustomer(CardCommand):
+    """Put the ticket on hold for the customer: its clocks pause."""
+
+
+@dataclass(frozen=True)
+class Resume(CardCommand):
+    """Take the ticket off hold: its clocks go on from where they stood."""
+
+
+@dataclass(frozen=True)
 class Resolve(CardCommand):
     """Mark the ticket resolved; its requester is told."""
 
@@ -109,3 +120,11 @@ class ListQueue:
     """The open tickets of the viewer's teams, most urgent first."""
 
     viewer: str
+
+
+@dataclass(frozen=True)
+class ListNearBreach:
+    """The running SLA clocks of the viewer's teams, nearest to breach first (for agents and leads)."""
+
+    viewer: str
+    now: datetime

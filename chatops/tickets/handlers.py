@@ -22,6 +22,8 @@ from chatops.tickets.commands import (
     RedrawCards,
     Reopen,
     Resolve,
+    Resume,
+    WaitOnCustomer,
 )
 from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import note, tell_requester, update_cards
@@ -97,6 +99,20 @@ def change_priority(work: Work, command: ChangePriority, desk: Desk) -> TicketVi
     said = (f"changed the priority from {ticket.priority} to {chosen}",)
     ticket.priority = chosen
     return _changed(work, ticket, command.actor, desk, said)
+
+
+def wait_on_customer(work: Work, command: WaitOnCustomer, desk: Desk) -> TicketView:
+    """Put the ticket on hold for the customer; its clocks pause where they stand."""
+    ticket = _current(work, command, desk)
+    _move(work, ticket, command.actor, Action.WAIT)
+    return _changed(work, ticket, command.actor, desk, ("put the ticket on hold for the customer",))
+
+
+def resume(work: Work, command: Resume, desk: Desk) -> TicketView:
+    """Take the ticket off hold; its clocks go on from where they stood."""
+    ticket = _current(work, command, desk)
+    _move(work, ticket, command.actor, Action.RESUME)
+    return _changed(work, ticket, command.actor, desk, ("took the ticket off hold",))
 
 
 def resolve(work: Work, command: Resolve, desk: Desk) -> TicketView:

@@ -10,7 +10,7 @@ from chatops.desk import Desk
 from chatops.errors import InvalidInput
 from chatops.messaging.notices import TellPrivately, tell_privately
 from chatops.messaging.ports import Place
-from chatops.messaging.rich import Code, Mention, Rich, rich_to_json
+from chatops.messaging.rich import Code, Mention, Moment, Rich, rich_to_json
 from chatops.people import repository as people
 from chatops.people.identity import system
 from chatops.tickets import repository
@@ -170,7 +170,10 @@ def confirmation(view: TicketView, desk: Desk, command: str | None = None) -> Ri
     team = desk.config.team(view.team).name
     text: Rich = (
         f"Ticket {view.number} opened: “{clip(view.title, 80)}”. "
-        f"Category {view.category or 'uncategorised'}, priority {view.priority}, routed to {team}.",
+        f"Category {view.category or 'uncategorised'}, priority {view.priority}, routed to {team}. "
+        "Expect a first answer by ",
+        Moment(view.clocks.first_response_due),
+        ".",
     )
     if command:
         text += (" Check on it any time with ", Code(f"{command} status {view.id}"), ".")

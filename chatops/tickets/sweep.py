@@ -5,14 +5,13 @@ sweeps run, on however many replicas, and whatever dies in between."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
 
 from chatops.desk import Desk
 from chatops.messaging.outbox import MESSAGE, message_payload
 from chatops.messaging.ports import Destination
 from chatops.messaging.rich import Mention, Moment, Rich, Strong
 from chatops.people.identity import system
-from chatops.sla.clocks import LABELS, WARNING, Checkpoint, checkpoints, left
+from chatops.sla.clocks import LABELS, WARNING, Checkpoint, checkpoints, duration, left
 from chatops.tickets import repository
 from chatops.tickets.card import clip
 from chatops.tickets.clocking import clocks_of, running_of
@@ -118,15 +117,3 @@ def _escalate(work: Work, desk: Desk, ticket: Ticket) -> None:
         ],
     )
     note(work, desk, ticket.id, ticket.team, (f"Escalated from T{before} to T{ticket.tier} at the breach",))
-
-
-def duration(amount: timedelta) -> str:
-    """A stretch of time as people say it: 45 min, 2 h 15 min, 3 d 4 h."""
-    minutes = max(int(amount.total_seconds() // 60), 0)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h" if hours else f"{days} d"
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    return f"{minutes} min"

@@ -1,14 +1,20 @@
-"""Reading tickets: one ticket for those who may see it, a person's own tickets, and a team's queue."""
+"""Reading tickets: one ticket for those who may see it, a person's own tickets, a team's queue, and the
+clocks nearest to breach."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from chatops.desk import Desk
 from chatops.errors import Forbidden, NotFound
 from chatops.messaging.rich import Code
+from chatops.sla.clocks import FIRST_RESPONSE, RESOLUTION, left
 from chatops.tickets import repository
-from chatops.tickets.commands import ListMine, ListQueue, ShowTicket
+from chatops.tickets.clocking import running_of
+from chatops.tickets.commands import ListMine, ListNearBreach, ListQueue, ShowTicket
 from chatops.tickets.model import TicketView
 from chatops.tickets.workflow import OPEN
 
@@ -40,3 +46,29 @@ def queue(session: Session, query: ListQueue, desk: Desk) -> list[TicketView]:
     found = repository.of_teams(session, teams, [s.value for s in OPEN])
     ordered = sorted(found, key=lambda t: (ranks.get(t.priority, len(ranks)), t.id))
     return [TicketView.of(t) for t in ordered[:LIST_LIMIT]]
+
+
+@dataclass(frozen=True)
+class ClockStanding:
+    """A running SLA clock of a ticket, and the working time left on it (negative once breached)."""
+
+    ticket: TicketView
+    clock: str
+    due: datetime
+    left: timedelta
+
+
+def near_breach(session: Session, query: ListNearBreach, desk: Desk) -> list[ClockStanding]:
+    """The running clocks of the viewer's teams' open tickets, least time left first."""
+    teams = desk.roles.teams_of(query.viewer)
+    if not teams:
+        raise Forbidden("The SLA view is for agents. ", Code("status"), " shows one of your tickets.")
+    standings = []
+    for ticket in repository.of_teams(session, teams, [s.value for s in OPEN]):
+        view, going = TicketView.of(ticket), running_of(ticket)
+        targets, calendar = desk.config.priority(ticket.priority), desk.config.clockwork(ticket.team)
+        for clock in (FIRST_RESPONSE, RESOLUTION):
+            if going.of(clock):
+                remaining = left(view.clocks, clock, query.now, calendar, targets)
+                standings.append(ClockStanding(view, clock, view.clocks.due(clock), remaining))
+    return sorted(standings, key=lambda s: (s.left, s.ticket.id))[:LIST_LIMIT]

@@ -7,7 +7,16 @@ from datetime import timedelta
 from world import World, rules
 
 from chatops.messaging.ports import Place
-from chatops.tickets.commands import CardCommand, ChangePriority, Claim, OpenTicket, Reopen, Resolve
+from chatops.tickets.commands import (
+    CardCommand,
+    ChangePriority,
+    Claim,
+    OpenTicket,
+    Reopen,
+    Resolve,
+    Resume,
+    WaitOnCustomer,
+)
 
 AGENT = "slack:U0AGENT1"
 LEAD = "slack:U0LEAD"
@@ -89,3 +98,25 @@ def test_a_change_by_the_requester_is_no_first_response(world_with) -> None:  # 
     click(world, Resolve, number, AGENT)
 
     assert world.ticket(number).first_responded_at is None
+
+
+def test_a_hold_for_the_customer_pauses_both_clocks_and_a_resume_goes_on_from_there(world: World) -> None:
+    number = open_one(world)
+    created = world.ticket(number).created_at
+    world.clock.advance(hours=1)
+    click(world, Claim, number)  # first response done at 1h; resolution has used 1h
+    world.clock.advance(hours=1)
+
+    click(world, WaitOnCustomer, number)
+    held = world.ticket(number)
+    assert (held.status, held.next_check_at) == ("waiting_on_customer", None)
+
+    world.clock.advance(days=5)
+    click(world, Resume, number)
+
+    resumed = world.ticket(number)
+    # Two hours used before the hold; the five days on hold count for nothing.
+    assert resumed.resolution_due == created + timedelta(hours=2) + timedelta(days=5) + timedelta(
+        days=3
+    ) - timedelta(hours=2)
+    assert resumed.status == "in_progress"
