@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from recording import RecordingGateway, drain
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from world import World, rules
 
+from chatops.bootstrap import dispatcher_for
 from chatops.messaging.outbox import MESSAGE
 from chatops.messaging.ports import Place
 from chatops.store.tables import SlaPing
@@ -174,3 +176,19 @@ def test_the_sweep_reads_only_what_is_due(world: World) -> None:
     assert world.do(SweepSla(limit=2)).value == 2
     assert world.do(SweepSla(limit=10)).value == 3
     assert world.do(SweepSla(limit=10)).value == 0
+
+
+def test_a_warning_recorded_before_a_restart_is_sent_once_after_it(world: World) -> None:
+    number = open_one(world)
+    click(world, Claim, number)
+    world.clock.advance(days=3 * 0.75)
+    # The sweep commits the warning and its message together; the process then dies before sending.
+    world.do(SweepSla())
+
+    # A new process: its dispatcher finds the message, its sweep finds nothing more owed.
+    gateway = RecordingGateway("slack")
+    world.do(SweepSla())
+    drain(dispatcher_for(world.db, world.desk, world.clock, {"slack": gateway}))  # type: ignore[dict-item]
+
+    warnings = [body for kind, body in gateway.calls if kind == "post" and body[0].person == AGENT]
+    assert len(warnings) == 1 and "the resolution is due in 18 h" in str(warnings[0][1])
