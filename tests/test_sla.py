@@ -78,6 +78,9 @@ def test_the_assignee_is_warned_and_the_leads_hear_of_the_breach_in_slack(
     clock.at += timedelta(days=3) * 0.75
     (warning,) = slack_at.dms("U0AGENT1", timeout=10)
     assert f"Ticket #{number}" in warning and "the resolution is due in 18 h" in warning
+    # It ends with a link to the card in #support.
+    card = slack_at.card(number)
+    assert f"C0SUPPORT/p{card['ts'].replace('.', '')}|Open the card>" in warning
 
     clock.at += timedelta(days=3) * 0.25
     (breach,) = slack_at.dms("U0LEAD", timeout=10)
@@ -128,5 +131,6 @@ def test_a_teams_assignee_is_warned_in_their_personal_chat(
 
         (warning,) = teams.chat(TOM, timeout=10)
         assert "the resolution is due in 18 h" in warning
+        assert "[Open the card](https://teams.microsoft.com/l/message/" in warning and card["id"] in warning
     finally:
         desk.stop()

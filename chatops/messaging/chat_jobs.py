@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.outbox import MESSAGE, TELL_PRIVATELY, destination_from
 from chatops.messaging.outbox_store import Job, Outcome
-from chatops.messaging.ports import Destination
-from chatops.messaging.rich import Rich, rich_from_json
+from chatops.messaging.ports import Destination, MessageRef
+from chatops.messaging.rich import Link, Rich, rich_from_json
 
 # A post may show up in history with a timestamp a little before the row, if clocks disagree.
 CLOCK_SKEW = timedelta(minutes=2)
@@ -31,11 +32,27 @@ async def post_text(job: Job, run: Run, to: Destination, text: Rich) -> Outcome:
 
 
 async def send_messages(jobs: list[Job], run: Run) -> list[Outcome]:
-    """Post each text to its place or person."""
-    return [
-        await post_text(job, run, destination_from(job.payload["to"]), rich_from_json(job.payload["text"]))
-        for job in jobs
-    ]
+    """Post each text to its place or person, ending with its link where it asks for one."""
+    outcomes = []
+    for job in jobs:
+        to, text = destination_from(job.payload["to"]), rich_from_json(job.payload["text"])
+        link = job.payload.get("link")
+        outcomes.append(
+            await (post_text(job, run, to, text) if link is None else _post_linked(job, run, to, text, link))
+        )
+    return outcomes
+
+
+async def _post_linked(job: Job, run: Run, to: Destination, text: Rich, link: dict[str, str]) -> Outcome:
+    """Ask the platform for the link, then post the text ending with it, as one attempt in the post's slot."""
+    gateway = run.gateway(job.target)
+
+    async def post() -> Any:
+        url = await gateway.link(MessageRef(link["place"], link["id"]))
+        linked: Rich = (*text, " ", Link(url, link["label"]))
+        return await gateway.post(to, linked, key=f"outbox-{job.id}", look_since=look_since(job))
+
+    return await run.attempt([job], gateway.pace("post", to.place or to.person), post)
 
 
 async def tell_privately(jobs: list[Job], run: Run) -> list[Outcome]:

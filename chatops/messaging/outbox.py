@@ -53,12 +53,18 @@ def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
         session.connection().execute(_INSERT, rows)
 
 
-def message_payload(to: Destination, text: Rich) -> dict[str, Any]:
-    """What a MESSAGE row carries: where to, and the rich text."""
+def message_payload(
+    to: Destination, text: Rich, *, link_to: MessageRef | None = None, label: str = ""
+) -> dict[str, Any]:
+    """What a MESSAGE row carries: where to, the rich text, and a message on the same platform to end it
+    with a link to (labelled `label`), which only the platform can make when the text is sent."""
     target: dict[str, Any] = {"place": to.place, "person": to.person}
     if to.thread is not None:
         target["thread"] = {"place": to.thread.place, "id": to.thread.id}
-    return {"to": target, "text": rich_to_json(text)}
+    payload: dict[str, Any] = {"to": target, "text": rich_to_json(text)}
+    if link_to is not None:
+        payload["link"] = {"place": link_to.place, "id": link_to.id, "label": label}
+    return payload
 
 
 def private_payload(place: str | None, person: str, text: Rich) -> dict[str, Any]:

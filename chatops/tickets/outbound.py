@@ -3,13 +3,14 @@ words to its requester on the platform they asked from."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
 import structlog
 
 from chatops.desk import Desk
 from chatops.messaging.outbox import MESSAGE, message_payload
-from chatops.messaging.ports import Destination
+from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import Rich, rich_to_json
 from chatops.tickets.card import clip
 from chatops.work import Work
@@ -42,17 +43,25 @@ def note(work: Work, desk: Desk, ticket_id: int, team: str, text: Rich) -> None:
 
 
 def tell_person(
-    work: Work, desk: Desk, person: str, text: Rich, *, prefer: str, ticket_id: int | None
+    work: Work,
+    desk: Desk,
+    person: str,
+    text: Rich,
+    *,
+    prefer: str,
+    ticket_id: int | None,
+    cards: Mapping[str, MessageRef] | None = None,
 ) -> None:
-    """Send a person a direct message on the platform they are on (`prefer`, if they are on it)."""
+    """Send a person a direct message on the platform they are on (`prefer`, if they are on it); with the
+    ticket's `cards` (by platform), it ends with a link to the card on that platform, if there is one."""
     platform = desk.directory.reach(person, prefer, desk.config.platforms())
     if platform is None:
         # Someone known only by an email, say: no chat platform of ours can reach them. Said, not lost unseen.
         log.warning("person_unreachable", person=person, ticket=ticket_id)
         return
-    work.send(
-        platform, MESSAGE, ticket_id=ticket_id, payload=message_payload(Destination(person=person), text)
-    )
+    card = (cards or {}).get(platform)
+    payload = message_payload(Destination(person=person), text, link_to=card, label="Open the card")
+    work.send(platform, MESSAGE, ticket_id=ticket_id, payload=payload)
 
 
 def tell_requester(work: Work, desk: Desk, ticket: TicketLike, news: Rich) -> None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from chatops.desk import Desk
 from chatops.messaging.outbox import MESSAGE, message_payload
-from chatops.messaging.ports import Destination
+from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import Mention, Moment, Rich, Strong
 from chatops.people.identity import system
 from chatops.sla.clocks import LABELS, WARNING, Checkpoint, checkpoints, duration, left
@@ -16,6 +16,7 @@ from chatops.tickets import repository
 from chatops.tickets.card import clip
 from chatops.tickets.clocking import clocks_of, running_of
 from chatops.tickets.outbound import note, tell_person, update_cards
+from chatops.tickets.repository import CARD
 from chatops.tickets.repository import TicketRecord as Ticket
 from chatops.tickets.workflow import MAX_TIER, Action
 from chatops.work import Work
@@ -49,6 +50,12 @@ def sweep(work: Work, command: SweepSla, desk: Desk) -> int:
 
 def _notify(work: Work, desk: Desk, ticket: Ticket, point: Checkpoint) -> None:
     clock = LABELS[point.clock]
+    # A direct message ends with a link to the ticket's card on the platform it goes out on.
+    cards = {
+        link.system: MessageRef(link.address, link.ref)
+        for link in repository.links_of(work.session, [ticket.id])
+        if link.kind == CARD and link.ref
+    }
     about: Rich = (Strong(f"Ticket #{ticket.id}"), f" “{clip(ticket.title, 80)}”: ")
     if point.kind == WARNING:
         remaining = left(
@@ -59,7 +66,7 @@ def _notify(work: Work, desk: Desk, ticket: Ticket, point: Checkpoint) -> None:
             desk.config.priority(ticket.priority),
         )
         said: Rich = (*about, f"the {clock} is due in {duration(remaining)} (", Moment(point.due), ").")
-        _warn(work, desk, ticket, said)
+        _warn(work, desk, ticket, said, cards)
         note(
             work,
             desk,
@@ -70,7 +77,7 @@ def _notify(work: Work, desk: Desk, ticket: Ticket, point: Checkpoint) -> None:
     else:
         said = (*about, f"SLA breached: the {clock} was due ", Moment(point.due), ".")
         for lead in desk.roles.leads(ticket.team):
-            tell_person(work, desk, lead, said, prefer=ticket.platform, ticket_id=ticket.id)
+            tell_person(work, desk, lead, said, prefer=ticket.platform, ticket_id=ticket.id, cards=cards)
         note(work, desk, ticket.id, ticket.team, (f"SLA breached: the {clock} was due ", Moment(point.due)))
         repository.insert_events(
             work.session,
@@ -87,10 +94,12 @@ def _notify(work: Work, desk: Desk, ticket: Ticket, point: Checkpoint) -> None:
     update_cards(work, desk, ticket.id, ticket.team)
 
 
-def _warn(work: Work, desk: Desk, ticket: Ticket, said: Rich) -> None:
+def _warn(work: Work, desk: Desk, ticket: Ticket, said: Rich, cards: dict[str, MessageRef]) -> None:
     """The assignee hears it directly; an unassigned ticket is called out in the team's places."""
     if ticket.assignee is not None:
-        tell_person(work, desk, ticket.assignee, said, prefer=ticket.platform, ticket_id=ticket.id)
+        tell_person(
+            work, desk, ticket.assignee, said, prefer=ticket.platform, ticket_id=ticket.id, cards=cards
+        )
         return
     agents = desk.roles.agents(ticket.team)
     named: Rich = tuple(part for person in agents for part in (" ", Mention(person)))
