@@ -1,4 +1,5 @@
-"""The desk's timers: the SLA sweep every `sla.sweep_seconds`, and housekeeping every hour.
+"""The desk's timers: the SLA sweep every `sla.sweep_seconds`, and housekeeping every hour (done outbox
+rows and old request ids are deleted after `sla.retention_days`).
 
 APScheduler only fires the timers, in each process that runs them; it keeps no job store, since its
 stores must never be shared by several schedulers. Who acts on what is the database's to decide: a sweep
@@ -16,6 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from chatops.bus import MessageBus
 from chatops.clock import Clock
 from chatops.messaging.outbox_store import forget_done
+from chatops.tickets.repository import forget_intake_keys
 from chatops.tickets.sweep import SweepSla
 
 log = structlog.get_logger("chatops.schedule")
@@ -28,9 +30,11 @@ HOUSEKEEPING_EVERY = timedelta(hours=1)
 class Timers:
     """Runs the sweep and the housekeeping on the running event loop while the process serves."""
 
-    def __init__(self, bus: MessageBus, clock: Clock) -> None:
+    def __init__(self, bus: MessageBus, clock: Clock, *, batch: int = HOUSEKEEPING_BATCH) -> None:
+        """`batch`: how many rows one housekeeping transaction deletes at most."""
         self.bus = bus
         self.clock = clock
+        self.batch = batch
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -79,13 +83,20 @@ class Timers:
                 return total
 
     async def housekeeping(self) -> int:
-        """Delete outbox rows carried out longer ago than the retention, in bounded batches."""
+        """Delete outbox rows carried out, and the request ids of tickets opened, longer ago than the
+        retention, in bounded batches; how many rows were touched."""
         before = self.clock.now() - timedelta(days=self.bus.desk.config.sla.retention_days)
         total = 0
-        while True:
-            gone = await self.bus.db.run(lambda session: forget_done(session, before, HOUSEKEEPING_BATCH))
-            total += gone
-            if gone < HOUSEKEEPING_BATCH:
-                if total:
-                    log.info("outbox_rows_forgotten", rows=total)
-                return total
+        for name, forget in (("outbox_rows", forget_done), ("intake_keys", forget_intake_keys)):
+            done = 0
+            while True:
+                count = await self.bus.db.run(
+                    lambda session, forget=forget: forget(session, before, self.batch)
+                )
+                done += count
+                if count < self.batch:
+                    break
+            if done:
+                log.info("housekeeping_done", what=name, rows=done)
+            total += done
+        return total

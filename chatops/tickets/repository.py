@@ -189,3 +189,18 @@ def record_ping(
     row = {"ticket_id": ticket_id, "clock": clock, "kind": kind, "due_at": due_at, "sent_at": now}
     # The id comes back only for a row actually inserted (rowcount is not reliable across drivers here).
     return connection.execute(_INSERT_PING[connection.dialect.name], row).first() is not None
+
+
+def forget_intake_keys(session: Session, before: datetime, limit: int) -> int:
+    """Drop the request ids of up to `limit` tickets opened before `before`: a platform redelivers a
+    request within minutes, so older ids guard against nothing; how many were dropped."""
+    oldest = (
+        select(Ticket.id)
+        .where(Ticket.intake_key.is_not(None), Ticket.created_at < before)
+        .order_by(Ticket.id)
+        .limit(limit)
+    )
+    ids = list(session.scalars(oldest))
+    if ids:
+        session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(intake_key=None))
+    return len(ids)

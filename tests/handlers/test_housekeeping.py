@@ -1,0 +1,45 @@
+"""Housekeeping: what the desk no longer needs is deleted after the retention, in bounded batches, and
+nothing that is still owed or still useful."""
+
+from __future__ import annotations
+
+import asyncio
+
+from recording import RecordingGateway, drain
+from world import World
+
+from chatops.bootstrap import dispatcher_for
+from chatops.entrypoints.scheduling import Timers
+from chatops.tickets.commands import OpenTicket
+
+
+def open_one(world: World, n: int) -> int:
+    command = OpenTicket(
+        text=f"Export crashes, case {n}",
+        requester="slack:U0CUSTOMER",
+        via="dm",
+        platform="slack",
+        request_id=f"ev{n}",
+    )
+    return world.do(command).value.ticket.id
+
+
+def test_done_rows_and_old_request_ids_go_after_the_retention_and_the_rest_stays(world: World) -> None:
+    for n in range(5):
+        open_one(world, n)
+    drain(dispatcher_for(world.db, world.desk, world.clock, {"slack": RecordingGateway("slack")}))  # type: ignore[dict-item]
+    done = len(world.outbox())
+    world.clock.advance(days=14, hours=1)
+    # A ticket of today: its request id still guards against a redelivery, and its rows are still owed.
+    fresh = open_one(world, 99)
+    owed = len(world.outbox()) - done
+
+    # Two rows a transaction: several batches, each short.
+    touched = asyncio.run(Timers(world.bus, world.clock, batch=2).housekeeping())
+
+    assert touched == done + 5
+    assert len(world.outbox()) == owed
+    assert [world.ticket(n).intake_key for n in range(1, 6)] == [None] * 5
+    assert world.ticket(fresh).intake_key == "slack:ev99"
+    # The request of today, delivered again, still opens nothing new.
+    assert open_one(world, 99) == fresh
