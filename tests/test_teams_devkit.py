@@ -4,7 +4,6 @@ import asyncio
 import base64
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
@@ -24,20 +23,6 @@ USER = {
     "name": "Ada Lovelace",
     "aadObjectId": "00000000-0000-4000-8000-0000000000ad",
 }
-
-
-@pytest.fixture
-def connector(ca: LocalCA, identity: IdentityProvider) -> Iterator[BotConnector]:
-    with BotConnector(ca, identity) as running:
-        yield running
-
-
-@pytest.fixture
-def trusted(ca: LocalCA, monkeypatch: pytest.MonkeyPatch) -> LocalCA:
-    """Point the environment's trust variables at the test CA, for clients that read them per request."""
-    for name, value in ca.environment.items():
-        monkeypatch.setenv(name, value)
-    return ca
 
 
 def https_session(ca: LocalCA, **kwargs: Any) -> aiohttp.ClientSession:
@@ -175,7 +160,7 @@ def test_a_token_can_name_another_service_url(identity: IdentityProvider, ca: Lo
 
 
 def test_the_token_endpoint_issues_tokens_to_the_app_only(
-    identity: IdentityProvider, trusted: LocalCA
+    identity: IdentityProvider, trusting: LocalCA
 ) -> None:
     token = app_token(identity)
     assert identity.is_issued(token)
@@ -197,7 +182,7 @@ def test_the_token_endpoint_issues_tokens_to_the_app_only(
     assert wrong_secret.status_code == 401 and wrong_secret.json()["error"] == "invalid_client"
 
 
-def test_msal_gets_a_token_from_the_oidc_authority(identity: IdentityProvider, trusted: LocalCA) -> None:
+def test_msal_gets_a_token_from_the_oidc_authority(identity: IdentityProvider, trusting: LocalCA) -> None:
     app = msal.ConfidentialClientApplication(
         identity.app_id, authority=identity.oidc_authority, client_credential=identity.app_secret
     )
@@ -208,7 +193,7 @@ def test_msal_gets_a_token_from_the_oidc_authority(identity: IdentityProvider, t
 
 
 def test_msal_gets_a_token_from_an_entra_style_authority_without_instance_discovery(
-    identity: IdentityProvider, trusted: LocalCA
+    identity: IdentityProvider, trusting: LocalCA
 ) -> None:
     app = msal.ConfidentialClientApplication(
         identity.app_id,
@@ -221,7 +206,7 @@ def test_msal_gets_a_token_from_an_entra_style_authority_without_instance_discov
     assert identity.calls("tenant_metadata")[0].path.endswith("/v2.0/.well-known/openid-configuration")
 
 
-def test_the_token_endpoint_takes_faults(identity: IdentityProvider, trusted: LocalCA) -> None:
+def test_the_token_endpoint_takes_faults(identity: IdentityProvider, trusting: LocalCA) -> None:
     identity.inject("token", "server_error")
     with pytest.raises(requests.HTTPError):
         app_token(identity)
@@ -284,7 +269,7 @@ def test_the_connector_refuses_an_expired_token(
 
 
 def test_the_connector_stores_sent_and_replied_messages(
-    connector: BotConnector, identity: IdentityProvider, ca: LocalCA, trusted: LocalCA
+    connector: BotConnector, identity: IdentityProvider, ca: LocalCA, trusting: LocalCA
 ) -> None:
     token = app_token(identity)
     conversation = "19:general@thread.tacv2"
@@ -312,7 +297,7 @@ def test_the_connector_stores_sent_and_replied_messages(
 
 
 def test_the_connector_injects_a_rate_limit_with_retry_after(
-    connector: BotConnector, identity: IdentityProvider, ca: LocalCA, trusted: LocalCA
+    connector: BotConnector, identity: IdentityProvider, ca: LocalCA, trusting: LocalCA
 ) -> None:
     connector.inject("send_to_conversation", "ratelimit", retry_after=7)
     url = connector.service_url + "v3/conversations/a:1x/activities"
@@ -322,7 +307,7 @@ def test_the_connector_injects_a_rate_limit_with_retry_after(
 
 
 def test_a_held_answer_is_acted_on_only_if_the_caller_waits(
-    connector: BotConnector, identity: IdentityProvider, ca: LocalCA, trusted: LocalCA
+    connector: BotConnector, identity: IdentityProvider, ca: LocalCA, trusting: LocalCA
 ) -> None:
     token = app_token(identity)
     url = connector.service_url + "v3/conversations/a:1x/activities"

@@ -90,9 +90,13 @@ class Timers:
         for name, forget in (("outbox_rows", forget_done), ("intake_keys", forget_intake_keys)):
             done = 0
             while True:
-                count = await self.bus.db.run(
-                    lambda session, forget=forget: forget(session, before, self.batch)
-                )
+                try:
+                    count = await self.bus.db.run(
+                        lambda session, forget=forget: forget(session, before, self.batch)
+                    )
+                except Exception:  # noqa: BLE001 - the next hour tries again; what is left is only kept longer
+                    log.exception("housekeeping_failed", what=name)
+                    break
                 done += count
                 if count < self.batch:
                     break

@@ -9,7 +9,7 @@ from typing import Any
 from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.outbox import MESSAGE, TELL_PRIVATELY, destination_from
 from chatops.messaging.outbox_store import Job, Outcome
-from chatops.messaging.ports import Destination, MessageRef
+from chatops.messaging.ports import Destination, MessageRef, PermanentFailure
 from chatops.messaging.rich import Link, Rich, rich_from_json
 
 # A post may show up in history with a timestamp a little before the row, if clocks disagree.
@@ -48,8 +48,12 @@ async def _post_linked(job: Job, run: Run, to: Destination, text: Rich, link: di
     gateway = run.gateway(job.target)
 
     async def post() -> Any:
-        url = await gateway.link(MessageRef(link["place"], link["id"]))
-        linked: Rich = (*text, " ", Link(url, link["label"]))
+        try:
+            url: str | None = await gateway.link(MessageRef(link["place"], link["id"]))
+        except PermanentFailure:
+            # The message linked to is gone: the words still matter more than the link.
+            url = None
+        linked: Rich = (*text, " ", Link(url, link["label"])) if url else text
         return await gateway.post(to, linked, key=f"outbox-{job.id}", look_since=look_since(job))
 
     return await run.attempt([job], gateway.pace("post", to.place or to.person), post)

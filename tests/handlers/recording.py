@@ -29,6 +29,8 @@ class RecordingGateway:
     failure: Exception | None = None
     # Raised by posts to these places only (a channel the platform will not take posts in yet).
     closed_places: dict[str, Exception] = field(default_factory=dict)
+    # Raised by asking for a message's link instead of giving it (the message was deleted), when set.
+    link_failure: Exception | None = None
 
     async def post(
         self, to: Destination, body: Card | Rich, *, key: str, look_since: datetime | None
@@ -50,6 +52,8 @@ class RecordingGateway:
 
     async def link(self, ref: MessageRef) -> str:
         self.calls.append(("link", ref))
+        if self.link_failure is not None:
+            raise self.link_failure
         return f"https://{self.platform}.example/{ref.place}/{ref.id}"
 
     def pace(self, kind: CallKind, place: str | None) -> Pace:

@@ -3,42 +3,26 @@
 from __future__ import annotations
 
 import pytest
-from world import World
+from world import AGENT, CHANNEL, CUSTOMER, World
 
-from chatops.messaging.ports import Place
 from chatops.tickets.commands import (
     Assign,
-    CardCommand,
     ChangePriority,
     Claim,
     Escalate,
-    OpenTicket,
     Reopen,
     Resolve,
 )
 
-AGENT = "slack:U0AGENT1"
 OTHER_AGENT = "slack:U0AGENT2"
 LEAD = "slack:U0LEAD"
-CUSTOMER = "slack:U0CUSTOMER"
-CHANNEL = Place("slack", "C0SUPPORT")
-
-
-def open_one(world: World, text: str = "Export crashes every time") -> int:
-    answer = world.do(OpenTicket(text=text, requester=CUSTOMER, via="command", platform="slack"))
-    return answer.value.ticket.id
-
-
-def click(world: World, kind: type[CardCommand], number: int, actor: str = AGENT, **fields: object) -> object:
-    version = world.ticket(number).version
-    return world.do(kind(number, version, actor, CHANNEL, **fields))  # type: ignore[arg-type]
 
 
 def test_claim_assigns_records_notes_and_tells_the_requester(world: World) -> None:
-    number = open_one(world)
+    number = world.open_one()
     before = world.last_outbox_id()
 
-    answer = click(world, Claim, number)
+    answer = world.click(Claim, number)
 
     ticket = world.ticket(number)
     assert answer.done and (ticket.status, ticket.assignee, ticket.version) == ("assigned", AGENT, 2)
@@ -65,8 +49,8 @@ def test_claim_assigns_records_notes_and_tells_the_requester(world: World) -> No
 )
 @pytest.mark.parametrize("actor", [AGENT, OTHER_AGENT, LEAD])
 def test_every_agent_and_lead_may_work_the_card(world: World, kind, fields, status, check, actor) -> None:  # type: ignore[no-untyped-def]
-    number = open_one(world)
-    answer = click(world, kind, number, actor, **fields)
+    number = world.open_one()
+    answer = world.click(kind, number, actor, **fields)
     ticket = world.ticket(number)
     assert answer.done, answer.refusal
     assert ticket.status == status and check(ticket, actor) and ticket.version == 2
@@ -79,10 +63,10 @@ def test_every_agent_and_lead_may_work_the_card(world: World, kind, fields, stat
 def test_anyone_else_is_told_privately_where_they_clicked_and_nothing_changes(
     world: World, kind, outsider
 ) -> None:  # type: ignore[no-untyped-def]
-    number = open_one(world)
+    number = world.open_one()
     before = world.last_outbox_id()
 
-    answer = click(world, kind, number, outsider)
+    answer = world.click(kind, number, outsider)
 
     assert answer.told and "Only agents of Customer Support can do that." in str(answer.refusal)
     assert world.ticket(number).version == 1
@@ -93,8 +77,8 @@ def test_anyone_else_is_told_privately_where_they_clicked_and_nothing_changes(
 
 
 def test_a_click_on_an_old_card_is_refused_and_the_card_redrawn(world: World) -> None:
-    number = open_one(world)
-    click(world, Claim, number)
+    number = world.open_one()
+    world.click(Claim, number)
     before = world.last_outbox_id()
 
     answer = world.do(Escalate(number, 1, AGENT, CHANNEL))
@@ -119,22 +103,22 @@ def test_a_click_on_an_old_card_is_refused_and_the_card_redrawn(world: World) ->
     ],
 )
 def test_impossible_changes_say_why(world: World, kind, fields, refusal) -> None:  # type: ignore[no-untyped-def]
-    number = open_one(world)
-    answer = click(world, kind, number, **fields)
+    number = world.open_one()
+    answer = world.click(kind, number, **fields)
     assert not answer.done and refusal in str(answer.refusal)
     assert world.ticket(number).version == 1
 
 
 def test_the_top_tier_cannot_be_escalated(world: World) -> None:
-    number = open_one(world)
-    click(world, Escalate, number)
-    click(world, Escalate, number)
-    answer = click(world, Escalate, number)
+    number = world.open_one()
+    world.click(Escalate, number)
+    world.click(Escalate, number)
+    answer = world.click(Escalate, number)
     assert "already at T3, the top tier" in str(answer.refusal)
 
 
 def test_assigning_the_same_person_again_is_refused(world: World) -> None:
-    number = open_one(world)
-    click(world, Claim, number)
-    answer = click(world, Assign, number, assignee=AGENT)
+    number = world.open_one()
+    world.click(Claim, number)
+    answer = world.click(Assign, number, assignee=AGENT)
     assert "already assigned to that person" in str(answer.refusal)

@@ -4,40 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from world import World, rules
+from world import AGENT, World, rules
 
-from chatops.messaging.ports import Place
 from chatops.tickets.commands import (
-    CardCommand,
     ChangePriority,
     Claim,
-    OpenTicket,
     Reopen,
     Resolve,
     Resume,
     WaitOnCustomer,
 )
 
-AGENT = "slack:U0AGENT1"
 LEAD = "slack:U0LEAD"
-CUSTOMER = "slack:U0CUSTOMER"
-CHANNEL = Place("slack", "C0SUPPORT")
-
-
-def open_one(world: World, requester: str = CUSTOMER) -> int:
-    answer = world.do(
-        OpenTicket(text="Export crashes every time", requester=requester, via="dm", platform="slack")
-    )
-    return answer.value.ticket.id
-
-
-def click(world: World, kind: type[CardCommand], number: int, actor: str = AGENT, **fields: object) -> object:
-    version = world.ticket(number).version
-    return world.do(kind(number, version, actor, CHANNEL, **fields))  # type: ignore[arg-type]
 
 
 def test_a_new_ticket_is_first_looked_at_when_its_first_response_warning_is_due(world: World) -> None:
-    number = open_one(world)
+    number = world.open_one()
 
     ticket = world.ticket(number)
     # Normal: first response 4h, resolution 3d; the warning comes at 75% of the first target.
@@ -47,10 +29,10 @@ def test_a_new_ticket_is_first_looked_at_when_its_first_response_warning_is_due(
 
 
 def test_an_assignment_reaches_the_requester_and_stops_the_first_response_clock(world: World) -> None:
-    number = open_one(world)
+    number = world.open_one()
     world.clock.advance(hours=1)
 
-    click(world, Claim, number)
+    world.click(Claim, number)
 
     ticket = world.ticket(number)
     assert ticket.first_responded_at == ticket.created_at + timedelta(hours=1)
@@ -59,11 +41,11 @@ def test_an_assignment_reaches_the_requester_and_stops_the_first_response_clock(
 
 
 def test_a_priority_change_moves_the_due_times_of_the_running_clocks(world: World) -> None:
-    number = open_one(world)
+    number = world.open_one()
     created = world.ticket(number).created_at
     world.clock.advance(minutes=5)
 
-    click(world, ChangePriority, number, LEAD, priority="urgent")
+    world.click(ChangePriority, number, LEAD, priority="urgent")
 
     ticket = world.ticket(number)
     # Urgent: 15m and 4h from the start, minus the 5 minutes already used.
@@ -75,14 +57,14 @@ def test_a_priority_change_moves_the_due_times_of_the_running_clocks(world: Worl
 
 
 def test_resolving_stops_the_clocks_and_reopening_goes_on_from_where_they_stood(world: World) -> None:
-    number = open_one(world)
+    number = world.open_one()
     created = world.ticket(number).created_at
     world.clock.advance(hours=1)
-    click(world, Resolve, number)
+    world.click(Resolve, number)
     assert world.ticket(number).next_check_at is None
 
     world.clock.advance(hours=10)
-    click(world, Reopen, number)
+    world.click(Reopen, number)
 
     reopened = world.ticket(number)
     assert reopened.status == "triaged"
@@ -93,26 +75,26 @@ def test_resolving_stops_the_clocks_and_reopening_goes_on_from_where_they_stood(
 
 def test_a_change_by_the_requester_is_no_first_response(world_with) -> None:  # type: ignore[no-untyped-def]
     world = world_with(rules(vip_users=[]))
-    number = open_one(world, requester=AGENT)
+    number = world.open_one(requester=AGENT)
 
-    click(world, Resolve, number, AGENT)
+    world.click(Resolve, number, AGENT)
 
     assert world.ticket(number).first_responded_at is None
 
 
 def test_a_hold_for_the_customer_pauses_both_clocks_and_a_resume_goes_on_from_there(world: World) -> None:
-    number = open_one(world)
+    number = world.open_one()
     created = world.ticket(number).created_at
     world.clock.advance(hours=1)
-    click(world, Claim, number)  # first response done at 1h; resolution has used 1h
+    world.click(Claim, number)  # first response done at 1h; resolution has used 1h
     world.clock.advance(hours=1)
 
-    click(world, WaitOnCustomer, number)
+    world.click(WaitOnCustomer, number)
     held = world.ticket(number)
     assert (held.status, held.next_check_at) == ("waiting_on_customer", None)
 
     world.clock.advance(days=5)
-    click(world, Resume, number)
+    world.click(Resume, number)
 
     resumed = world.ticket(number)
     # Two hours used before the hold; the five days on hold count for nothing.

@@ -16,11 +16,17 @@ from sqlalchemy.orm import Session
 from chatops.bootstrap import desk_of
 from chatops.bus import Answer, MessageBus
 from chatops.config.rules import DeskConfig
+from chatops.messaging.ports import Place
 from chatops.messaging.rich import rich_from_json
 from chatops.store.db import Database
 from chatops.store.tables import Base, OutboxMessage, Ticket, TicketEvent, TicketLink
+from chatops.tickets.commands import CardCommand, OpenTicket
 
 CONFIG = Path(__file__).resolve().parents[1] / "desk.yaml"
+# The test desk's people and support channel, as the handlers see them.
+AGENT = "slack:U0AGENT1"
+CUSTOMER = "slack:U0CUSTOMER"
+CHANNEL = Place("slack", "C0SUPPORT")
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
@@ -73,6 +79,18 @@ class World:
     def do(self, command: Any) -> Answer:
         """Hand a command to the bus, as an adapter would."""
         return asyncio.run(self.bus.handle(command))
+
+    def open_one(
+        self, text: str = "Export crashes every time", *, requester: str = CUSTOMER, via: str = "command"
+    ) -> int:
+        """Open a ticket from Slack; its number."""
+        return self.do(OpenTicket(text=text, requester=requester, via=via, platform="slack")).value.ticket.id
+
+    def click(
+        self, kind: type[CardCommand], number: int, actor: str = AGENT, place: Place = CHANNEL, **fields: Any
+    ) -> Answer:
+        """Press a control of the ticket's card as it stands now."""
+        return self.do(kind(number, self.ticket(number).version, actor, place, **fields))
 
     def ask(self, query: Any) -> Answer:
         """Hand a query to the bus."""
