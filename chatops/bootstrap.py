@@ -21,7 +21,7 @@ from adapters.slack.text import SlackNames
 from chatops.bus import MessageBus
 from chatops.clock import Clock, SystemClock
 from chatops.config.rules import DeskConfig
-from chatops.config.settings import Settings
+from chatops.config.settings import Settings, require_jira_credentials
 from chatops.desk import Desk
 from chatops.entrypoints.scheduling import Timers
 from chatops.errors import ConfigError
@@ -29,7 +29,7 @@ from chatops.messaging.addresses import AddressBook, place_key
 from chatops.messaging.cards import Card
 from chatops.messaging.chat_jobs import chat_handlers
 from chatops.messaging.dispatcher import Dispatcher
-from chatops.messaging.ports import ChatGateway
+from chatops.messaging.ports import ChatGateway, DeliveryError, Pace, PermanentFailure
 from chatops.people.directory import Directory, Person
 from chatops.people.roles import Roles
 from chatops.store import migrate
@@ -38,6 +38,9 @@ from chatops.store.health import Health
 from chatops.tickets.card import ticket_card
 from chatops.tickets.delivery import CardDelivery
 from chatops.tickets.model import TicketView
+from chatops.tracking.jobs import TrackerJobs
+from chatops.tracking.ports import Tracker
+from chatops.tracking.product import ProductCards
 
 if TYPE_CHECKING:
     # Teams' side is imported only for a desk that has Teams: its SDK alone holds some 30 MB.
@@ -46,6 +49,7 @@ if TYPE_CHECKING:
     from adapters.teams.auth import ChannelTokens
     from adapters.teams.connection import TeamsConnection
     from adapters.teams.inbound import TeamsAgent
+    from integrations.jira.client import JiraTracker
 
 log = structlog.get_logger("chatops.bootstrap")
 
@@ -55,6 +59,9 @@ CONCURRENCY = 16
 WORKER_POLL = 0.2
 # Renewed while the replica lives (every third of it): a replica that dies frees its rows within one lease.
 LEASE = timedelta(seconds=15)
+# Jira Cloud limits by cost rather than count; a few calls a second stays well within it.
+TRACKER_PACE = Pace("jira", per_second=5.0, burst=5)
+TRACKER_CALLS = 4
 
 
 @dataclass
@@ -72,6 +79,17 @@ class TeamsSide:
 
 
 @dataclass
+class TrackerSide:
+    """The desk's issue tracker: the client, the dispatcher that calls it, and where its webhook proves
+    itself."""
+
+    client: JiraTracker
+    dispatcher: Dispatcher
+    webhook_secret: str
+    url: str
+
+
+@dataclass
 class Desktop:
     """Every long-lived part of a running desk, built once."""
 
@@ -85,6 +103,11 @@ class Desktop:
     health: Health
     timers: Timers
     teams: TeamsSide | None = None
+    tracker: TrackerSide | None = None
+
+    def dispatchers(self) -> list[Dispatcher]:
+        """Every dispatcher of the desk: the chat platforms', and the tracker's beside it."""
+        return [self.dispatcher] + ([self.tracker.dispatcher] if self.tracker is not None else [])
 
 
 def prepare_database(db: Database) -> None:
@@ -99,24 +122,57 @@ def prepare_database(db: Database) -> None:
         raise ConfigError("DATABASE_URL: the database holds tables that are not chatops's; use an empty one")
 
 
-def desk_of(config: DeskConfig) -> Desk:
-    """The desk's rules, with its people and their roles."""
+def desk_of(config: DeskConfig, tracker: str | None = None) -> Desk:
+    """The desk's rules, with its people and their roles, and the tracker it is connected to."""
     directory = Directory(Person(p.id, p.name, p.slack, p.teams, p.email) for p in config.people)
-    return Desk(config, directory, Roles(config, directory))
+    return Desk(config, directory, Roles(config, directory), tracker=tracker)
 
 
 def card_of(desk: Desk, clock: Clock) -> Callable[[TicketView], Card]:
     """How the desk draws a ticket's card, as of the moment it is drawn."""
-    return lambda view: ticket_card(view, desk.config, desk.roles.staff(view.team), clock.now())
+    return lambda view: ticket_card(view, desk.config, desk.roles.staff(view.team), clock.now(), desk.tracker)
 
 
 def dispatcher_for(
     db: Database, desk: Desk, clock: Clock, gateways: dict[str, ChatGateway], **options: object
 ) -> Dispatcher:
-    """The outbox dispatcher with every handler the desk has, for the platforms it has gateways to."""
+    """The outbox dispatcher of the chat platforms, with every handler the desk has for the platforms it
+    has gateways to; the tracker's rows are left to the tracker's own dispatcher."""
     delivery = CardDelivery(desk, card_of(desk, clock))
     handlers = {**chat_handlers(gateways), **delivery.handlers(gateways)}
-    return Dispatcher(db, clock, handlers=handlers, gateways=gateways, prepare=delivery.prepare, **options)  # type: ignore[arg-type]
+    if desk.tracker is not None:
+        handlers.update(ProductCards(desk, desk.tracker).handlers(list(gateways)))
+    excluding = (desk.tracker,) if desk.tracker is not None else ()
+    return Dispatcher(
+        db,
+        clock,
+        handlers=handlers,
+        gateways=gateways,
+        prepare=delivery.prepare,
+        excluding=excluding,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def tracker_dispatcher(
+    db: Database,
+    desk: Desk,
+    clock: Clock,
+    tracker: Tracker,
+    gateways: dict[str, ChatGateway],
+    **options: object,
+) -> Dispatcher:
+    """The dispatcher that carries out the tracker's rows alone: a slow tracker holds back no card."""
+    jobs = TrackerJobs(desk, tracker, TRACKER_PACE)
+    return Dispatcher(
+        db,
+        clock,
+        handlers=jobs.handlers(),
+        gateways=gateways,
+        targets=(tracker.system,),
+        concurrency=TRACKER_CALLS,
+        **options,  # type: ignore[arg-type]
+    )
 
 
 def build_desk(
@@ -125,13 +181,15 @@ def build_desk(
     """Wire the desk to the database, Slack and the outbox dispatcher (on the running event loop)."""
     clock = clock or SystemClock()
     _only_connected_platforms(config, {"slack", "teams"} if settings.teams_enabled else {"slack"})
+    require_jira_credentials(settings, rules=config.jira is not None)
     db = Database(settings.database_url)
     try:
         prepare_database(db)
     except Exception:
         db.close()
         raise
-    desk = desk_of(config)
+    tracker = _tracker(settings) if settings.jira_enabled else None
+    desk = desk_of(config, tracker.system if tracker is not None else None)
     client = make_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
     gateway = SlackGateway(client, desk.directory)
     gateways: dict[str, ChatGateway] = {"slack": gateway}
@@ -150,7 +208,18 @@ def build_desk(
         concurrency=CONCURRENCY,
         poll_interval=poll_interval,
     )
-    bus = MessageBus(db, desk, clock, on_commit=dispatcher.wake)
+    tracking = (
+        TrackerSide(
+            tracker,
+            tracker_dispatcher(db, desk, clock, tracker, gateways, lease=LEASE, poll_interval=poll_interval),
+            settings.jira_webhook_secret,
+            settings.jira_url,
+        )
+        if tracker is not None
+        else None
+    )
+    on_commit = dispatcher.wake if tracking is None else _both(dispatcher, tracking.dispatcher)
+    bus = MessageBus(db, desk, clock, on_commit=on_commit)
     identity = BotIdentity()
     bolt = build_bolt_app(client=client, config=config, bus=bus, identity=identity, names=SlackNames(client))
     teams = _teams_side(settings, config, desk, bus, *teams_link) if teams_link is not None else None
@@ -165,7 +234,47 @@ def build_desk(
         Health(db, clock),
         Timers(bus, clock),
         teams,
+        tracking,
     )
+
+
+def _both(one: Dispatcher, other: Dispatcher) -> Callable[[], None]:
+    def wake() -> None:
+        one.wake()
+        other.wake()
+
+    return wake
+
+
+def _tracker(settings: Settings) -> JiraTracker:
+    from integrations.jira.client import JiraTracker
+
+    return JiraTracker(
+        settings.jira_url,
+        user=settings.jira_user,
+        api_token=settings.jira_api_token,
+        token=settings.jira_token,
+        timeout=settings.jira_timeout,
+    )
+
+
+async def check_tracker(desktop: Desktop) -> str | None:
+    """Check the configured projects and issue types with Jira: None if they hold, else why Jira was
+    silent (ConfigError: a project or issue type is missing, or Jira refused the credentials)."""
+    if desktop.tracker is None:
+        return None
+    rules = desktop.bus.desk.config.jira
+    kinds = {
+        f"jira.categories.{category}": (kind.project, kind.issue_type)
+        for category, kind in (rules.categories.items() if rules is not None else ())
+    }
+    try:
+        await desktop.tracker.client.check(kinds)
+    except PermanentFailure as refused:
+        raise ConfigError(f"JIRA_URL: Jira refused the desk ({refused})") from None
+    except DeliveryError as silent:
+        return str(silent)
+    return None
 
 
 def _teams_link(settings: Settings, db: Database, clock: Clock) -> tuple[TeamsConnection, AddressBook]:
@@ -214,14 +323,10 @@ def _teams_side(
 
 
 def _only_connected_platforms(config: DeskConfig, connected: set[str]) -> None:
-    """Refuse a team place on a platform this desk cannot reach: its cards would never be posted."""
-    for index, team in enumerate(config.teams):
-        for place in team.places():
-            if place.platform not in connected:
-                raise ConfigError(
-                    f"teams[{index}].{place.platform}_channel: this desk has no {place.platform} connection; "
-                    "remove the setting"
-                )
+    """Refuse a place on a platform this desk cannot reach: its cards would never be posted."""
+    for key, place in config.all_places():
+        if place.platform not in connected:
+            raise ConfigError(f"{key}: this desk has no {place.platform} connection; remove the setting")
 
 
 async def check_teams(desktop: Desktop) -> str | None:
@@ -267,16 +372,16 @@ def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application
         return web.json_response({"ok": True})
 
     async def dispatcher_running(_app: web.Application) -> AsyncIterator[None]:
-        task = asyncio.create_task(desktop.dispatcher.run(), name="outbox-dispatcher") if dispatch else None
+        task = asyncio.create_task(run_dispatchers(desktop), name="outbox-dispatcher") if dispatch else None
         desktop.timers.start()
         yield
         desktop.timers.stop()
-        desktop.dispatcher.stop()
+        for dispatcher in desktop.dispatchers():
+            dispatcher.stop()
         if task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=30)
-        for gateway in desktop.dispatcher.gateways.values():
-            await gateway.close()
+        await close_outside(desktop)
         await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)
 
     app = web.Application(client_max_size=1024 * 1024)
@@ -286,6 +391,24 @@ def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application
 
         teams = desktop.teams
         app.router.add_post("/api/messages", messages_endpoint(teams.adapter, teams.agent, teams.tokens))
+    if desktop.tracker is not None:
+        from integrations.jira.webhook import PATH, webhook_endpoint
+
+        tracker = desktop.tracker
+        app.router.add_post(PATH, webhook_endpoint(desktop.bus, tracker.webhook_secret, tracker.url))
     app.router.add_get("/healthz", healthz)
     app.cleanup_ctx.append(dispatcher_running)
     return app
+
+
+async def run_dispatchers(desktop: Desktop) -> None:
+    """Run every dispatcher of the desk until each is stopped."""
+    await asyncio.gather(*(dispatcher.run() for dispatcher in desktop.dispatchers()))
+
+
+async def close_outside(desktop: Desktop) -> None:
+    """Release the connections to the chat platforms and the tracker."""
+    for gateway in desktop.dispatcher.gateways.values():
+        await gateway.close()
+    if desktop.tracker is not None:
+        await desktop.tracker.client.close()

@@ -23,6 +23,7 @@ from chatops.store.db import Database
 from chatops.tickets import handlers, views
 from chatops.tickets.commands import (
     Assign,
+    ChangeCategory,
     ChangePriority,
     Claim,
     Escalate,
@@ -39,6 +40,16 @@ from chatops.tickets.commands import (
 )
 from chatops.tickets.intake import open_ticket
 from chatops.tickets.sweep import SweepSla, sweep
+from chatops.tracking import linking, syncing
+from chatops.tracking.commands import (
+    FollowIssue,
+    LinkIssue,
+    MergeOnto,
+    Reconcile,
+    SendToTracker,
+    TakeComment,
+    UnlinkIssue,
+)
 from chatops.work import Work
 
 log = structlog.get_logger("chatops.bus")
@@ -61,6 +72,14 @@ COMMAND_HANDLERS: Mapping[type, Callable[[Work, Any, Desk], Any]] = {
     RedrawCards: handlers.redraw_cards,
     TellPrivately: tell_privately,
     SweepSla: sweep,
+    ChangeCategory: handlers.change_category,
+    SendToTracker: linking.send_to_tracker,
+    MergeOnto: linking.merge_onto,
+    LinkIssue: linking.link_issue,
+    UnlinkIssue: linking.unlink_issue,
+    FollowIssue: syncing.follow_issue,
+    TakeComment: syncing.take_comment,
+    Reconcile: syncing.reconcile,
 }
 
 QUERY_HANDLERS: Mapping[type, Callable[[Any, Any, Desk], Any]] = {

@@ -11,10 +11,12 @@ from chatops.people.roles import Roles
 
 @dataclass(frozen=True)
 class Desk:
-    """The rules (config), who is who (directory), and who may do what (roles)."""
+    """The rules (config), who is who (directory), who may do what (roles), and the tracker connected."""
 
     config: DeskConfig
     directory: Directory
     roles: Roles
+    # The issue tracker the desk is connected to (its system name, such as "jira"), if any.
+    tracker: str | None = None
     # People this process knows to be on record: no need to record them again.
     known: set[str] = field(default_factory=set)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -23,10 +23,20 @@ class Work:
     committed: list[Callable[[], None]] = field(default_factory=list)
 
     def send(
-        self, target: str, kind: str, *, ticket_id: int | None = None, payload: dict[str, Any] | None = None
+        self,
+        target: str,
+        kind: str,
+        *,
+        ticket_id: int | None = None,
+        payload: dict[str, Any] | None = None,
+        after: timedelta | None = None,
     ) -> None:
-        """Queue a side effect for `target` (a chat platform, or another system), carried out after commit."""
-        self._outbox.append(outbox_row(target, kind, now=self.now, ticket_id=ticket_id, payload=payload))
+        """Queue a side effect for `target` (a chat platform, or another system), carried out after commit
+        (and not before `after` has passed, if given)."""
+        row = outbox_row(target, kind, now=self.now, ticket_id=ticket_id, payload=payload)
+        if after:
+            row["available_at"] = self.now + after
+        self._outbox.append(row)
 
     def finish(self) -> None:
         """Write the queued side effects into the transaction, in one statement."""

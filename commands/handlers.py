@@ -11,7 +11,19 @@ from chatops.tickets import commands as ticket
 from chatops.tickets.card import clip, status_line
 from chatops.tickets.model import TicketView
 from chatops.tickets.views import ClockStanding
-from commands.parser import Command, Help, ListMine, ListOpen, OpenTicket, ShowSla, ShowStatus, help_text
+from chatops.tracking import commands as tracking
+from commands.parser import (
+    Command,
+    Help,
+    LinkIssue,
+    ListMine,
+    ListOpen,
+    OpenTicket,
+    ShowSla,
+    ShowStatus,
+    UnlinkIssue,
+    help_text,
+)
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,7 @@ class CommandRunner:
     async def run(self, command: Command, caller: Caller) -> Answer:
         """Run a command (other than opening the form); the answer's value is the reply for the caller."""
         if isinstance(command, Help):
-            return Answer(help_text(caller.command))
+            return Answer(help_text(caller.command, tracker=self.bus.desk.tracker))
         if isinstance(command, OpenTicket):
             answer = await self.bus.handle(
                 ticket.OpenTicket(
@@ -66,7 +78,23 @@ class CommandRunner:
         if isinstance(command, ShowSla):
             answer = await self.bus.ask(ticket.ListNearBreach(caller.person, self.bus.clock.now()))
             return _clocks(answer)
+        if isinstance(command, LinkIssue):
+            answer = await self.bus.handle(tracking.LinkIssue(command.number, caller.person, key=command.key))
+            return Answer(_linked(answer.value)) if answer.done else answer
+        if isinstance(command, UnlinkIssue):
+            answer = await self.bus.handle(tracking.UnlinkIssue(command.number, caller.person))
+            return (
+                Answer((f"Ticket #{command.number} is no longer linked to an issue.",))
+                if answer.done
+                else answer
+            )
         raise TypeError(f"the form is opened by the adapter, not here: {command!r}")
+
+
+def _linked(view: TicketView) -> Rich:
+    issue = view.issue
+    key = issue.key if issue is not None else "the issue"
+    return (f"Ticket #{view.id} is linked to {key}; its card shows the link.",)
 
 
 def _clocks(answer: Answer) -> Answer:

@@ -50,7 +50,22 @@ class ShowSla:
     """List the caller's teams' tickets nearest to an SLA breach."""
 
 
-Command = Help | OpenForm | OpenTicket | ShowStatus | ListMine | ListOpen | ShowSla
+@dataclass(frozen=True)
+class LinkIssue:
+    """Link a ticket to an issue in the tracker, by the issue's key."""
+
+    number: int
+    key: str
+
+
+@dataclass(frozen=True)
+class UnlinkIssue:
+    """Take a ticket off its issue."""
+
+    number: int
+
+
+Command = Help | OpenForm | OpenTicket | ShowStatus | ListMine | ListOpen | ShowSla | LinkIssue | UnlinkIssue
 
 _NUMBER = re.compile(r"#?(\d{1,9})")
 
@@ -83,6 +98,24 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
                 Code("status"), " needs a ticket number, as in ", Code(f"{command} status 42"), "."
             )
         return ShowStatus(int(match.group(1)))
+    if verb == "link" and (not rest or len(rest.split()) <= 2):
+        parts = rest.split()
+        match = _NUMBER.fullmatch(parts[0]) if len(parts) == 2 else None
+        if match is None:
+            raise InvalidInput(
+                Code("link"),
+                " needs a ticket number and an issue key, as in ",
+                Code(f"{command} link 42 SUP-123"),
+                ".",
+            )
+        return LinkIssue(int(match.group(1)), parts[1])
+    if verb == "unlink" and (not rest or single_argument):
+        match = _NUMBER.fullmatch(rest)
+        if not match:
+            raise InvalidInput(
+                Code("unlink"), " needs a ticket number, as in ", Code(f"{command} unlink 42"), "."
+            )
+        return UnlinkIssue(int(match.group(1)))
     if verb == "list" and (not rest or single_argument):
         if not rest:
             return ListMine()
@@ -105,8 +138,9 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
     return OpenTicket(text)
 
 
-def help_text(command: str, *, form: bool = True) -> Rich:
-    """What `help` answers; `form` where the platform has the form and the message shortcut (Slack)."""
+def help_text(command: str, *, form: bool = True, tracker: str | None = None) -> Rich:
+    """What `help` answers; `form` where the platform has the form and the message shortcut (Slack);
+    `tracker`, the issue tracker tickets can be linked to, if the desk has one."""
     opening: list[Rich] = [
         (
             Code(f"{command} <what is wrong>"),
@@ -143,6 +177,18 @@ def help_text(command: str, *, form: bool = True) -> Rich:
                     " for their team's queue, and ",
                     Code(f"{command} sla"),
                     " for its tickets nearest to an SLA breach",
+                ),
+                *(
+                    (
+                        (
+                            Code(f"{command} link 42 SUP-123"),
+                            f" links ticket #42 to a {tracker.capitalize()} issue (agents); ",
+                            Code(f"{command} unlink 42"),
+                            " takes it off",
+                        ),
+                    )
+                    if tracker
+                    else ()
                 ),
                 elsewhere,
             )

@@ -1,5 +1,5 @@
 """Fixtures: a fresh database, the Slack stand-in, and the desk served over HTTP between them; the Teams
-stand-ins come from teams_fixtures."""
+stand-ins come from teams_fixtures, Jira's from jira_fixtures."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from chatops.config.settings import Settings
 from chatops.entrypoints.serving import BackgroundServer
 from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, settings_for
 
-# The Teams stand-ins, as fixtures for the Teams tests.
-pytest_plugins = ["teams_fixtures"]
+# The Teams and Jira stand-ins, as fixtures for their tests.
+pytest_plugins = ["teams_fixtures", "jira_fixtures"]
 
 
 @pytest.fixture

@@ -461,6 +461,8 @@ def test_the_tls_proxy_forwards_slacks_requests_to_the_served_port() -> None:
     assert "handle /slack/events {" in caddy
     # Teams' messaging endpoint, as the README has it set on the Azure Bot.
     assert "handle /api/messages {" in caddy
+    # Jira's webhook, as the README has it set in Jira.
+    assert "handle /jira/webhook {" in caddy
     assert upstreams == {f"127.0.0.1:{port}" for port in served_ports}
     # The slash command in the manifest is the one the desk's rules answer to.
     assert (

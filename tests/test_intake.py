@@ -44,7 +44,14 @@ def test_slash_command_confirms_ephemerally_and_posts_a_triage_card(slack: Slack
         for e in b.get("elements", [])
         if "action_id" in e
     ]
-    assert labels == ["Assign to me", "users_select", "Escalate to T2", "static_select", "Resolve"]
+    assert labels == [
+        "Assign to me",
+        "users_select",
+        "Escalate to T2",
+        "static_select",
+        "Resolve",
+        "static_select",
+    ]
     for block in card["blocks"]:
         Block.parse(block).validate_json()
 

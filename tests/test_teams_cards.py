@@ -15,13 +15,14 @@ from adapters.teams.cards import MAX_ACTIONS, adaptive_card, attachment, read_ac
 from adapters.teams.text import card_text, clip, escape, message_text
 from chatops.config.loading import load_desk_config
 from chatops.config.rules import DeskConfig, Priority
+from chatops.config.tracking import TrackerSection
 from chatops.messaging.cards import ActionRef, Button, Card, Field
 from chatops.messaging.rich import Bullets, Code, Link, Mention, Moment, Strong
 from chatops.people.directory import Directory, Person
 from chatops.sla.calendar import ALWAYS
 from chatops.sla.clocks import started
 from chatops.tickets.card import ticket_card
-from chatops.tickets.model import TicketView
+from chatops.tickets.model import IssueLink, TicketView
 from chatops.tickets.workflow import MAX_TIER, Status
 
 ALICE_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
@@ -120,7 +121,9 @@ def test_a_triaged_ticket_card_has_every_control_and_parses_clean(config: DeskCo
     assert card["body"][0]["text"] == "#42 Cannot log in" and card["body"][0]["weight"] == "Bolder"
     assert [a["title"] for a in card["actions"]] == ["Assign to me", "Escalate to T2", "Resolve"]
     assert [a.get("style") for a in card["actions"]] == ["positive", "destructive", "positive"]
-    picker, menu = elements(card, "Input.ChoiceSet")
+    picker, menu, category = elements(card, "Input.ChoiceSet")
+    assert [c["value"] for c in category["choices"]] == ["billing", "bug", "feedback", "access"]
+    assert category["value"] == "access"
     # Carol has no Teams identity, so she cannot be picked here.
     assert picker["choices"] == [
         {"title": "Alice Adams", "value": "alice"},
@@ -314,13 +317,14 @@ def test_more_buttons_than_teams_shows_spill_into_the_body(config: DeskConfig) -
 
 def test_every_control_reads_back_from_its_invoke(config: DeskConfig) -> None:
     card = adaptive_card(ticket_card(view(), config, STAFF, CREATED), PEOPLE)
-    picker, menu = elements(card, "Input.ChoiceSet")
-    inputs = {picker["id"]: "bob", menu["id"]: "urgent"}
+    picker, menu, category = elements(card, "Input.ChoiceSet")
+    inputs = {picker["id"]: "bob", menu["id"]: "urgent", category["id"]: "bug"}
     read = [read_action(invoke(a, inputs)) for a in elements(card, "Action.Execute")]
 
     assert read == [
         (ActionRef(42, "assign", 7), "bob"),
         (ActionRef(42, "priority", 7), "urgent"),
+        (ActionRef(42, "category", 7), "bug"),
         (ActionRef(42, "claim", 7), None),
         (ActionRef(42, "escalate", 7), None),
         (ActionRef(42, "resolve", 7), None),
@@ -416,3 +420,32 @@ def test_a_waiting_ticket_shows_its_clocks_paused(config: DeskConfig) -> None:
 
     facts = {fact["title"]: fact["value"] for fact in elements(card, "FactSet")[0]["facts"]}
     assert facts["Resolution"] == "paused while waiting on the customer"
+
+
+def test_a_card_with_jira_offers_send_and_merge_then_shows_the_issue_and_parses_clean(
+    config: DeskConfig,
+) -> None:
+    rules = TrackerSection.model_validate(
+        {
+            "categories": {
+                "bug": {"project": "SUP", "issue_type": "Bug"},
+                "feedback": {"project": "PROD", "issue_type": "Story"},
+            }
+        }
+    )
+    tracked = config.model_copy(update={"jira": rules})
+    options = (IssueLink("PROD", "PROD-7", summary="Export **everything** to <at>PDF</at>"),)
+
+    offered = adaptive_card(ticket_card(view(merge_options=options), tracked, STAFF, CREATED, "jira"), PEOPLE)
+    linked = view(issue=IssueLink("SUP", "SUP-3", "https://jira.example/browse/SUP-3", "In Progress"))
+    shown_card = adaptive_card(ticket_card(linked, tracked, STAFF, CREATED, "jira"), PEOPLE)
+    untracked = adaptive_card(ticket_card(view(merge_options=options), tracked, STAFF, CREATED), PEOPLE)
+
+    assert problems(offered) == [] and problems(shown_card) == []
+    *_, send, merge = elements(offered, "Input.ChoiceSet")
+    assert [c["value"] for c in send["choices"]] == ["SUP · Bug", "PROD · Story"]
+    assert merge["choices"][0]["value"] == "PROD-7"
+    assert len(elements(shown_card, "Input.ChoiceSet")) == 3
+    facts = {fact["title"]: fact["value"] for fact in elements(shown_card, "FactSet")[0]["facts"]}
+    assert shown(facts["Jira"]) == "[SUP-3](https://jira.example/browse/SUP-3) · In Progress"
+    assert len(elements(untracked, "Input.ChoiceSet")) == 3

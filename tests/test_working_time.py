@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chatops.config.rules import parse_duration
+from chatops.config.durations import parse_duration
 from chatops.sla.calendar import ALWAYS, Clockwork, WorkCalendar
 
 BERLIN = ZoneInfo("Europe/Berlin")

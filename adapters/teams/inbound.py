@@ -138,7 +138,7 @@ class TeamsAgent:
             await self._tell(person, conversation, refusal.text)
             return
         if isinstance(command, Help | OpenForm):
-            await self._tell(person, conversation, _help())
+            await self._tell(person, conversation, _help(self.runner.bus.desk.tracker))
             return
         caller = Caller(
             person=person,
@@ -225,8 +225,8 @@ async def _say_sorry(context: TurnContext) -> None:
         log.warning("teams_sorry_not_sent", activity_id=context.activity.id)
 
 
-def _help() -> Rich:
-    return help_text(COMMAND, form=False)
+def _help(tracker: str | None = None) -> Rich:
+    return help_text(COMMAND, form=False, tracker=tracker)
 
 
 def _name(activity: Activity) -> str | None:

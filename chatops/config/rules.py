@@ -5,39 +5,17 @@ from __future__ import annotations
 import functools
 import re
 from datetime import date, time, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from chatops.config.durations import positive_duration
+from chatops.config.tracking import TrackerSection
 from chatops.messaging.ports import Place
 from chatops.people.identity import DECLARED_ID, EMAIL_ADDRESS, TEAMS_USER, platform_of
 from chatops.sla.calendar import ALWAYS, Clockwork, WorkCalendar
 
-# The sign is accepted so that '-5m' is refused as not positive rather than as not a duration.
-_DURATION = re.compile(r"^\s*(-?\d+)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """Read '15m', '4h', '3d' (or a number of seconds) as a timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError(f"{value!r} is not a duration such as 15m, 4h or 3d")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
-def _positive_duration(value: Any) -> timedelta:
-    duration = parse_duration(value)
-    if duration <= timedelta(0):
-        raise ValueError(f"{value!r} must be positive, such as 15m, 4h or 3d")
-    return duration
-
-
-SlaTarget = Annotated[timedelta, BeforeValidator(_positive_duration)]
+SlaTarget = Annotated[timedelta, BeforeValidator(positive_duration)]
 
 
 # Slack ids are uppercase letters and digits after a one-letter kind: C (public channel) or G (private
@@ -182,8 +160,20 @@ class CalendarEntry(_Strict):
         )
 
 
+class ProductSection(_Strict):
+    """Where the product team reads the feedback that reaches it: a Slack channel, a Teams channel or both."""
+
+    slack_channel: ChannelId | None = None
+    teams_channel: TeamsChannelId | None = None
+
+    def places(self) -> list[Place]:
+        """The product team's places, one per platform."""
+        found = [Place("slack", self.slack_channel), Place("teams", self.teams_channel)]
+        return [place for place in found if place.address]
+
+
 class DeskConfig(_Strict):
-    """The desk's rules: people, teams, categories, priorities, VIPs, SLA and working hours."""
+    """The desk's rules: people, teams, categories, priorities, VIPs, SLA, working hours, the tracker."""
 
     slack: SlackSection = Field(default_factory=SlackSection)
     sla: SlaSection = Field(default_factory=SlaSection)
@@ -195,6 +185,9 @@ class DeskConfig(_Strict):
     priorities: list[Priority] = Field(min_length=1)
     default_priority: str
     vip_users: list[str] = Field(default_factory=list)
+    # The issue tracker's rules (Jira), used once the desk is connected to one.
+    jira: TrackerSection | None = None
+    product: ProductSection = Field(default_factory=ProductSection)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DeskConfig:
@@ -227,6 +220,10 @@ class DeskConfig(_Strict):
         for index, category in enumerate(self.categories):
             if category.team is not None and category.team not in team_ids:
                 raise ValueError(f"categories[{index}].team: {category.team!r} is not one of the teams")
+        if self.jira is not None:
+            for category in self.jira.categories:
+                if self.category(category) is None:
+                    raise ValueError(f"jira.categories.{category}: there is no such category in `categories`")
         if self.default_priority not in priority_ids:
             raise ValueError(
                 f"default_priority: {self.default_priority!r} is not one of the priorities "
@@ -254,6 +251,15 @@ class DeskConfig(_Strict):
     def platforms(self) -> list[str]:
         """The chat platforms some team has a place on."""
         return list(dict.fromkeys(place.platform for team in self.teams for place in team.places()))
+
+    def all_places(self) -> list[tuple[str, Place]]:
+        """Every place the desk posts in, each with the key that configures it."""
+        found = [
+            (f"teams[{index}].{place.platform}_channel", place)
+            for index, team in enumerate(self.teams)
+            for place in team.places()
+        ]
+        return found + [(f"product.{place.platform}_channel", place) for place in self.product.places()]
 
 
 @functools.lru_cache(maxsize=64)

@@ -55,7 +55,18 @@ class Settings(BaseSettings):
         description="1: take Teams requests without checking who sent them (a local emulator; loopback only)",
     )
 
-    @field_validator("slack_timeout", "teams_timeout", mode="before")
+    jira_url: str = Field(
+        default="", description="Jira's base URL (https://your-site.atlassian.net); without it Jira is off"
+    )
+    jira_user: str = Field(default="", description="the Jira Cloud account the desk acts as (an email)")
+    jira_api_token: str = Field(default="", description="that account's API token (Jira Cloud)")
+    jira_token: str = Field(default="", description="a personal access token (Jira Data Center), instead")
+    jira_webhook_secret: str = Field(
+        default="", description="the secret Jira's webhook signs with (or passes as ?secret= on Data Center)"
+    )
+    jira_timeout: float = Field(default=10.0, description="seconds to wait for one call to Jira")
+
+    @field_validator("slack_timeout", "teams_timeout", "jira_timeout", mode="before")
     @classmethod
     def _positive_seconds(cls, value: Any) -> float:
         try:
@@ -70,6 +81,11 @@ class Settings(BaseSettings):
     def teams_enabled(self) -> bool:
         """Whether the desk takes Teams' requests at all."""
         return bool(self.microsoft_app_id) or self.chatops_teams_insecure
+
+    @property
+    def jira_enabled(self) -> bool:
+        """Whether the desk is connected to Jira."""
+        return bool(self.jira_url)
 
     @property
     def token_authority(self) -> str:
@@ -145,3 +161,28 @@ def require_teams_credentials(settings: Settings) -> None:
                 f"{name}: not set while MICROSOFT_APP_ID is; copy it from the Azure Bot's app registration "
                 f"(portal.azure.com -> App registrations -> your bot -> {where})"
             )
+
+
+def require_jira_credentials(settings: Settings, *, rules: bool) -> None:
+    """Refuse a half-configured Jira; `rules`: the desk's config has a `jira` section, which needs Jira."""
+    if not settings.jira_url:
+        if rules:
+            raise ConfigError(
+                "JIRA_URL: not set, but the desk's config has a jira section; set it, or remove the section"
+            )
+        return
+    if not settings.jira_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            f"JIRA_URL: {settings.jira_url!r} is not a URL such as https://your-site.atlassian.net"
+        )
+    if not settings.jira_token and not (settings.jira_user and settings.jira_api_token):
+        missing = "JIRA_API_TOKEN" if settings.jira_user else "JIRA_USER"
+        raise ConfigError(
+            f"{missing}: not set while JIRA_URL is; Jira Cloud needs JIRA_USER and JIRA_API_TOKEN "
+            "(id.atlassian.com -> Security -> API tokens), Data Center a personal access token in JIRA_TOKEN"
+        )
+    if not settings.jira_webhook_secret:
+        raise ConfigError(
+            "JIRA_WEBHOOK_SECRET: not set while JIRA_URL is; choose a long random secret and give Jira's "
+            "webhook the same one (Jira settings -> System -> WebHooks)"
+        )

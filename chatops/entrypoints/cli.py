@@ -36,6 +36,7 @@ TEAMS_OUTBOUND = (
     "teams_token_authority",
     "teams_timeout",
 )
+JIRA_OUTBOUND = ("jira_url", "jira_user", "jira_api_token", "jira_token", "jira_timeout")
 SERVE_ENVIRONMENT = (
     "slack_bot_token",
     "slack_signing_secret",
@@ -47,6 +48,8 @@ SERVE_ENVIRONMENT = (
     *TEAMS_OUTBOUND,
     "teams_openid_metadata_url",
     "chatops_teams_insecure",
+    *JIRA_OUTBOUND,
+    "jira_webhook_secret",
 )
 
 
@@ -57,6 +60,7 @@ WORKER_ENVIRONMENT = (
     "database_url",
     "chatops_config",
     *TEAMS_OUTBOUND,
+    *JIRA_OUTBOUND,
 )
 
 
@@ -247,7 +251,14 @@ async def _serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> 
     config = load_desk_config(settings.chatops_config)
     check_database_url(settings.database_url)
     # Imported only now: the checks above answer a mistake without loading the Slack libraries.
-    from chatops.bootstrap import build_desk, build_web_app, check_platform, check_teams, wait_for_platform
+    from chatops.bootstrap import (
+        build_desk,
+        build_web_app,
+        check_platform,
+        check_teams,
+        check_tracker,
+        wait_for_platform,
+    )
     from chatops.entrypoints.serving import start_site
 
     try:
@@ -259,6 +270,7 @@ async def _serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> 
         _check_port(host, port)
         silent = await check_platform(desktop)
         teams_silent = await check_teams(desktop)
+        jira_silent = await check_tracker(desktop)
         web_app = build_web_app(desktop, dispatch=dispatch)
     except BaseException:
         await _close(desktop)
@@ -274,6 +286,9 @@ async def _serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> 
     if desktop.teams is not None:
         print(f"chatops: Teams activities at {url}/api/messages", flush=True)
     _say_teams_silent(teams_silent)
+    _say_jira_silent(jira_silent)
+    if desktop.tracker is not None:
+        print(f"chatops: Jira webhooks at {url}/jira/webhook", flush=True)
     stop = asyncio.Event()
     waiting: asyncio.Task[None] | None = None
     if silent is not None:
@@ -318,7 +333,14 @@ async def _work() -> int:
     require_teams_credentials(settings)
     config = load_desk_config(settings.chatops_config)
     check_database_url(settings.database_url)
-    from chatops.bootstrap import WORKER_POLL, build_desk, check_teams, wait_for_platform
+    from chatops.bootstrap import (
+        WORKER_POLL,
+        build_desk,
+        check_teams,
+        check_tracker,
+        run_dispatchers,
+        wait_for_platform,
+    )
 
     try:
         desktop = build_desk(settings, config, poll_interval=WORKER_POLL)
@@ -328,15 +350,21 @@ async def _work() -> int:
         # Nothing can go out until Slack takes the token; a refusal ends the worker as at start-up.
         await wait_for_platform(desktop)
         _say_teams_silent(await check_teams(desktop))
+        _say_jira_silent(await check_tracker(desktop))
     except BaseException:
         await _close(desktop)
         raise
     print("chatops: worker carrying out the outbox", flush=True)
-    dispatching = asyncio.create_task(desktop.dispatcher.run(), name="outbox-dispatcher")
+    dispatching = asyncio.create_task(run_dispatchers(desktop), name="outbox-dispatcher")
     desktop.timers.start()
     loop = asyncio.get_running_loop()
+
+    def stop_dispatching() -> None:
+        for dispatcher in desktop.dispatchers():
+            dispatcher.stop()
+
     for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, desktop.dispatcher.stop)
+        loop.add_signal_handler(signum, stop_dispatching)
     await dispatching
     desktop.timers.stop()
     await _close(desktop)
@@ -349,6 +377,15 @@ def _say_teams_silent(silent: str | None) -> None:
         print(
             f"chatops: TEAMS_TOKEN_AUTHORITY: no token for Teams yet ({silent}); carrying on, and asking "
             "again with each message",
+            file=sys.stderr,
+        )
+
+
+def _say_jira_silent(silent: str | None) -> None:
+    if silent is not None:
+        # Issues wait in the outbox until Jira answers; nothing is lost meanwhile.
+        print(
+            f"chatops: JIRA_URL: Jira does not answer ({silent}); serving, and pushing once it does",
             file=sys.stderr,
         )
 
@@ -407,8 +444,9 @@ def _listen_failure(host: str, port: int, error: OSError) -> ConfigError:
 
 
 async def _close(desktop: Desktop) -> None:
-    for gateway in desktop.dispatcher.gateways.values():
-        await gateway.close()
+    from chatops.bootstrap import close_outside
+
+    await close_outside(desktop)
     await asyncio.get_running_loop().run_in_executor(None, desktop.db.close)
 
 

@@ -1,5 +1,6 @@
-"""The desk's timers: the SLA sweep every `sla.sweep_seconds`, and housekeeping every hour (done outbox
-rows and old request ids are deleted after `sla.retention_days`).
+"""The desk's timers: the SLA sweep every `sla.sweep_seconds`, the look at what changed in the tracker
+every `jira.reconcile_minutes`, and housekeeping every hour (done outbox rows, old request ids and
+tracker receipts are deleted after `sla.retention_days`).
 
 APScheduler only fires the timers, in each process that runs them; it keeps no job store, since its
 stores must never be shared by several schedulers. Who acts on what is the database's to decide: a sweep
@@ -19,6 +20,8 @@ from chatops.clock import Clock
 from chatops.messaging.outbox_store import forget_done
 from chatops.tickets.repository import forget_intake_keys
 from chatops.tickets.sweep import SweepSla
+from chatops.tracking.commands import Reconcile
+from chatops.tracking.repository import forget_receipts
 
 log = structlog.get_logger("chatops.schedule")
 
@@ -61,6 +64,16 @@ class Timers:
             coalesce=True,
             id="housekeeping",
         )
+        rules = self.bus.desk.config.jira
+        if self.bus.desk.tracker is not None:
+            scheduler.add_job(
+                self.reconcile,
+                "interval",
+                seconds=(rules.reconcile_minutes if rules is not None else 10.0) * 60,
+                max_instances=1,
+                coalesce=True,
+                id="tracker-reconcile",
+            )
         scheduler.start()
         self._scheduler = scheduler
 
@@ -82,12 +95,24 @@ class Timers:
             if answer.value < SWEEP_BATCH:
                 return total
 
+    async def reconcile(self) -> bool:
+        """Ask the tracker for what changed, if this replica takes the round; whether it did."""
+        answer = await self.bus.handle(Reconcile())
+        if not answer.done:
+            log.warning("tracker_reconcile_failed", reason=str(answer.refusal))
+            return False
+        return bool(answer.value)
+
     async def housekeeping(self) -> int:
         """Delete outbox rows carried out, and the request ids of tickets opened, longer ago than the
         retention, in bounded batches; how many rows were touched."""
         before = self.clock.now() - timedelta(days=self.bus.desk.config.sla.retention_days)
         total = 0
-        for name, forget in (("outbox_rows", forget_done), ("intake_keys", forget_intake_keys)):
+        for name, forget in (
+            ("outbox_rows", forget_done),
+            ("intake_keys", forget_intake_keys),
+            ("tracker_receipts", forget_receipts),
+        ):
             done = 0
             while True:
                 try:

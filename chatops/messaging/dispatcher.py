@@ -12,9 +12,9 @@ import contextlib
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol, TypeVar
 
 import structlog
 from sqlalchemy.orm import Session
@@ -34,6 +34,8 @@ from chatops.store.db import Database
 from chatops.work import Work
 
 log = structlog.get_logger("chatops.dispatcher")
+
+T = TypeVar("T")
 
 _MAX_BACKOFF = 300.0
 
@@ -61,6 +63,14 @@ class Run:
     def gateway(self, platform: str) -> ChatGateway:
         """The chat gateway of a platform."""
         return self._dispatcher.gateways[platform]
+
+    def now(self) -> datetime:
+        """The dispatcher's clock."""
+        return self._dispatcher.clock.now()
+
+    async def read(self, query: Callable[[Session], T]) -> T:
+        """Read what a job needs from the database, beside the writers."""
+        return await self._dispatcher.db.read(query)
 
     async def attempt(
         self,
@@ -102,6 +112,8 @@ class Dispatcher:
         lease: timedelta = timedelta(seconds=15),
         poll_interval: float = 1.0,
         horizon: float = 2.0,
+        targets: Collection[str] | None = None,
+        excluding: Collection[str] = (),
     ) -> None:
         self.db = db
         self.clock = clock
@@ -113,6 +125,8 @@ class Dispatcher:
             lease=lease,
             batch_size=batch_size,
             skip_locked=not db.is_sqlite,
+            targets=targets,
+            excluding=excluding,
         )
         self.pipeline = pipeline
         self.gather = gather
@@ -255,6 +269,8 @@ class Dispatcher:
             self._pacer.release(ids[0])
         now = self.clock.now()
         attempt = max(j.attempt for j in jobs)
+        # An earlier try that may have taken effect stays in doubt until a try is known to have gone through.
+        doubt = any(j.in_doubt for j in jobs)
         try:
             async with self._slots:
                 result = await call()
@@ -262,13 +278,15 @@ class Dispatcher:
             if pace is not None:
                 self._pacer.hold(pace, time.monotonic() + limit.retry_after)
             log.warning("outbox_rate_limited", jobs=ids, retry_after=limit.retry_after)
-            return Outcome(ids, retry_at=now + timedelta(seconds=limit.retry_after), error=str(limit))
+            return Outcome(
+                ids, retry_at=now + timedelta(seconds=limit.retry_after), in_doubt=doubt, error=str(limit)
+            )
         except TransientFailure as failure:
             log.warning(
                 "outbox_retry", jobs=ids, attempt=attempt, error=str(failure), in_doubt=failure.in_doubt
             )
             return Outcome(
-                ids, retry_at=now + backoff(attempt), in_doubt=failure.in_doubt, error=str(failure)
+                ids, retry_at=now + backoff(attempt), in_doubt=failure.in_doubt or doubt, error=str(failure)
             )
         except PermanentFailure as failure:
             log.error("outbox_failed", jobs=ids, error=str(failure))

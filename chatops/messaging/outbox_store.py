@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -50,7 +50,18 @@ class Outcome:
 class OutboxStore:
     """Claims and records outbox rows for one dispatcher; statements are built once and reused."""
 
-    def __init__(self, *, owner: str, lease: timedelta, batch_size: int, skip_locked: bool) -> None:
+    def __init__(
+        self,
+        *,
+        owner: str,
+        lease: timedelta,
+        batch_size: int,
+        skip_locked: bool,
+        targets: Collection[str] | None = None,
+        excluding: Collection[str] = (),
+    ) -> None:
+        """`targets`: claim only rows for these; `excluding`: never claim rows for these (another
+        dispatcher carries them out, so that a slow system holds back no other)."""
         self.owner = owner
         self.lease = lease
         self.batch_size = batch_size
@@ -84,6 +95,10 @@ class OutboxStore:
             .order_by(_OUTBOX.c.id)
             .limit(batch_size)
         )
+        if targets is not None:
+            due = due.where(_OUTBOX.c.target.in_(list(targets)))
+        if excluding:
+            due = due.where(_OUTBOX.c.target.not_in(list(excluding)))
         self._due = due.with_for_update(skip_locked=True) if skip_locked else due
         ids = bindparam("ids", expanding=True)
         self._take = (
@@ -176,6 +191,22 @@ class OutboxStore:
             if outcome.then is not None:
                 outcome.then(work)
         work.finish()
+
+
+def withdraw(session: Session, ticket_id: int, target: str, kind: str, now: datetime) -> None:
+    """Call off a ticket's rows of a kind that no dispatcher holds yet (one in flight finds out for itself
+    that it is not needed): they are marked done, unattempted."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.ticket_id == ticket_id,
+            OutboxMessage.target == target,
+            OutboxMessage.kind == kind,
+            OutboxMessage.done_at.is_(None),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+        )
+        .values(done_at=now, last_error="withdrawn: no longer needed")
+    )
 
 
 def forget_done(session: Session, before: datetime, limit: int) -> int:

@@ -48,3 +48,8 @@ def platform_of(raw: str) -> str | None:
 def system(role: str) -> str:
     """The actor id of a part of the desk itself (triage, the SLA sweep), never a person."""
     return SYSTEM + role
+
+
+def is_system(actor: str) -> bool:
+    """Whether an actor id is the desk's own (see `system`)."""
+    return actor.startswith(SYSTEM)

@@ -154,6 +154,62 @@ class SlaPing(Base):
     __table_args__ = (UniqueConstraint("ticket_id", "clock", "kind", "due_at", name="uq_sla_pings_due"),)
 
 
+class TrackedIssue(Base):
+    """An issue in an outside tracker (Jira) that tickets are linked to, as the desk last saw it, and what
+    the desk did about it: its card for the product team, and telling its requesters it shipped."""
+
+    __tablename__ = "tracked_issues"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    system: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    project: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str | None] = mapped_column(String(500))
+    summary: Mapped[str | None] = mapped_column(String(300))
+    # The tracker's own status name, as last seen: a change is applied to the tickets once.
+    status: Mapped[str | None] = mapped_column(String(64))
+    done: Mapped[bool] = mapped_column(default=False)
+    # Shown to the product team in their places.
+    product: Mapped[bool] = mapped_column(default=False)
+    # When its requesters were told it shipped: they are told once, however often it is done again.
+    shipped_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("system", "key", name="uq_tracked_issues_key"),)
+
+
+class IssueCard(Base):
+    """A tracked issue's card in a product place, one per platform."""
+
+    __tablename__ = "issue_cards"
+
+    issue_id: Mapped[int] = mapped_column(ForeignKey("tracked_issues.id"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    address: Mapped[str] = mapped_column(String(200))
+    ref: Mapped[str] = mapped_column(String(200))
+
+
+class TrackerReceipt(Base):
+    """Something from a tracker already taken in: a webhook delivery, or a comment the desk wrote itself
+    and will see again by webhook. Each is acted on once."""
+
+    __tablename__ = "tracker_receipts"
+
+    system: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class TrackerSync(Base):
+    """When the desk last asked a tracker for what changed: one replica asks per round."""
+
+    __tablename__ = "tracker_syncs"
+
+    system: Mapped[str] = mapped_column(String(16), primary_key=True)
+    reconciled_at: Mapped[datetime]
+
+
 class ChatAddress(Base):
     """How to reach a conversation or a person on a chat platform, as that platform describes it (a Teams
     conversation reference, say): kept so that messages can start from our side, after a restart too."""

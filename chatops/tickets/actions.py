@@ -5,9 +5,11 @@ from __future__ import annotations
 from chatops.errors import InvalidInput
 from chatops.messaging.cards import ActionRef
 from chatops.messaging.ports import Place
+from chatops.tickets.card import CATEGORY, MERGE, SEND
 from chatops.tickets.commands import (
     Assign,
     CardCommand,
+    ChangeCategory,
     ChangePriority,
     Claim,
     Escalate,
@@ -17,6 +19,7 @@ from chatops.tickets.commands import (
     WaitOnCustomer,
 )
 from chatops.tickets.workflow import Action
+from chatops.tracking.commands import MergeOnto, SendToTracker
 
 _PLAIN = {
     Action.CLAIM: Claim,
@@ -30,11 +33,17 @@ _PLAIN = {
 
 def command_for(ref: ActionRef, actor: str, place: Place | None, choice: str | None = None) -> CardCommand:
     """The command a click asks for; `choice` is the person (a person id) or option a menu carried."""
+    common = {"ticket_id": ref.ticket_id, "version": ref.version, "actor": actor, "place": place}
+    if ref.verb == CATEGORY:
+        return ChangeCategory(**common, category=choice)
+    if ref.verb == SEND:
+        return SendToTracker(**common, choice=choice)
+    if ref.verb == MERGE:
+        return MergeOnto(**common, key=choice)
     try:
         action = Action(ref.verb)
     except ValueError:
         raise InvalidInput(f"This card offers an action ({ref.verb!r}) the desk does not know.") from None
-    common = {"ticket_id": ref.ticket_id, "version": ref.version, "actor": actor, "place": place}
     if action is Action.ASSIGN:
         return Assign(**common, assignee=choice)
     if action is Action.PRIORITY:

@@ -9,13 +9,17 @@ from chatops.messaging.cards import ActionRef, Button, Card, Choice, Control, Fi
 from chatops.messaging.rich import Link, Mention, Moment, Rich
 from chatops.sla.clocks import FIRST_RESPONSE, RESOLUTION, WARNING, checkpoints
 from chatops.tickets.clocking import running
-from chatops.tickets.model import TicketView
+from chatops.tickets.model import IssueLink, TicketView
 from chatops.tickets.workflow import DONE, MAX_TIER, WORKED, Action, Status
 
 # How much of a request its card shows; the whole of a longer one goes into the card's thread.
 BODY_LIMIT = 2500
 # Each part of a long request posted in the card's thread: within what every chat platform shows whole.
 NOTE_LIMIT = 3000
+# The verbs of a card's controls that are not workflow actions: its category, and its issue in the tracker.
+CATEGORY = "category"
+SEND = "send"
+MERGE = "merge"
 VIA = {"command": "command", "form": "form", "shortcut": "message shortcut", "dm": "direct message"}
 
 
@@ -24,9 +28,11 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def ticket_card(view: TicketView, config: DeskConfig, staff: tuple[str, ...], now: datetime) -> Card:
+def ticket_card(
+    view: TicketView, config: DeskConfig, staff: tuple[str, ...], now: datetime, tracker: str | None = None
+) -> Card:
     """The card that stands for a ticket in its team's places as of `now`; `staff` are those it may be
-    assigned to."""
+    assigned to; `tracker` the issue tracker the desk is connected to, if any."""
     header = f"{view.number} {view.title}"
     fields = (
         Field("Requester", (Mention(view.requester),)),
@@ -36,6 +42,7 @@ def ticket_card(view: TicketView, config: DeskConfig, staff: tuple[str, ...], no
         Field("Status", (view.status.label,)),
         Field("Assignee", (Mention(view.assignee),) if view.assignee else ("Unassigned",)),
         Field("Tier", (f"T{view.tier}",)),
+        *((Field(tracker.capitalize(), issue_text(view.issue)),) if tracker and view.issue else ()),
         *_clock_fields(view, config, now),
         Field("Why", ("\n".join(view.reasons) or "no rule matched; defaults applied",)),
     )
@@ -57,8 +64,20 @@ def ticket_card(view: TicketView, config: DeskConfig, staff: tuple[str, ...], no
         fields=fields,
         body=body,
         context=context,
-        actions=_controls(view, config, staff),
+        actions=_controls(view, config, staff) + _tracker_controls(view, config, tracker),
     )
+
+
+def issue_text(issue: IssueLink) -> Rich:
+    """A ticket's issue as its card and thread show it: the key as a link, where it stands."""
+    if issue.key is None:
+        return (f"being created in {issue.project}…",)
+    shown: Rich = (Link(issue.url, issue.key),) if issue.url else (issue.key,)
+    if issue.status:
+        shown += (f" · {issue.status}",)
+    if issue.shipped:
+        shown += (" · shipped, requesters told",)
+    return shown
 
 
 def _clock_fields(view: TicketView, config: DeskConfig, now: datetime) -> tuple[Field, ...]:
@@ -123,6 +142,44 @@ def _controls(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> t
     elif view.status in (Status.ASSIGNED, Status.IN_PROGRESS):
         controls.append(Button("Waiting on customer", ref(Action.WAIT)))
     controls.append(Button("Resolve", ref(Action.RESOLVE), style="primary"))
+    if config.categories:
+        controls.append(
+            Menu(
+                "Category",
+                ActionRef(view.id, CATEGORY, view.version),
+                tuple(Choice(c.id.capitalize(), c.id) for c in config.categories),
+                selected=view.category,
+            )
+        )
+    return tuple(controls)
+
+
+def _tracker_controls(view: TicketView, config: DeskConfig, tracker: str | None) -> tuple[Control, ...]:
+    """Send to the tracker, or merge onto an issue in it: for a worked ticket that has no issue yet (one
+    whose issue is still to be made can be merged instead)."""
+    if (
+        tracker is None
+        or (view.issue is not None and view.issue.key is not None)
+        or view.status not in WORKED
+    ):
+        return ()
+    controls: list[Control] = []
+    kinds = config.jira.kinds() if config.jira is not None else []
+    if kinds and view.issue is None:
+        controls.append(
+            Menu(
+                f"Send to {tracker.capitalize()}",
+                ActionRef(view.id, SEND, view.version),
+                tuple(Choice(kind.choice, kind.choice) for kind in kinds),
+            )
+        )
+    options = tuple(
+        Choice(clip(f"{issue.key} {issue.summary or ''}".strip(), 75), issue.key)
+        for issue in view.merge_options
+        if issue.key
+    )
+    if options:
+        controls.append(Menu("Merge onto…", ActionRef(view.id, MERGE, view.version), options))
     return tuple(controls)
 
 

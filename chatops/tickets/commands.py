@@ -50,6 +50,15 @@ class CardCommand:
 
 
 @dataclass(frozen=True)
+class Asked:
+    """A change asked for by command, not from a card: which ticket, who, and where they typed it."""
+
+    ticket_id: int
+    actor: str
+    place: Place | None = None
+
+
+@dataclass(frozen=True)
 class Claim(CardCommand):
     """Assign the ticket to the person who asked."""
 
@@ -71,6 +80,13 @@ class ChangePriority(CardCommand):
     """Give the ticket another priority; its clocks follow."""
 
     priority: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangeCategory(CardCommand):
+    """Give the ticket another category; a category that goes to the tracker sends it there."""
+
+    category: str | None = None
 
 
 @dataclass(frozen=True)

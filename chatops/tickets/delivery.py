@@ -18,6 +18,7 @@ from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import rich_from_json
 from chatops.people import repository as people
 from chatops.tickets import repository
+from chatops.tickets.links import views_of
 from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import LINK_ORIGIN, POST_CARD, THREAD_NOTE, UPDATE_CARD, update_cards
 from chatops.tickets.repository import CARD, ORIGIN
@@ -56,10 +57,7 @@ class CardDelivery:
         if not ids:
             return Batch({}, {})
         links = {(link.ticket_id, link.kind, link.system): link for link in repository.links_of(session, ids)}
-        tickets = {
-            row.id: TicketView.of(row, origin_url=_url(links.get((row.id, ORIGIN, row.platform))))
-            for row in repository.by_ids(session, ids)
-        }
+        tickets = views_of(session, repository.by_ids(session, ids), self.desk.tracker, links)
         # The cards name these people: whatever process draws them, it calls them what their platform does.
         people.learn_names(
             session,
@@ -173,7 +171,3 @@ class CardDelivery:
 class _Link:
     address: str
     ref: str
-
-
-def _url(link: Any) -> str | None:
-    return link.url if link is not None else None

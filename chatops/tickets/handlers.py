@@ -10,12 +10,15 @@ from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, StaleCard
 from chatops.messaging.rich import Mention, Moment, Rich
 from chatops.people import repository as people
+from chatops.people.identity import is_system
 from chatops.sla.clocks import STOPPED
 from chatops.tickets import repository
 from chatops.tickets.clocking import reclock, running_of
 from chatops.tickets.commands import (
+    Asked,
     Assign,
     CardCommand,
+    ChangeCategory,
     ChangePriority,
     Claim,
     Escalate,
@@ -25,10 +28,12 @@ from chatops.tickets.commands import (
     Resume,
     WaitOnCustomer,
 )
+from chatops.tickets.links import view_of
 from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import note, tell_requester, update_cards
 from chatops.tickets.repository import TicketRecord as Ticket
 from chatops.tickets.workflow import MAX_TIER, Action, Status, next_status
+from chatops.tracking.pushing import push_category
 from chatops.work import Work
 
 
@@ -45,7 +50,7 @@ def assign(work: Work, command: Assign, desk: Desk) -> TicketView:
 
 
 def _assign(work: Work, command: CardCommand, desk: Desk, assignee: str, action: Action) -> TicketView:
-    ticket = _current(work, command, desk)
+    ticket = current(work, command, desk)
     team = desk.config.team(ticket.team)
     if not desk.roles.may_act(ticket.team, assignee):
         raise Forbidden(f"Tickets of {team.name} can only go to its agents and leads.")
@@ -53,7 +58,7 @@ def _assign(work: Work, command: CardCommand, desk: Desk, assignee: str, action:
     if desk.roles.same(assignee, ticket.assignee):
         raise IllegalTransition("The ticket is already assigned to that person.")
     _move(work, ticket, command.actor, action)
-    _record(work, ticket, command.actor, "assigned", ticket.assignee, assignee, {"assignee": assignee})
+    record(work, ticket, command.actor, "assigned", ticket.assignee, assignee, {"assignee": assignee})
     ticket.assignee = assignee
     people.met(work, desk.directory, desk.known, [assignee])
     said: Rich = (
@@ -61,18 +66,18 @@ def _assign(work: Work, command: CardCommand, desk: Desk, assignee: str, action:
         if desk.roles.same(assignee, command.actor)
         else ("assigned the ticket to ", Mention(assignee))
     )
-    _answered(work, ticket, command.actor, desk)
+    answered(work, ticket, command.actor, desk)
     tell_requester(work, desk, ticket, ("is now handled by ", Mention(assignee), "."))
-    return _changed(work, ticket, command.actor, desk, said)
+    return changed(work, ticket, command.actor, desk, said)
 
 
 def escalate(work: Work, command: Escalate, desk: Desk) -> TicketView:
     """Move the ticket up a tier."""
-    ticket = _current(work, command, desk)
+    ticket = current(work, command, desk)
     if ticket.tier >= MAX_TIER:
         raise IllegalTransition(f"Ticket #{ticket.id} is already at T{MAX_TIER}, the top tier.")
     _move(work, ticket, command.actor, Action.ESCALATE)
-    _record(
+    record(
         work,
         ticket,
         command.actor,
@@ -83,54 +88,71 @@ def escalate(work: Work, command: Escalate, desk: Desk) -> TicketView:
     )
     said = (f"escalated the ticket from T{ticket.tier} to T{ticket.tier + 1}",)
     ticket.tier += 1
-    return _changed(work, ticket, command.actor, desk, said)
+    return changed(work, ticket, command.actor, desk, said)
 
 
 def change_priority(work: Work, command: ChangePriority, desk: Desk) -> TicketView:
     """Give the ticket another priority; its due times and next check follow."""
-    ticket = _current(work, command, desk)
+    ticket = current(work, command, desk)
     chosen = command.priority
     if chosen not in {p.id for p in desk.config.priorities}:
         raise InvalidInput(f"There is no priority {chosen!r}.")
     if chosen == ticket.priority:
         raise IllegalTransition(f"The priority is already {chosen}.")
     _move(work, ticket, command.actor, Action.PRIORITY)
-    _record(work, ticket, command.actor, "priority", ticket.priority, chosen, {"priority": chosen})
+    record(work, ticket, command.actor, "priority", ticket.priority, chosen, {"priority": chosen})
     said = (f"changed the priority from {ticket.priority} to {chosen}",)
     ticket.priority = chosen
-    return _changed(work, ticket, command.actor, desk, said)
+    return changed(work, ticket, command.actor, desk, said)
 
 
 def wait_on_customer(work: Work, command: WaitOnCustomer, desk: Desk) -> TicketView:
     """Put the ticket on hold for the customer; its clocks pause where they stand."""
-    ticket = _current(work, command, desk)
+    ticket = current(work, command, desk)
     _move(work, ticket, command.actor, Action.WAIT)
-    return _changed(work, ticket, command.actor, desk, ("put the ticket on hold for the customer",))
+    return changed(work, ticket, command.actor, desk, ("put the ticket on hold for the customer",))
 
 
 def resume(work: Work, command: Resume, desk: Desk) -> TicketView:
     """Take the ticket off hold; its clocks go on from where they stood."""
-    ticket = _current(work, command, desk)
+    ticket = current(work, command, desk)
     _move(work, ticket, command.actor, Action.RESUME)
-    return _changed(work, ticket, command.actor, desk, ("took the ticket off hold",))
+    return changed(work, ticket, command.actor, desk, ("took the ticket off hold",))
 
 
 def resolve(work: Work, command: Resolve, desk: Desk) -> TicketView:
     """Resolve the ticket and tell its requester."""
-    ticket = _current(work, command, desk)
+    ticket = current(work, command, desk)
     _move(work, ticket, command.actor, Action.RESOLVE)
     ticket.resolved_at = work.now
-    _answered(work, ticket, command.actor, desk)
+    answered(work, ticket, command.actor, desk)
     tell_requester(work, desk, ticket, ("has been resolved by ", Mention(command.actor), "."))
-    return _changed(work, ticket, command.actor, desk, ("resolved the ticket",))
+    return changed(work, ticket, command.actor, desk, ("resolved the ticket",))
 
 
 def reopen(work: Work, command: Reopen, desk: Desk) -> TicketView:
     """Open the ticket again; its clocks run again."""
-    ticket = _current(work, command, desk)
+    ticket = current(work, command, desk)
     _move(work, ticket, command.actor, Action.REOPEN)
     ticket.resolved_at = None
-    return _changed(work, ticket, command.actor, desk, ("reopened the ticket",))
+    return changed(work, ticket, command.actor, desk, ("reopened the ticket",))
+
+
+def change_category(work: Work, command: ChangeCategory, desk: Desk) -> TicketView:
+    """Give the ticket another category; one that goes to the tracker sends the ticket there."""
+    ticket = current(work, command, desk)
+    chosen = command.category
+    if not chosen or desk.config.category(chosen) is None:
+        raise InvalidInput(f"There is no category {chosen!r}.")
+    if chosen == ticket.category:
+        raise IllegalTransition(f"The category is already {chosen}.")
+    record(work, ticket, command.actor, "category", ticket.category, chosen, {"category": chosen})
+    said: Rich = (f"changed the category from {ticket.category or 'uncategorised'} to {chosen}",)
+    ticket.category = chosen
+    kind = push_category(work, desk, ticket.id, chosen)
+    if kind is not None:
+        said += (f", which sends it to {desk.tracker.capitalize() if desk.tracker else ''} as {kind.choice}",)
+    return changed(work, ticket, command.actor, desk, said)
 
 
 def redraw_cards(work: Work, command: RedrawCards, desk: Desk) -> None:
@@ -140,15 +162,15 @@ def redraw_cards(work: Work, command: RedrawCards, desk: Desk) -> None:
         update_cards(work, desk, ticket.id, ticket.team)
 
 
-def _current(work: Work, command: CardCommand, desk: Desk) -> Ticket:
-    """The ticket, locked, if the person may work it and the card they clicked shows it as it stands; its
-    clocks are brought up to now, as they ran before the change."""
+def current(work: Work, command: CardCommand | Asked, desk: Desk) -> Ticket:
+    """The ticket, locked, if the person may work it and (for a click) the card they clicked shows it as it
+    stands; its clocks are brought up to now, as they ran before the change."""
     ticket = repository.locked(work.session, command.ticket_id)
     if ticket is None:
         raise NotFound(f"Ticket #{command.ticket_id} no longer exists.")
     if not desk.roles.may_act(ticket.team, command.actor):
         raise Forbidden(f"Only agents of {desk.config.team(ticket.team).name} can do that.")
-    if command.version != ticket.version:
+    if isinstance(command, CardCommand) and command.version != ticket.version:
         raise StaleCard(
             f"Ticket #{ticket.id} changed since this card was drawn, so nothing was done; "
             "the card now shows where it stands. Try again if you still need to.",
@@ -158,7 +180,7 @@ def _current(work: Work, command: CardCommand, desk: Desk) -> Ticket:
     return ticket
 
 
-def _answered(work: Work, ticket: Ticket, actor: str, desk: Desk) -> None:
+def answered(work: Work, ticket: Ticket, actor: str, desk: Desk) -> None:
     """A change that reaches the requester from someone else is their first response, if none came yet."""
     if ticket.first_responded_at is None and not desk.roles.same(actor, ticket.requester):
         ticket.first_responded_at = work.now
@@ -169,10 +191,10 @@ def _move(work: Work, ticket: Ticket, actor: str, action: Action) -> None:
     after = next_status(before, action)
     if after is not before:
         ticket.status = after.value
-        _record(work, ticket, actor, action.value, before.value, after.value, None)
+        record(work, ticket, actor, action.value, before.value, after.value, None)
 
 
-def _record(
+def record(
     work: Work,
     ticket: Ticket,
     actor: str,
@@ -186,13 +208,15 @@ def _record(
     )
 
 
-def _changed(work: Work, ticket: Ticket, actor: str, desk: Desk, said: Rich) -> TicketView:
-    """What every change ends with: a new version, fresh clocks, redrawn cards and a line in their threads."""
+def changed(work: Work, ticket: Ticket, actor: str, desk: Desk, said: Rich) -> TicketView:
+    """What every change ends with: a new version, fresh clocks, redrawn cards and a line in their threads
+    (a person's change names them first; the desk's own says only what happened)."""
     now = work.now
-    # The clocks ran up to now already (see _current): nothing more runs in between, only the new state.
+    # The clocks ran up to now already (see current): nothing more runs in between, only the new state.
     reclock(ticket, desk, now, STOPPED)
     ticket.version += 1
     ticket.updated_at = now
     update_cards(work, desk, ticket.id, ticket.team)
-    note(work, desk, ticket.id, ticket.team, (Mention(actor), " ", *said, " · ", Moment(now)))
-    return TicketView.of(ticket)
+    who: Rich = () if is_system(actor) else (Mention(actor), " ")
+    note(work, desk, ticket.id, ticket.team, (*who, *said, " · ", Moment(now)))
+    return view_of(work.session, ticket, desk.tracker)

@@ -21,6 +21,7 @@ from chatops.tickets.model import TicketView
 from chatops.tickets.outbound import LINK_ORIGIN, THREAD_NOTE, post_cards, tell_person
 from chatops.tickets.triage import classify
 from chatops.tickets.workflow import Action, Status, next_status
+from chatops.tracking.pushing import push_category
 from chatops.work import Work
 
 MAX_DESCRIPTION = 40_000
@@ -118,6 +119,7 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
         repository.add_link(
             work, ticket_id, repository.ORIGIN, command.platform, command.origin_place, command.origin_ref
         )
+    push_category(work, desk, ticket_id, triage.category)
     view = TicketView.of(SimpleNamespace(id=ticket_id, **values))
     note = confirmation(view, desk, command.command)
     _send_out(work, desk, command, view, note)

@@ -12,6 +12,18 @@ from chatops.tickets.workflow import Status
 
 
 @dataclass(frozen=True)
+class IssueLink:
+    """An issue in the tracker, as a card shows it: its key (None while being created), link and status."""
+
+    project: str
+    key: str | None
+    url: str | None = None
+    status: str | None = None
+    summary: str | None = None
+    shipped: bool = False
+
+
+@dataclass(frozen=True)
 class TicketView:
     """A ticket as it stood when read; people by person id."""
 
@@ -38,9 +50,20 @@ class TicketView:
     resolved_at: datetime | None
     # A link people can open to the message the ticket was made from, once the platform has given one.
     origin_url: str | None = None
+    # The ticket's issue in the tracker, if it has one.
+    issue: IssueLink | None = None
+    # The open issues it could be merged onto (offered on its card while it has none).
+    merge_options: tuple[IssueLink, ...] = ()
 
     @classmethod
-    def of(cls, ticket: Any, *, origin_url: str | None = None) -> TicketView:
+    def of(
+        cls,
+        ticket: Any,
+        *,
+        origin_url: str | None = None,
+        issue: IssueLink | None = None,
+        merge_options: tuple[IssueLink, ...] = (),
+    ) -> TicketView:
         """Snapshot a ticket: a row of the tickets table, its ORM object, or the values just inserted."""
         return cls(
             id=ticket.id,
@@ -64,6 +87,8 @@ class TicketView:
             first_responded_at=ticket.first_responded_at,
             resolved_at=ticket.resolved_at,
             origin_url=origin_url,
+            issue=issue,
+            merge_options=merge_options,
         )
 
     @property

@@ -17,13 +17,13 @@ def schema_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def world_with(database_url: str, schema_template: Path) -> Iterator[Callable[[DeskConfig], World]]:
-    """Build the world on this test's database with rules of the test's own."""
+def world_with(database_url: str, schema_template: Path) -> Iterator[Callable[..., World]]:
+    """Build the world on this test's database with rules of the test's own (and a tracker, if named)."""
     empty_schema(database_url, schema_template)
     built: list[World] = []
 
-    def build(config: DeskConfig) -> World:
-        built.append(World(database_url, config))
+    def build(config: DeskConfig, tracker: str | None = None) -> World:
+        built.append(World(database_url, config, tracker))
         return built[-1]
 
     yield build
@@ -32,5 +32,5 @@ def world_with(database_url: str, schema_template: Path) -> Iterator[Callable[[D
 
 
 @pytest.fixture
-def world(world_with: Callable[[DeskConfig], World]) -> World:
+def world(world_with: Callable[..., World]) -> World:
     return world_with(rules())

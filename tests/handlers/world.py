@@ -17,7 +17,7 @@ from chatops.bootstrap import desk_of
 from chatops.bus import Answer, MessageBus
 from chatops.config.rules import DeskConfig
 from chatops.messaging.ports import Place
-from chatops.messaging.rich import rich_from_json
+from chatops.messaging.rich import plain, rich_from_json
 from chatops.store.db import Database
 from chatops.store.tables import Base, OutboxMessage, Ticket, TicketEvent, TicketLink
 from chatops.tickets.commands import CardCommand, OpenTicket
@@ -66,10 +66,10 @@ class Row:
 class World:
     """The bus over a real database, and ways to look at what it wrote."""
 
-    def __init__(self, url: str, config: DeskConfig | None = None) -> None:
+    def __init__(self, url: str, config: DeskConfig | None = None, tracker: str | None = None) -> None:
         self.db = Database(url)
         self.clock = ManualClock()
-        self.desk = desk_of(config or rules())
+        self.desk = desk_of(config or rules(), tracker)
         self.commits = 0
         self.bus = MessageBus(self.db, self.desk, self.clock, on_commit=self._committed)
 
@@ -112,6 +112,14 @@ class World:
     def last_outbox_id(self) -> int:
         with Session(self.db.engine) as session:
             return max([0, *session.scalars(select(OutboxMessage.id))])
+
+    def thread_notes(self, number: int) -> list[str]:
+        """The lines queued for the ticket's card threads, in order."""
+        return [
+            plain(row.text())
+            for row in self.outbox()
+            if row.kind == "thread_note" and row.ticket_id == number
+        ]
 
     def events(self, number: int) -> list[TicketEvent]:
         with Session(self.db.engine) as session:

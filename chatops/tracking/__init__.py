@@ -1,0 +1,1 @@
+"""Tickets and the issue tracker: pushing tickets to it, linking and merging, following it back."""

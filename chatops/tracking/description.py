@@ -1,0 +1,45 @@
+"""What an issue made from a ticket says: the requester's words as they wrote them, where to find the
+conversation, and the facts triage gathered. Written in Jira's wiki markup, which its REST API v2 takes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The requester's words go in a block the tracker shows exactly as typed: no markup, no mentions.
+_VERBATIM = "{noformat}"
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """A ticket as its issue describes it."""
+
+    id: int
+    description: str
+    requester: str
+    vip: bool
+    category: str | None
+    priority: str
+    tier: int
+    team: str
+    # Where people can read the request: the message it was made from, or its card.
+    link: str | None
+    link_label: str
+
+
+def describe(facts: TicketFacts) -> str:
+    """The issue's description."""
+    words = facts.description.replace(_VERBATIM, "{ noformat }")
+    lines = [
+        f"{_VERBATIM}\n{words}\n{_VERBATIM}",
+        "----",
+        f"*Support ticket:* #{facts.id}" + (f" · [{facts.link_label}|{facts.link}]" if facts.link else ""),
+        f"*Requester:* {_plain(facts.requester)} · {'VIP customer' if facts.vip else 'customer'}",
+        f"*Category:* {facts.category or 'uncategorised'} · *Priority:* {facts.priority} · "
+        f"*Tier:* T{facts.tier} · *Team:* {_plain(facts.team)}",
+    ]
+    return "\n".join(lines)
+
+
+def _plain(text: str) -> str:
+    """A name inside markup: the characters that would start markup there are left out."""
+    return "".join(c for c in text if c not in "[]{}|*_^~+-?!#")

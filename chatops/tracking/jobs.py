@@ -1,0 +1,275 @@
+"""Carrying out the tracker's outbox rows: create an issue (never twice), fetch one a ticket was linked
+to, comment, and look for what changed. The tracker's port decides how; these decide what."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.orm import Session
+
+from chatops.desk import Desk
+from chatops.messaging.dispatcher import Handler, Run
+from chatops.messaging.notices import TellPrivately, tell_privately
+from chatops.messaging.outbox_store import Job, Outcome
+from chatops.messaging.ports import DeliveryError, MessageRef, Pace, PermanentFailure, Place
+from chatops.messaging.rich import Rich
+from chatops.tickets import repository as tickets
+from chatops.tickets.card import issue_text
+from chatops.tickets.model import IssueLink
+from chatops.tickets.outbound import note, tell_person, update_cards
+from chatops.tickets.repository import CARD, ORIGIN
+from chatops.tracking import outbound, repository
+from chatops.tracking.description import TicketFacts, describe
+from chatops.tracking.ports import Comment, IssueDraft, IssueMissing, IssueState, Tracker
+from chatops.tracking.syncing import follow
+from chatops.work import Work
+
+# How long an issue waits for its ticket's card, to link to it, before it goes without.
+CARD_WAIT = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The tracker refused to create the issue, for a reason a retry will not change."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A ticket waiting for its issue: what the issue will say, and where its card is."""
+
+    facts: TicketFacts
+    title: str
+    team: str
+    cards: dict[str, MessageRef]
+    origin_url: str | None
+    platform: str
+    pending: bool
+
+
+class TrackerJobs:
+    """The outbox handlers of the tracker's rows, with the desk's rules and the tracker to call."""
+
+    def __init__(self, desk: Desk, tracker: Tracker, pace: Pace) -> None:
+        self.desk = desk
+        self.tracker = tracker
+        self.pace = pace
+
+    def handlers(self) -> dict[tuple[str, str], Handler]:
+        """Each kind of tracker row and its handler."""
+        system = self.tracker.system
+        return {
+            (system, outbound.CREATE): self.create,
+            (system, outbound.FETCH): self.fetch,
+            (system, outbound.COMMENT): self.comment,
+            (system, outbound.RECONCILE): self.reconcile,
+        }
+
+    async def create(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Create each ticket's issue; a try that may have created it already looks for it first."""
+        return [await self._create(job, run) for job in jobs]
+
+    async def _create(self, job: Job, run: Run) -> Outcome:
+        assert job.ticket_id is not None
+        ticket_id = job.ticket_id
+        found = await run.read(lambda session: self._pending(session, ticket_id))
+        if found is None or not found.pending:
+            # Unlinked, or created already by an earlier try that was recorded: nothing to do.
+            return Outcome([job.id])
+        link, label = found.origin_url, "Original message"
+        if link is None:
+            platform = found.platform if found.platform in found.cards else next(iter(found.cards), None)
+            if platform is None and job.created_at + CARD_WAIT > run.now():
+                return run.later([job], "waiting for the card to link to")
+            if platform is not None:
+                link, label = await _card_link(run, platform, found.cards[platform]), "Ticket card"
+        facts = TicketFacts(**{**found.facts.__dict__, "link": link, "link_label": label})
+        draft = IssueDraft(
+            project=job.payload["project"],
+            issue_type=job.payload["issue_type"],
+            summary=found.title,
+            description=describe(facts),
+            labels=(*job.payload.get("labels", ()), repository.FOLLOWED, repository.ticket_label(ticket_id)),
+        )
+
+        async def call() -> IssueState | Refused:
+            if job.in_doubt:
+                earlier = await self.tracker.find(repository.ticket_label(ticket_id))
+                if earlier is not None:
+                    return earlier
+            try:
+                return await self.tracker.create(draft)
+            except PermanentFailure as refusal:
+                return Refused(str(refusal))
+
+        def then(made: IssueState | Refused) -> Callable[[Work], None]:
+            if isinstance(made, Refused):
+                return lambda work: self._refused(work, ticket_id, made.reason)
+            return lambda work: self._created(work, ticket_id, made, bool(job.payload.get("product")))
+
+        return await run.attempt([job], self.pace, call, then=then)
+
+    def _pending(self, session: Session, ticket_id: int) -> _Pending | None:
+        ticket = tickets.get(session, ticket_id)
+        link = repository.link_of(session, ticket_id, self.tracker.system)
+        if ticket is None or link is None:
+            return None
+        links = tickets.links_of(session, [ticket_id])
+        cards = {k.system: MessageRef(k.address, k.ref) for k in links if k.kind == CARD and k.ref}
+        origin = next((k.url for k in links if k.kind == ORIGIN and k.system == ticket.platform), None)
+        facts = TicketFacts(
+            id=ticket.id,
+            description=ticket.description,
+            requester=self.desk.directory.name(ticket.requester),
+            vip=self.desk.roles.is_vip(ticket.requester),
+            category=ticket.category,
+            priority=ticket.priority,
+            tier=ticket.tier,
+            team=self.desk.config.team(ticket.team).name,
+            link=None,
+            link_label="",
+        )
+        return _Pending(facts, ticket.title, ticket.team, cards, origin, ticket.platform, link.ref is None)
+
+    def _refused(self, work: Work, ticket_id: int, reason: str) -> None:
+        """The tracker will not take the issue as configured: the ticket is free to be sent again."""
+        ticket = tickets.get(work.session, ticket_id)
+        repository.drop_link(work.session, ticket_id, self.tracker.system)
+        if ticket is None:
+            return
+        name = self.tracker.system.capitalize()
+        said = f"{name} refused the issue ({reason}); nothing was created"
+        note(work, self.desk, ticket_id, ticket.team, (said,))
+        ticket.version += 1
+        ticket.updated_at = work.now
+        update_cards(work, self.desk, ticket_id, ticket.team)
+
+    def _created(self, work: Work, ticket_id: int, state: IssueState, product: bool) -> None:
+        system = self.tracker.system
+        ticket = tickets.get(work.session, ticket_id)
+        if ticket is None or not repository.set_link(work.session, ticket_id, system, state.key, state.url):
+            # Unlinked while the issue was being made: it stays in the tracker, and the desk follows it.
+            outbound.remember(work, self.desk, state)
+            return
+        outbound.remember(work, self.desk, state)
+        tickets.insert_events(
+            work.session,
+            [
+                tickets.event(
+                    ticket_id,
+                    work.now,
+                    f"system:{system}",
+                    "issue_created",
+                    None,
+                    state.key,
+                    {"issue": state.key},
+                )
+            ],
+        )
+        shown = issue_text(IssueLink(repository.project_of(state.key), state.key, state.url, state.status))
+        note(work, self.desk, ticket_id, ticket.team, (f"{system.capitalize()} issue created: ", *shown))
+        ticket.version += 1
+        ticket.updated_at = work.now
+        update_cards(work, self.desk, ticket_id, ticket.team)
+        if product:
+            outbound.show_product(work, self.desk, state.key)
+
+    async def fetch(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Ask the tracker for an issue a ticket was linked to, and mark it as followed; one that does not
+        exist is unlinked again, and whoever linked it is told."""
+        outcomes = []
+        for job in jobs:
+            key = job.payload["key"]
+
+            async def call(key: str = key) -> IssueState | None:
+                try:
+                    state = await self.tracker.get(key)
+                except IssueMissing:
+                    return None
+                await self.tracker.mark(key, repository.FOLLOWED)
+                return state
+
+            def then(state: IssueState | None, job: Job = job) -> Callable[[Work], None]:
+                return lambda work: self._fetched(work, job, state)
+
+            outcomes.append(await run.attempt([job], self.pace, call, then=then))
+        return outcomes
+
+    def _fetched(self, work: Work, job: Job, state: IssueState | None) -> None:
+        system, key = self.tracker.system, job.payload["key"]
+        linked = repository.tickets_on(work.session, system, key)
+        if state is not None:
+            outbound.remember(work, self.desk, state)
+            for ticket in linked:
+                ticket.version += 1
+                update_cards(work, self.desk, ticket.id, ticket.team)
+            outbound.redraw_product(work, self.desk, key)
+            return
+        name = system.capitalize()
+        for ticket in linked:
+            repository.drop_link(work.session, ticket.id, system)
+            ticket.version += 1
+            update_cards(work, self.desk, ticket.id, ticket.team)
+            note(
+                work,
+                self.desk,
+                ticket.id,
+                ticket.team,
+                (f"{name} has no issue {key} (or the desk may not see it), so the ticket was unlinked",),
+            )
+        repository.forget(work.session, system, key)
+        text: Rich = (
+            f"{name} has no issue {key}, or the desk may not see it, "
+            f"so ticket #{job.ticket_id} was not linked.",
+        )
+        place, actor = job.payload.get("place"), job.payload["actor"]
+        if place is not None:
+            tell_privately(work, TellPrivately(Place(place["platform"], place["address"]), actor, text))
+        else:
+            ticket = tickets.get(work.session, job.ticket_id) if job.ticket_id is not None else None
+            prefer = ticket.platform if ticket is not None else self.desk.config.platforms()[0]
+            tell_person(work, self.desk, actor, text, prefer=prefer, ticket_id=job.ticket_id)
+
+    async def comment(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Add each comment to its issue; a try that may have added it already looks for it first."""
+        outcomes = []
+        for job in jobs:
+            key, body = job.payload["key"], job.payload["body"]
+
+            async def call(key: str = key, body: str = body, doubt: bool = job.in_doubt) -> Comment:
+                return await self.tracker.comment(key, body, look_first=doubt)
+
+            def then(made: Comment) -> Callable[[Work], None]:
+                def written(work: Work) -> None:
+                    # Its webhook will bring it back: received now, it is known as the desk's own.
+                    repository.receive(work.session, self.tracker.system, f"comment:{made.id}", work.now)
+
+                return written
+
+            outcomes.append(await run.attempt([job], self.pace, call, then=then))
+        return outcomes
+
+    async def reconcile(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Ask for the followed issues that changed in the round's window, and apply what is new."""
+        minutes = max(int(job.payload["minutes"]) for job in jobs)
+
+        def then(states: list[IssueState]) -> Callable[[Work], None]:
+            def apply(work: Work) -> None:
+                for state in states:
+                    follow(work, self.desk, state)
+
+            return apply
+
+        call = lambda: self.tracker.changed_since(repository.FOLLOWED, minutes)  # noqa: E731
+        return [await run.attempt(jobs, self.pace, call, then=then)]
+
+
+async def _card_link(run: Run, platform: str, card: MessageRef) -> str | None:
+    """A link to the ticket's card, if its platform gives one now (the issue goes without it otherwise)."""
+    try:
+        return await run.gateway(platform).link(card)
+    except DeliveryError:
+        return None

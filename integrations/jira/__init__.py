@@ -1,0 +1,1 @@
+"""Jira: the issue tracker behind the desk's tracker port, and its webhook."""

@@ -1,0 +1,1 @@
+"""A local Jira stand-in (REST API, JQL search and webhooks) for tests and the demo."""

@@ -1,0 +1,230 @@
+"""Tickets and the tracker at the handler tier: what is queued for Jira, linking and merging, and how the
+tracker's news moves tickets and reaches requesters, once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from world import AGENT, CUSTOMER, World, rules
+
+from chatops.messaging.rich import plain
+from chatops.store.tables import TrackedIssue
+from chatops.tickets.commands import ChangeCategory
+from chatops.tracking.commands import (
+    FollowIssue,
+    LinkIssue,
+    MergeOnto,
+    Reconcile,
+    SendToTracker,
+    TakeComment,
+    UnlinkIssue,
+)
+from chatops.tracking.ports import Comment, IssueState
+from chatops.tracking.repository import receive
+
+JIRA = {
+    "categories": {
+        "bug": {"project": "SUP", "issue_type": "Bug", "labels": ["from-support"]},
+        "feedback": {"project": "PROD", "issue_type": "Story", "labels": ["customer-feedback"]},
+    },
+    "status_map": {"Done": "resolved", "In Progress": "in_progress", "Won't Do": "closed"},
+    "public_comment_prefix": "[customer]",
+    "reconcile_minutes": 10,
+}
+OTHER = "slack:U0OTHER"
+
+
+@pytest.fixture
+def desk(world_with: Callable[..., World]) -> World:
+    return world_with(rules(jira=JIRA, product={"slack_channel": "C0PRODUCT"}), "jira")
+
+
+def state(key: str, status: str, *, done: bool = False, resolution: str | None = None) -> IssueState:
+    return IssueState(key, f"https://jira.example/browse/{key}", "Export to PDF", status, done, resolution)
+
+
+def rows(desk: World, kind: str, after: int = 0) -> list[Any]:
+    return [row for row in desk.outbox(after=after) if row.kind == kind]
+
+
+def issue_link(desk: World, number: int) -> Any:
+    return next((link for link in desk.links(number) if link.kind == "issue"), None)
+
+
+def tracked(desk: World, key: str) -> TrackedIssue:
+    with Session(desk.db.engine) as session:
+        found = session.scalar(select(TrackedIssue).where(TrackedIssue.key == key))
+        assert found is not None
+        return found
+
+
+def told(desk: World, person: str, after: int = 0) -> list[str]:
+    return [
+        plain(row.text()) for row in rows(desk, "message", after) if row.payload["to"]["person"] == person
+    ]
+
+
+def test_a_bug_at_intake_is_queued_for_jira_with_its_configured_project_type_and_labels(desk: World) -> None:
+    number = desk.open_one("The export crashes with an error")
+    billing = desk.open_one("Please refund my last invoice")
+
+    [create] = rows(desk, "create_issue")
+    assert (create.target, create.ticket_id) == ("jira", number)
+    assert create.payload == {
+        "project": "SUP",
+        "issue_type": "Bug",
+        "labels": ["from-support"],
+        "product": False,
+    }
+    link = issue_link(desk, number)
+    assert (link.address, link.ref) == ("SUP", None)
+    assert issue_link(desk, billing) is None
+
+
+def test_without_a_tracker_nothing_is_queued_and_linking_says_jira_is_not_set_up(
+    world_with: Callable[..., World],
+) -> None:
+    desk = world_with(rules(jira=JIRA))
+    number = desk.open_one("The export crashes with an error")
+    assert rows(desk, "create_issue") == []
+
+    answer = desk.do(LinkIssue(number, AGENT, key="SUP-1"))
+    assert "Jira is not set up" in plain(answer.refusal or ())
+
+
+def test_an_agent_choosing_the_bug_category_sends_the_ticket_once(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+    assert rows(desk, "create_issue") == []
+
+    assert desk.click(ChangeCategory, number, category="bug").done
+    assert desk.click(ChangeCategory, number, category="access").done
+    assert desk.click(ChangeCategory, number, category="bug").done
+
+    assert len(rows(desk, "create_issue")) == 1
+    assert [e.action for e in desk.events(number)][-3:] == ["category", "category", "category"]
+
+
+def test_send_to_jira_takes_a_configured_type_only_and_only_once(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+
+    refused = desk.click(SendToTracker, number, choice="NOPE · Epic")
+    assert "Pick one of the project and issue types" in plain(refused.refusal or ())
+    assert desk.click(SendToTracker, number, choice="PROD · Story").done
+    again = desk.click(SendToTracker, number, choice="SUP · Bug")
+
+    assert "already linked" in plain(again.refusal or ())
+    [create] = rows(desk, "create_issue")
+    assert create.payload["project"] == "PROD"
+
+
+def test_merging_a_second_request_comments_on_the_issue_and_counts_on_the_product_card(desk: World) -> None:
+    first = desk.open_one("Feature request: export to PDF")
+    second = desk.open_one("Feedback: would be nice to export to PDF", requester=OTHER)
+    assert len(rows(desk, "create_issue")) == 2
+    desk.do(UnlinkIssue(first, AGENT))
+    desk.do(UnlinkIssue(second, AGENT))
+    before = desk.last_outbox_id()
+
+    assert desk.do(LinkIssue(first, AGENT, key="prod-12")).done
+    assert desk.click(MergeOnto, second, key="PROD-12").done
+
+    assert [row.payload["key"] for row in rows(desk, "fetch_issue", before)] == ["PROD-12"]
+    comments = [row.payload["body"] for row in rows(desk, "comment_issue", before)]
+    assert comments[0].startswith("A requester: ") and f"ticket #{first}" in comments[0]
+    assert comments[1].startswith("Another requester: ") and f"ticket #{second}" in comments[1]
+    product = [(row.kind, row.target) for row in desk.outbox(after=before) if "issue_card" in row.kind]
+    assert product == [("post_issue_card", "slack"), ("update_issue_card", "slack")]
+    assert "2 requesters" in desk.thread_notes(second)[-1]
+
+
+def test_a_link_needs_a_real_key_and_a_ticket_takes_one_issue(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+
+    bad = desk.do(LinkIssue(number, AGENT, key="not a key"))
+    assert "is not an issue key" in plain(bad.refusal or ())
+    assert desk.do(LinkIssue(number, AGENT, key="SUP-3")).done
+    twice = desk.do(LinkIssue(number, AGENT, key="SUP-4"))
+    assert "already linked to SUP-3" in plain(twice.refusal or ())
+    stranger = desk.do(LinkIssue(number, CUSTOMER, key="SUP-4"))
+    assert "Only agents" in plain(stranger.refusal or ())
+
+    assert desk.do(UnlinkIssue(number, AGENT)).done
+    assert issue_link(desk, number) is None
+    assert "is not linked" in plain(desk.do(UnlinkIssue(number, AGENT)).refusal or ())
+
+
+def test_done_in_jira_resolves_every_ticket_and_tells_each_requester_once(desk: World) -> None:
+    first = desk.open_one("Something odd on the dashboard")
+    second = desk.open_one("Dashboard is odd for me too", requester=OTHER)
+    third = desk.open_one("And the dashboard again", requester=OTHER)
+    for number in (first, second, third):
+        assert desk.do(LinkIssue(number, AGENT, key="SUP-9")).done
+    before = desk.last_outbox_id()
+
+    assert desk.do(FollowIssue(state("SUP-9", "Done", done=True), delivery="d-1")).value == 3
+    assert desk.do(FollowIssue(state("SUP-9", "Done", done=True), delivery="d-1")).value == 0
+    assert desk.do(FollowIssue(state("SUP-9", "Done", done=True), delivery="d-2")).value == 0
+
+    assert {desk.ticket(n).status for n in (first, second, third)} == {"resolved"}
+    shipped = [
+        text for person in (CUSTOMER, OTHER) for text in told(desk, person, before) if "has shipped" in text
+    ]
+    assert len(shipped) == 2
+    assert tracked(desk, "SUP-9").shipped_at is not None
+    assert desk.events(first)[-1].actor == "system:jira"
+
+
+def test_in_progress_and_wont_do_move_the_tickets_as_the_status_map_says(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+    desk.do(LinkIssue(number, AGENT, key="SUP-5"))
+
+    desk.do(FollowIssue(state("SUP-5", "In Progress")))
+    assert desk.ticket(number).status == "in_progress"
+    before = desk.last_outbox_id()
+    desk.do(FollowIssue(state("SUP-5", "Won't Do", done=True, resolution="Won't Do")))
+
+    assert desk.ticket(number).status == "closed"
+    assert any("was closed: Won't Do" in text for text in told(desk, CUSTOMER, before))
+    assert not any("shipped" in text for text in told(desk, CUSTOMER, before))
+    assert desk.do(FollowIssue(state("SUP-404", "Done", done=True))).value == 0
+
+
+def test_a_comment_marked_for_the_customer_reaches_the_thread_and_the_requester_once(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+    desk.do(LinkIssue(number, AGENT, key="SUP-6"))
+    before = desk.last_outbox_id()
+
+    public = Comment("100", "Pat Product", "[customer] Fixed in 4.2, out on Monday <!channel>")
+    assert desk.do(TakeComment("SUP-6", public, delivery="c-1")).value == 1
+    assert desk.do(TakeComment("SUP-6", public, delivery="c-2")).value == 0
+    internal = Comment("101", "Pat Product", "Root cause is the cache")
+    assert desk.do(TakeComment("SUP-6", internal, delivery="c-3")).value == 0
+
+    notes = [plain(row.text()) for row in rows(desk, "thread_note", before)]
+    assert notes == ["From Jira (SUP-6), Pat Product: Fixed in 4.2, out on Monday <!channel>"]
+    assert any("Fixed in 4.2, out on Monday <!channel>" in text for text in told(desk, CUSTOMER, before))
+
+
+def test_the_desks_own_comment_coming_back_by_webhook_changes_nothing(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+    desk.do(LinkIssue(number, AGENT, key="SUP-8"))
+    with Session(desk.db.engine) as session, session.begin():
+        receive(session, "jira", "comment:200", desk.clock.now())
+    before = desk.last_outbox_id()
+
+    echo = Comment("200", "Support Desk", "[customer] A requester asked for this")
+    assert desk.do(TakeComment("SUP-8", echo, delivery="c-9")).value == 0
+    assert desk.outbox(after=before) == []
+
+
+def test_one_replica_takes_each_reconcile_round(desk: World) -> None:
+    assert desk.do(Reconcile()).value is True
+    assert desk.do(Reconcile()).value is False
+    desk.clock.advance(minutes=10)
+    assert desk.do(Reconcile()).value is True
+
+    assert [row.payload["minutes"] for row in rows(desk, "reconcile")] == [15, 15]

@@ -1,0 +1,64 @@
+"""A Teams requester and Jira: their bug goes to Jira from their personal chat, and when it ships they
+are told in that chat, as Teams' Bot Connector stand-in records it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jira_fixtures import RULES, WEBHOOK_SECRET, jira_settings, with_jira
+from teams_harness import CUSTOMER, TEAMS_CONFIG, Teams, teams_settings
+
+from adapters.teams.devkit.authority import IdentityProvider
+from adapters.teams.devkit.cards import card_of, words
+from adapters.teams.devkit.tls import LocalCA
+from chatops.config.settings import Settings
+from chatops.entrypoints.serving import BackgroundServer
+from harness import Probe, at_least, wait_until
+from integrations.jira.devkit.standin import JiraStandIn
+
+
+@pytest.fixture
+def teams_desk_settings(
+    database_url: str,
+    standin: Any,
+    identity: IdentityProvider,
+    trusting: LocalCA,
+    jira: JiraStandIn,
+    tmp_path: Path,
+) -> Settings:
+    # The Teams desk has no feedback category: only its bugs go to Jira.
+    rules = with_jira(TEAMS_CONFIG, tmp_path, categories={"bug": RULES["categories"]["bug"]})
+    return teams_settings(
+        database_url, standin.base_url, identity, chatops_config=str(rules), **jira_settings(jira)
+    )
+
+
+def test_a_teams_customers_bug_goes_to_jira_and_they_hear_in_teams_when_it_ships(
+    teams: Teams, teams_served: BackgroundServer, jira: JiraStandIn, probe: Probe
+) -> None:
+    jira.send_webhooks(teams_served.url + "/jira/webhook", secret=WEBHOOK_SECRET)
+    teams.ticket_card("The export fails with error 500")
+
+    [issue] = at_least(1, jira.issues, "an issue in Jira", 10)
+    wait_until(
+        lambda: [
+            words(card_of(c))
+            for c in teams.connector.messages("19:support@thread.tacv2")
+            if c.get("attachments")
+        ],
+        lambda drawn: any(issue["key"] in text for text in drawn),
+        "the issue's key on the Teams card",
+        10,
+    )
+    jira.set_status(issue["key"], "Done")
+
+    told = wait_until(
+        lambda: teams.chat(CUSTOMER),
+        lambda texts: any("has shipped" in text for text in texts),
+        "the shipping news in the customer's Teams chat",
+        10,
+    )
+    assert sum("has shipped" in text for text in told) == 1
+    assert probe.ticket(1).status == "resolved"
