@@ -339,3 +339,21 @@ def _done_event(key: str) -> bytes:
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> Any:
     return send(url, SignedRequest(body, {"Content-Type": "application/json", **headers}))
+
+
+def test_without_jira_the_card_has_no_jira_controls_and_link_says_jira_is_not_set_up(
+    database_url: str, standin: Any
+) -> None:
+    desk = served_desk(settings_for(database_url, standin.base_url)).start()
+    try:
+        slack = Slack(standin, SlackRequests(SIGNING_SECRET), lambda: desk.url)
+        number = slack.open_ticket("The export crashes with error 500")
+        card = slack.card(number)
+
+        assert not {"send", "merge"} & set(verbs(card)) and "Jira" not in card_text(card)
+        reply = slack.reply_text(slack.command(f"link {number} SUP-1", user=AGENT))
+        assert reply == "Jira is not set up for this desk, so tickets cannot be linked to issues."
+        assert "link 42" not in slack.reply_text(slack.command("help", user=AGENT))
+        assert _post(desk.url + "/jira/webhook", _done_event("SUP-1"), {}).status == 404
+    finally:
+        desk.stop()

@@ -29,6 +29,10 @@ _DEFAULT_WAIT = 10.0
 WORKERS = 4
 
 
+class CredentialsRefused(TransientFailure):
+    """Jira refused the desk's credentials: work waits until an operator mends them."""
+
+
 class JiraTracker:
     """Jira Cloud or Data Center behind the tracker port."""
 
@@ -143,8 +147,13 @@ class JiraTracker:
         return [self._state(issue) for issue in found]
 
     async def check(self, kinds: dict[str, tuple[str, str]]) -> None:
-        """Check that each configured (project, issue type) exists, keyed by the setting that names it;
-        ConfigError names the first that does not, PermanentFailure says Jira refused the credentials."""
+        """Check the credentials, and that each configured (project, issue type) exists, keyed by the
+        setting that names it; ConfigError names the first mistake."""
+        try:
+            await self._call("server info", lambda jira: jira.server_info())
+        except CredentialsRefused as refused:
+            setting = "JIRA_TOKEN" if "token_auth" in self._auth else "JIRA_API_TOKEN (with JIRA_USER)"
+            raise ConfigError(f"{setting}: Jira refused the credentials ({refused})") from None
         for setting, (project, issue_type) in kinds.items():
             try:
                 # The project's own description lists its issue types, on Cloud and Data Center alike.
@@ -198,9 +207,7 @@ def _failure(what: str, error: JIRAError, *, writes: bool) -> Exception:
     if status in (401, 403):
         # Credentials an operator can mend: the work waits for them rather than being given up.
         log.error("jira_refused_credentials", call=what, status=status)
-        return TransientFailure(
-            f"jira {what}: {status} (check JIRA_USER and JIRA_API_TOKEN or JIRA_TOKEN)", in_doubt=False
-        )
+        return CredentialsRefused(f"jira {what}: {status}", in_doubt=False)
     if status == 404:
         return IssueMissing(f"jira {what}: not found")
     return PermanentFailure(f"jira {what}: {status} {text}")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from world import AGENT, CUSTOMER, World, rules
 
 from chatops.messaging.rich import plain
-from chatops.store.tables import TrackedIssue
+from chatops.store.tables import OutboxMessage, TrackedIssue
 from chatops.tickets.commands import ChangeCategory
 from chatops.tracking.commands import (
     FollowIssue,
@@ -228,3 +228,20 @@ def test_one_replica_takes_each_reconcile_round(desk: World) -> None:
     assert desk.do(Reconcile()).value is True
 
     assert [row.payload["minutes"] for row in rows(desk, "reconcile")] == [15, 15]
+
+
+def test_a_held_feedback_ticket_merged_before_its_issue_is_made_never_gets_one(
+    world_with: Callable[..., World],
+) -> None:
+    held = {**JIRA["categories"], "feedback": {**JIRA["categories"]["feedback"], "hold": "10m"}}
+    desk = world_with(rules(jira={**JIRA, "categories": held}), "jira")
+    number = desk.open_one("Feature request: export to PDF")
+    assert len(rows(desk, "create_issue")) == 1
+
+    assert desk.do(LinkIssue(number, AGENT, key="PROD-4")).done
+
+    with Session(desk.db.engine) as session:
+        row = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "create_issue"))
+        assert row is not None and row.done_at is not None and row.available_at > desk.clock.now()
+    assert issue_link(desk, number).ref == "PROD-4"
+    assert [row.payload["key"] for row in rows(desk, "fetch_issue")] == ["PROD-4"]
