@@ -83,6 +83,11 @@ class TrackerSection(_Strict):
         wanted = tracker_status.casefold()
         return next((s for name, s in self.status_map.items() if name.casefold() == wanted), None)
 
+    def shows_product_kind(self, kind: IssueKind) -> bool:
+        """Whether issues of a (project, issue type) get a card in the product places: those of a category
+        that does."""
+        return any(self.shows_product(c) for c, k in self.categories.items() if k.choice == kind.choice)
+
     def shows_product(self, category: str | None) -> bool:
         """Whether a category's issues get a card in the product places."""
         kind = self.categories.get(category) if category else None

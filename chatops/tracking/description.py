@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# What starts Jira's wiki markup; each is shown as itself when escaped with a backslash.
+_MARKUP = frozenset("[]{}|*_^~+-?!#")
 # The requester's words go in a block the tracker shows exactly as typed: no markup, no mentions.
 _VERBATIM = "{noformat}"
 
@@ -38,6 +40,12 @@ def describe(facts: TicketFacts) -> str:
         f"*Tier:* T{facts.tier} · *Team:* {_plain(facts.team)}",
     ]
     return "\n".join(lines)
+
+
+def escaped(text: str) -> str:
+    """Text as typed, with the characters that would start Jira's markup escaped (so `[x|url]`, `*x*`
+    and `{code}` show as written)."""
+    return "".join(f"\\{c}" if c in _MARKUP else c for c in text)
 
 
 def _plain(text: str) -> str:

@@ -15,6 +15,7 @@ from chatops.tickets.model import TicketView
 from chatops.tickets.repository import TicketRecord as Ticket
 from chatops.tracking import outbound, repository
 from chatops.tracking.commands import LinkIssue, MergeOnto, SendToTracker, UnlinkIssue
+from chatops.tracking.description import escaped
 from chatops.tracking.pushing import push
 from chatops.work import Work
 
@@ -44,7 +45,7 @@ def send_to_tracker(work: Work, command: SendToTracker, desk: Desk) -> TicketVie
     if kind is None:
         raise InvalidInput("Pick one of the project and issue types the card offers.")
     _unlinked(work, ticket, tracker)
-    push(work, desk, ticket.id, kind, product=rules is not None and rules.shows_product(ticket.category))
+    push(work, desk, ticket.id, kind, product=rules is not None and rules.shows_product_kind(kind))
     record(work, ticket, command.actor, "sent", None, kind.choice, {"project": kind.project})
     return changed(
         work, ticket, command.actor, desk, (f"sent the ticket to {tracker.capitalize()} as {kind.choice}",)
@@ -124,7 +125,10 @@ def requester_comment(desk: Desk, ticket: Ticket, *, merged: bool) -> str:
     who = desk.directory.name(ticket.requester)
     tier = "a VIP customer" if desk.roles.is_vip(ticket.requester) else "a customer"
     opening = "Another requester" if merged else "A requester"
-    return f"{opening}: {who} ({tier}) asked for this in support ticket #{ticket.id}: “{ticket.title}”"
+    return (
+        f"{opening}: {escaped(who)} ({tier}) asked for this in support ticket #{ticket.id}: "
+        f"“{escaped(ticket.title)}”"
+    )
 
 
 def _unlinked(work: Work, ticket: Ticket, tracker: str, key: str | None = None) -> None:

@@ -18,6 +18,12 @@ ISSUE = "issue"
 # Every issue the desk follows carries this label, so that one search finds what changed.
 FOLLOWED = "chatops"
 
+_FIRST_SYNC = {
+    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(TrackerSync.__table__)
+    .on_conflict_do_nothing()
+    .returning(TrackerSync.__table__.c.system)
+    for dialect in (sqlite, postgresql)
+}
 _RECEIVE = {
     dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(TrackerReceipt.__table__)
     .on_conflict_do_nothing()
@@ -192,9 +198,11 @@ def reconcile_turn(session: Session, system: str, now: datetime, every_seconds: 
     (None: not this replica's turn, or not yet time)."""
     sync = session.get(TrackerSync, system, with_for_update=True)
     if sync is None:
-        session.add(TrackerSync(system=system, reconciled_at=now))
-        session.flush()
-        return now - timedelta(seconds=every_seconds)
+        connection = session.connection()
+        first = _FIRST_SYNC[connection.dialect.name]
+        # Two replicas starting together: one row is made, and only its maker takes the first round.
+        taken = connection.execute(first, {"system": system, "reconciled_at": now}).first() is not None
+        return now - timedelta(seconds=every_seconds) if taken else None
     # A little early still counts: timers on several replicas drift around the same moment.
     if (now - sync.reconciled_at).total_seconds() < every_seconds * 0.9:
         return None

@@ -49,7 +49,8 @@ def follow(work: Work, desk: Desk, state: IssueState) -> int:
         return 0
     before = issue.status
     outbound.remember(work, desk, state)
-    if before == state.status:
+    if before is None or before == state.status:
+        # Unchanged, or the first the desk hears of it (a link still being looked up): nothing moves.
         return 0
     rules = desk.config.jira
     target = rules.status_for(state.status) if rules is not None else None

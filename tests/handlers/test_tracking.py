@@ -163,6 +163,9 @@ def test_done_in_jira_resolves_every_ticket_and_tells_each_requester_once(desk: 
     third = desk.open_one("And the dashboard again", requester=OTHER)
     for number in (first, second, third):
         assert desk.do(LinkIssue(number, AGENT, key="SUP-9")).done
+    # What the lookup of the linked issue finds first moves nothing.
+    assert desk.do(FollowIssue(state("SUP-9", "Done", done=True), delivery="d-0")).value == 0
+    desk.do(FollowIssue(state("SUP-9", "To Do"), delivery="d-00"))
     before = desk.last_outbox_id()
 
     assert desk.do(FollowIssue(state("SUP-9", "Done", done=True), delivery="d-1")).value == 3
@@ -181,6 +184,7 @@ def test_done_in_jira_resolves_every_ticket_and_tells_each_requester_once(desk: 
 def test_in_progress_and_wont_do_move_the_tickets_as_the_status_map_says(desk: World) -> None:
     number = desk.open_one("Something odd on the dashboard")
     desk.do(LinkIssue(number, AGENT, key="SUP-5"))
+    desk.do(FollowIssue(state("SUP-5", "To Do")))
 
     desk.do(FollowIssue(state("SUP-5", "In Progress")))
     assert desk.ticket(number).status == "in_progress"
@@ -245,3 +249,12 @@ def test_a_held_feedback_ticket_merged_before_its_issue_is_made_never_gets_one(
         assert row is not None and row.done_at is not None and row.available_at > desk.clock.now()
     assert issue_link(desk, number).ref == "PROD-4"
     assert [row.payload["key"] for row in rows(desk, "fetch_issue")] == ["PROD-4"]
+
+
+def test_what_the_requester_typed_reaches_the_issue_as_typed_not_as_jira_markup(desk: World) -> None:
+    number = desk.open_one("See [this page|http://evil.example] *now* {color:red}")
+
+    desk.do(LinkIssue(number, AGENT, key="SUP-2"))
+
+    [comment] = [row.payload["body"] for row in rows(desk, "comment_issue")]
+    assert "“See \\[this page\\|http://evil.example\\] \\*now\\* \\{color:red\\}”" in comment
