@@ -185,6 +185,33 @@ def test_jira_down_for_a_while_then_back_makes_exactly_one_issue(slack: Slack, h
     assert len(hooked.issues()) == 1
 
 
+def test_a_rate_limited_create_waits_as_long_as_jira_asks_and_makes_one_issue(
+    slack: Slack, hooked: JiraStandIn
+) -> None:
+    hooked.inject("create", "ratelimit", retry_after=2)
+
+    number = slack.open_ticket("Checkout fails with an exception")
+
+    card_shows(slack, number, "SUP-1", timeout=20)
+    refused, made = hooked.calls("create")
+    assert made.at - refused.at >= 2.0
+    assert len(hooked.issues()) == 1
+
+
+@pytest.mark.parametrize("fault", ["timeout", "slow_effect"])
+def test_a_create_jira_answers_too_late_makes_one_issue(
+    slack: Slack, hooked: JiraStandIn, fault: str
+) -> None:
+    # Past JIRA_TIMEOUT: the desk stops waiting; with slow_effect Jira made the issue all the same.
+    hooked.inject("create", fault, delay=2.5)
+
+    number = slack.open_ticket("Checkout fails with an exception")
+
+    card_shows(slack, number, "SUP-1", timeout=20)
+    assert len(hooked.issues()) == 1
+    assert len(hooked.calls("create")) == (2 if fault == "timeout" else 1)
+
+
 def test_a_create_whose_answer_was_lost_is_found_by_its_label_not_made_twice(
     slack: Slack, hooked: JiraStandIn
 ) -> None:
