@@ -66,6 +66,27 @@ def settings_for(database_url: str, slack_url: str, **overrides: Any) -> Setting
     return Settings(**values)
 
 
+def serve_until_it_stops(settings: Settings, **variables: str) -> subprocess.CompletedProcess[str]:
+    """Run `chatops serve` with the settings' Slack, database and rules (and `variables` besides, Jira's
+    taken only from there) until it exits, as an operator would see it: its output and exit status."""
+    env = {
+        **{name: value for name, value in os.environ.items() if not name.startswith("JIRA_")},
+        "SLACK_BOT_TOKEN": settings.slack_bot_token,
+        "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
+        "SLACK_API_URL": settings.slack_api_url,
+        "DATABASE_URL": settings.database_url,
+        "CHATOPS_CONFIG": settings.chatops_config,
+        **variables,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "chatops", "serve", "--host", "127.0.0.1", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def served_desk(settings: Settings) -> BackgroundServer:
     """The whole desk served on 127.0.0.1 (a free port) from a background thread."""
     return BackgroundServer(

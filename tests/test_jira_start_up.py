@@ -3,9 +3,7 @@ is served; a Jira that does not answer is said, and the desk serves all the same
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,27 +11,12 @@ from jira_fixtures import JIRA_API_TOKEN, JIRA_USER, WEBHOOK_SECRET, with_jira
 
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config.settings import Settings
-from harness import CONFIG_PATH
+from harness import CONFIG_PATH, serve_until_it_stops
 from integrations.jira.devkit.standin import JiraStandIn
 
 
 def serve(settings: Settings, config: Path, **variables: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("JIRA_")},
-        "SLACK_BOT_TOKEN": settings.slack_bot_token,
-        "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
-        "SLACK_API_URL": settings.slack_api_url,
-        "DATABASE_URL": settings.database_url,
-        "CHATOPS_CONFIG": str(config),
-        **variables,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "chatops", "serve", "--host", "127.0.0.1", "--port", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return serve_until_it_stops(settings, CHATOPS_CONFIG=str(config), **variables)
 
 
 def connected(jira: JiraStandIn, **changes: str) -> dict[str, str]:

@@ -2,41 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 from adapters.slack.devkit.requests import SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.config.settings import Settings
-from harness import SIGNING_SECRET, Probe, ServerProcess
-
-
-def serve(settings: Settings, **overrides: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "SLACK_BOT_TOKEN": settings.slack_bot_token,
-        "SLACK_SIGNING_SECRET": settings.slack_signing_secret,
-        "SLACK_API_URL": settings.slack_api_url,
-        "DATABASE_URL": settings.database_url,
-        "CHATOPS_CONFIG": settings.chatops_config,
-        **overrides,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "chatops", "serve", "--host", "127.0.0.1", "--port", "0"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+from harness import SIGNING_SECRET, Probe, ServerProcess, serve_until_it_stops
 
 
 def test_a_revoked_token_stops_serve_with_one_line(settings: Settings, standin: SlackStandIn) -> None:
     standin.inject("auth.test", "error:token_revoked")
 
-    done = serve(settings)
+    done = serve_until_it_stops(settings)
 
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
@@ -48,7 +26,7 @@ def test_a_revoked_token_stops_serve_with_one_line(settings: Settings, standin: 
 
 
 def test_a_missing_token_stops_serve_before_any_call(settings: Settings, standin: SlackStandIn) -> None:
-    done = serve(settings, SLACK_BOT_TOKEN="")
+    done = serve_until_it_stops(settings, SLACK_BOT_TOKEN="")
 
     assert done.returncode == 2
     assert done.stderr.strip().startswith("chatops: SLACK_BOT_TOKEN: not set;")

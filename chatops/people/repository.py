@@ -6,18 +6,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chatops.people.directory import Directory
+from chatops.store.db import insert_ignoring
 from chatops.store.tables import Person
 from chatops.work import Work
 
 _PEOPLE = Person.__table__
-_INSERT = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_PEOPLE).on_conflict_do_nothing()
-    for dialect in (sqlite, postgresql)
-}
+_INSERT = insert_ignoring(_PEOPLE)
 
 
 def met(

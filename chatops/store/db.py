@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Column, Engine, Insert, Table, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from chatops.errors import Overloaded, StorageUnavailable
@@ -244,3 +245,17 @@ def _settle(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]
             future.set_result(result)
         else:
             future.set_exception(error)
+
+
+def insert_ignoring(
+    table: Table, *, returning: Column[Any] | None = None, on: list[Column[Any]] | None = None
+) -> dict[str, Insert]:
+    """An insert that skips a row whose key is taken (the unique `on` columns, or any), by dialect name;
+    with `returning`, only a row actually inserted gives that column back."""
+    statements: dict[str, Insert] = {}
+    for dialect in (sqlite, postgresql):
+        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=on)
+        statements[dialect.__name__.rsplit(".", 1)[-1]] = (
+            statement.returning(returning) if returning is not None else statement
+        )
+    return statements

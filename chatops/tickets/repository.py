@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from chatops.store.db import insert_ignoring
 from chatops.store.tables import SlaPing, Ticket, TicketEvent, TicketLink
 from chatops.work import Work
 
@@ -21,24 +21,11 @@ TicketRecord = Ticket
 _TICKETS = Ticket.__table__
 _LINKS = TicketLink.__table__
 # A second delivery of the same request racing the first inserts nothing and gets no id back.
-_INSERT_TICKET = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_TICKETS)
-    .on_conflict_do_nothing(index_elements=[_TICKETS.c.intake_key])
-    .returning(_TICKETS.c.id)
-    for dialect in (sqlite, postgresql)
-}
+_INSERT_TICKET = insert_ignoring(_TICKETS, on=[_TICKETS.c.intake_key], returning=_TICKETS.c.id)
 # A link found again (a card recovered by looking before posting) keeps its first row.
-_INSERT_LINK = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(_LINKS).on_conflict_do_nothing()
-    for dialect in (sqlite, postgresql)
-}
+_INSERT_LINK = insert_ignoring(_LINKS)
 # Two sweeps owing the same notice at the same moment: one records it, the other records nothing.
-_INSERT_PING = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(SlaPing.__table__)
-    .on_conflict_do_nothing()
-    .returning(SlaPing.__table__.c.id)
-    for dialect in (sqlite, postgresql)
-}
+_INSERT_PING = insert_ignoring(SlaPing.__table__, returning=SlaPing.__table__.c.id)
 _OPENED_BY = select(_TICKETS).where(_TICKETS.c.intake_key == bindparam("key"))
 _INSERT_EVENTS = insert(TicketEvent.__table__)
 _IDS = bindparam("ids", expanding=True)

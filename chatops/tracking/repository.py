@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from chatops.store.db import insert_ignoring
 from chatops.store.tables import IssueCard, Ticket, TicketLink, TrackedIssue, TrackerReceipt, TrackerSync
 from chatops.tracking.ports import IssueState
 
@@ -18,18 +18,8 @@ ISSUE = "issue"
 # Every issue the desk follows carries this label, so that one search finds what changed.
 FOLLOWED = "chatops"
 
-_FIRST_SYNC = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(TrackerSync.__table__)
-    .on_conflict_do_nothing()
-    .returning(TrackerSync.__table__.c.system)
-    for dialect in (sqlite, postgresql)
-}
-_RECEIVE = {
-    dialect.__name__.rsplit(".", 1)[-1]: dialect.insert(TrackerReceipt.__table__)
-    .on_conflict_do_nothing()
-    .returning(TrackerReceipt.__table__.c.key)
-    for dialect in (sqlite, postgresql)
-}
+_FIRST_SYNC = insert_ignoring(TrackerSync.__table__, returning=TrackerSync.__table__.c.system)
+_RECEIVE = insert_ignoring(TrackerReceipt.__table__, returning=TrackerReceipt.__table__.c.key)
 
 
 def ticket_label(ticket_id: int) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from jira_fixtures import RULES
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from world import AGENT, CUSTOMER, World, rules
@@ -26,15 +27,8 @@ from chatops.tracking.commands import (
 from chatops.tracking.ports import Comment, IssueState
 from chatops.tracking.repository import receive
 
-JIRA = {
-    "categories": {
-        "bug": {"project": "SUP", "issue_type": "Bug", "labels": ["from-support"]},
-        "feedback": {"project": "PROD", "issue_type": "Story", "labels": ["customer-feedback"]},
-    },
-    "status_map": {"Done": "resolved", "In Progress": "in_progress", "Won't Do": "closed"},
-    "public_comment_prefix": "[customer]",
-    "reconcile_minutes": 10,
-}
+# The Jira tests' rules, with the product team in Slack.
+JIRA = RULES
 OTHER = "slack:U0OTHER"
 
 
