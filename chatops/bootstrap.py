@@ -171,6 +171,8 @@ def tracker_dispatcher(
         gateways=gateways,
         targets=(tracker.system,),
         concurrency=TRACKER_CALLS,
+        # A batch is recorded once all its calls are done: small batches let each issue show up soon.
+        batch_size=TRACKER_CALLS * 2,
         **options,  # type: ignore[arg-type]
     )
 

@@ -30,12 +30,14 @@ class Work:
         ticket_id: int | None = None,
         payload: dict[str, Any] | None = None,
         after: timedelta | None = None,
+        after_card: bool = False,
     ) -> None:
-        """Queue a side effect for `target` (a chat platform, or another system), carried out after commit
-        (and not before `after` has passed, if given)."""
+        """Queue a side effect for `target` (a chat platform, or another system), carried out after commit:
+        not before `after` has passed, if given, unless `after_card` and the ticket's card is posted first."""
         row = outbox_row(target, kind, now=self.now, ticket_id=ticket_id, payload=payload)
         if after:
             row["available_at"] = self.now + after
+        row["after_card"] = after_card
         self._outbox.append(row)
 
     def finish(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -22,7 +23,9 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "· resolved · T2 · @alex" in out
 
     # The second chapter: one desk in Slack and Teams, one ticket opened in Teams and worked from both.
-    slack, chapter, teams = out.partition("Chapter 2: one desk in Slack and Teams")
+    slack, chapter, rest = out.partition("Chapter 2: one desk in Slack and Teams")
+    assert chapter, out
+    teams, chapter, jira = rest.partition("══ Chapter 3: Jira and the product team ══")
     assert chapter, out
     assert "Teams" not in slack
     assert "writes to the bot in their Teams personal chat: “The export to PDF fails with error 500”" in teams
@@ -30,7 +33,7 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "Slack #support gets the same ticket's card" in teams
     # The Adaptive Card drawn as text: facts, its inputs, and its buttons.
     assert "│ Status: Triaged" in teams
-    assert "│ [Assign to ▾] [Priority: Normal ▾]" in teams
+    assert "│ [Assign to ▾] [Priority: Normal ▾] [Category: Bug ▾]" in teams
     assert "│ [Assign to me] [Escalate to T2] [Resolve]" in teams
     assert "Ticket #1 opened: “The export to PDF fails with error 500”" in teams
     # Tom, known only in Teams, assigns himself: his card at once, everyone's edited in place, both threads.
@@ -55,3 +58,33 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "│ Status: Resolved" in teams
     assert "has been resolved by @Tom Ito." in teams
     assert teams.rstrip().endswith("worked from Teams and from Slack, both cards current.")
+
+    # The third chapter: a bug becomes a Jira issue, two requests join the product team's, and it ships.
+    assert "Jira" not in teams
+    assert "dana (customer) types `/ticket The PDF export crashes with error 500` in #general" in jira
+    assert re.search(r"│ Jira: SUP-1 \(http://[^ ]+/browse/SUP-1\) · To Do", jira), jira
+    assert "│ Jira issue created: SUP-1 (" in jira
+    assert "│ 【 SUP-1 The PDF export crashes with error 500 】" in jira
+    assert "│ Bug · To Do · labels: chatops, chatops-ticket-1, from-support" in jira
+    assert "│ Requester: dana · customer" in jira
+    # dana's request is linked by command, vic's merged from the card's menu: one issue, two comments.
+    assert "│ Ticket #2 is linked to PROD-1; its card shows the link." in jira
+    assert "│ A requester: dana (a customer) asked for this in support ticket #2" in jira
+    assert "#product gets the product team's card" in jira
+    assert "alex (support agent) picks “PROD-1 Export reports to PDF” in the Merge onto… menu" in jira
+    assert "│ Another requester: vic (a VIP customer) asked for this in support ticket #3" in jira
+    assert "│ @alex merged the ticket onto PROD-1, which 2 requesters are now on" in jira
+    assert "│ Requesters: 2\n    │ Asked by: dana, vic (VIP)" in jira
+    assert "Jira has PROD-2" not in jira
+    # Done in Jira comes back by signed webhook: both tickets resolved, each customer told once.
+    assert "│ jira:issue_updated for PROD-1: status To Do → Done" in jira
+    assert "│ the desk checks the signature and answers HTTP 200" in jira
+    assert jira.count("│ Status: Resolved") == 2
+    assert jira.count("· Done · shipped, requesters told") == 2
+    assert "│ Status: Done · shipped, every requester told" in jira
+    for customer, ticket in (("dana (customer)", 2), ("vic (VIP customer)", 3)):
+        told = f"{customer} gets a DM from the bot:\n    │ Good news: "
+        assert jira.count(told) == 1, jira
+        assert f"which you asked for in ticket #{ticket}, has shipped (PROD-1 (" in jira
+    assert jira.count("has shipped") == 2
+    assert jira.rstrip().endswith("and each customer told once when it shipped.")

@@ -256,7 +256,7 @@ def run_teams_chapter() -> None:
         finally:
             server.stop()
     print(
-        "\nThe end: one ticket, opened in a Teams chat, worked from Teams and from Slack, both cards current."
+        "\nThat was Teams: a ticket opened in a Teams chat, worked from Teams and Slack, both cards current."
     )
 
 

@@ -43,6 +43,7 @@ def outbox_row(
         "available_at": now,
         "attempts": 0,
         "in_doubt": False,
+        "after_card": False,
         "failed": False,
     }
 

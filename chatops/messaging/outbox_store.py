@@ -193,6 +193,19 @@ class OutboxStore:
         work.finish()
 
 
+def release_after_card(session: Session, ticket_id: int, now: datetime) -> None:
+    """The ticket's card is posted: the rows that waited for it are due now."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.ticket_id == ticket_id,
+            OutboxMessage.after_card.is_(True),
+            OutboxMessage.done_at.is_(None),
+        )
+        .values(after_card=False, available_at=now)
+    )
+
+
 def withdraw(session: Session, ticket_id: int, target: str, kind: str, now: datetime) -> None:
     """Call off a ticket's rows of a kind that no dispatcher holds yet (one in flight finds out for itself
     that it is not needed): they are marked done, unattempted."""

@@ -239,6 +239,8 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Set when a call went out and its outcome was never recorded: the next try must look before it posts.
     in_doubt: Mapped[bool] = mapped_column(default=False)
+    # Waits for its ticket's first card to be posted (or for its available time, whichever comes first).
+    after_card: Mapped[bool] = mapped_column(default=False)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]

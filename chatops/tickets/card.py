@@ -71,7 +71,7 @@ def ticket_card(
 def issue_text(issue: IssueLink) -> Rich:
     """A ticket's issue as its card and thread show it: the key as a link, where it stands."""
     if issue.key is None:
-        return (f"being created in {issue.project}…",)
+        return (f"on its way to {issue.project}…",)
     shown: Rich = (Link(issue.url, issue.key),) if issue.url else (issue.key,)
     if issue.status:
         shown += (f" · {issue.status}",)

@@ -13,7 +13,7 @@ from chatops.desk import Desk
 from chatops.messaging.cards import Card
 from chatops.messaging.chat_jobs import look_since, post_text
 from chatops.messaging.dispatcher import Handler, Run
-from chatops.messaging.outbox_store import Job, Outcome
+from chatops.messaging.outbox_store import Job, Outcome, release_after_card
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import rich_from_json
 from chatops.people import repository as people
@@ -103,7 +103,11 @@ class CardDelivery:
             return ref
 
         def remember(ref: MessageRef) -> Callable[[Work], None]:
-            return lambda work: repository.add_link(work, view.id, CARD, platform, ref.place, ref.id)
+            def posted(work: Work) -> None:
+                repository.add_link(work, view.id, CARD, platform, ref.place, ref.id)
+                release_after_card(work.session, view.id, work.now)
+
+            return posted
 
         return [await run.attempt(jobs, gateway.pace("post", address), post, then=remember)]
 

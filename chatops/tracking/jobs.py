@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -25,9 +24,6 @@ from chatops.tracking.description import TicketFacts, describe
 from chatops.tracking.ports import Comment, IssueDraft, IssueMissing, IssueState, Tracker
 from chatops.tracking.syncing import follow
 from chatops.work import Work
-
-# How long an issue waits for its ticket's card, to link to it, before it goes without.
-CARD_WAIT = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -81,9 +77,8 @@ class TrackerJobs:
             return Outcome([job.id])
         link, label = found.origin_url, "Original message"
         if link is None:
+            # The row waited for the card (see pushing.push); a card on the requester's platform first.
             platform = found.platform if found.platform in found.cards else next(iter(found.cards), None)
-            if platform is None and job.created_at + CARD_WAIT > run.now():
-                return run.later([job], "waiting for the card to link to")
             if platform is not None:
                 link, label = await _card_link(run, platform, found.cards[platform]), "Ticket card"
         facts = TicketFacts(**{**found.facts.__dict__, "link": link, "link_label": label})

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from chatops.config.tracking import IssueKind
 from chatops.desk import Desk
+from chatops.tickets import repository as tickets
+from chatops.tickets.repository import CARD
 from chatops.tracking import repository
 from chatops.tracking.outbound import CREATE
 from chatops.work import Work
+
+# How long a new issue waits for its ticket's card to link to.
+CARD_WAIT = timedelta(seconds=60)
 
 
 def push(work: Work, desk: Desk, ticket_id: int, kind: IssueKind, *, product: bool) -> None:
@@ -20,7 +27,14 @@ def push(work: Work, desk: Desk, ticket_id: int, kind: IssueKind, *, product: bo
         "labels": list(kind.labels),
         "product": product,
     }
-    work.send(tracker, CREATE, ticket_id=ticket_id, payload=payload, after=kind.hold)
+    if kind.hold:
+        work.send(tracker, CREATE, ticket_id=ticket_id, payload=payload, after=kind.hold)
+    elif any(link.kind == CARD and link.ref for link in tickets.links_of(work.session, [ticket_id])):
+        work.send(tracker, CREATE, ticket_id=ticket_id, payload=payload)
+    else:
+        # Made once the ticket's card is posted, so that the issue can link to it; if the card is slow
+        # (a channel its platform has not shown the bot yet), without the link.
+        work.send(tracker, CREATE, ticket_id=ticket_id, payload=payload, after=CARD_WAIT, after_card=True)
 
 
 def push_category(work: Work, desk: Desk, ticket_id: int, category: str | None) -> IssueKind | None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, select, update
+from sqlalchemy import Row, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from chatops.store.db import insert_ignoring
@@ -19,6 +19,12 @@ ISSUE = "issue"
 FOLLOWED = "chatops"
 
 _FIRST_SYNC = insert_ignoring(TrackerSync.__table__, returning=TrackerSync.__table__.c.system)
+# Intake sends a ticket to the tracker on its hot path: plain statements, built once.
+_LINKS = TicketLink.__table__
+_LINK_OF = select(_LINKS).where(
+    _LINKS.c.ticket_id == bindparam("ticket"), _LINKS.c.kind == ISSUE, _LINKS.c.system == bindparam("system")
+)
+_ADD_LINK = insert(_LINKS)
 _RECEIVE = insert_ignoring(TrackerReceipt.__table__, returning=TrackerReceipt.__table__.c.key)
 
 
@@ -32,25 +38,25 @@ def project_of(key: str) -> str:
     return key.rsplit("-", 1)[0]
 
 
-def link_of(session: Session, ticket_id: int, system: str) -> TicketLink | None:
+def link_of(session: Session, ticket_id: int, system: str) -> Row[Any] | None:
     """A ticket's link to its issue, if it has one (ref None: the issue is still being created)."""
-    return session.scalar(
-        select(TicketLink).where(
-            TicketLink.ticket_id == ticket_id, TicketLink.kind == ISSUE, TicketLink.system == system
-        )
-    )
+    return session.connection().execute(_LINK_OF, {"ticket": ticket_id, "system": system}).first()
 
 
 def add_link(
     session: Session, ticket_id: int, system: str, project: str, key: str | None, now: datetime
 ) -> None:
     """Link a ticket to an issue (key None: the issue is being created for it)."""
-    session.add(
-        TicketLink(
-            ticket_id=ticket_id, kind=ISSUE, system=system, address=project, ref=key, url=None, created_at=now
-        )
-    )
-    session.flush()
+    row = {
+        "ticket_id": ticket_id,
+        "kind": ISSUE,
+        "system": system,
+        "address": project,
+        "ref": key,
+        "url": None,
+        "created_at": now,
+    }
+    session.connection().execute(_ADD_LINK, row)
 
 
 def drop_link(session: Session, ticket_id: int, system: str) -> None:

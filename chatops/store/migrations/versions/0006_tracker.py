@@ -1,5 +1,5 @@
 """The issue tracker: issues tickets are linked to, their product cards, what came from the tracker
-already, and when the desk last asked it for changes.
+already, and when the desk last asked it for changes; outbox rows that wait for their ticket's card.
 
 Revision ID: 0006
 Revises: 0005
@@ -17,6 +17,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("outbox") as outbox:
+        outbox.add_column(sa.Column("after_card", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
         "tracked_issues",
         sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
@@ -60,3 +62,5 @@ def downgrade() -> None:
     op.drop_table("tracker_receipts")
     op.drop_table("issue_cards")
     op.drop_table("tracked_issues")
+    with op.batch_alter_table("outbox") as outbox:
+        outbox.drop_column("after_card")
