@@ -13,7 +13,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Protocol, TypeVar
 
 import structlog
@@ -63,10 +63,6 @@ class Run:
     def gateway(self, platform: str) -> ChatGateway:
         """The chat gateway of a platform."""
         return self._dispatcher.gateways[platform]
-
-    def now(self) -> datetime:
-        """The dispatcher's clock."""
-        return self._dispatcher.clock.now()
 
     async def read(self, query: Callable[[Session], T]) -> T:
         """Read what a job needs from the database, beside the writers."""

@@ -173,6 +173,8 @@ class TrackedIssue(Base):
     product: Mapped[bool] = mapped_column(default=False)
     # When its requesters were told it shipped: they are told once, however often it is done again.
     shipped_at: Mapped[datetime | None]
+    # When the tracker last changed it, as the newest news the desk applied says: older news is stale.
+    changed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -4,7 +4,7 @@ to, comment, and look for what changed. The tracker's port decides how; these de
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
@@ -39,7 +39,6 @@ class _Pending:
 
     facts: TicketFacts
     title: str
-    team: str
     cards: dict[str, MessageRef]
     origin_url: str | None
     platform: str
@@ -81,7 +80,7 @@ class TrackerJobs:
             platform = found.platform if found.platform in found.cards else next(iter(found.cards), None)
             if platform is not None:
                 link, label = await _card_link(run, platform, found.cards[platform]), "Ticket card"
-        facts = TicketFacts(**{**found.facts.__dict__, "link": link, "link_label": label})
+        facts = replace(found.facts, link=link, link_label=label)
         draft = IssueDraft(
             project=job.payload["project"],
             issue_type=job.payload["issue_type"],
@@ -127,7 +126,7 @@ class TrackerJobs:
             link=None,
             link_label="",
         )
-        return _Pending(facts, ticket.title, ticket.team, cards, origin, ticket.platform, link.ref is None)
+        return _Pending(facts, ticket.title, cards, origin, ticket.platform, link.ref is None)
 
     def _refused(self, work: Work, ticket_id: int, reason: str) -> None:
         """The tracker will not take the issue as configured: the ticket is free to be sent again."""

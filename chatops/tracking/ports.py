@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from chatops.messaging.ports import PermanentFailure
@@ -30,6 +31,8 @@ class IssueState:
     # Whether the status is one of the tracker's finished ones (done, won't do).
     done: bool
     resolution: str | None = None
+    # When the tracker last changed it: news older than what the desk has seen is not applied.
+    changed_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,8 @@ def track(
         )
         session.add(issue)
     if state is not None:
+        if state.changed_at is not None:
+            issue.changed_at = max(filter(None, (issue.changed_at, state.changed_at)))
         issue.url, issue.summary, issue.status, issue.done = (
             state.url,
             state.summary[:300],

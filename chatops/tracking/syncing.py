@@ -47,6 +47,9 @@ def follow(work: Work, desk: Desk, state: IssueState) -> int:
     issue = repository.tracked(work.session, tracker, state.key, lock=True)
     if issue is None:
         return 0
+    if state.changed_at is not None and issue.changed_at is not None and state.changed_at < issue.changed_at:
+        # A late delivery: the desk has newer news of this issue already.
+        return 0
     before = issue.status
     outbound.remember(work, desk, state)
     if before is None or before == state.status:

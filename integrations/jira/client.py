@@ -17,12 +17,13 @@ from jira import JIRA, JIRAError
 from chatops.errors import ConfigError
 from chatops.messaging.ports import PermanentFailure, RateLimited, TransientFailure
 from chatops.tracking.ports import Comment, IssueDraft, IssueMissing, IssueState
+from integrations.jira.issues import issue_state
 
 log = structlog.get_logger("chatops.jira")
 
 T = TypeVar("T")
 SYSTEM = "jira"
-_FIELDS = "summary,status,resolution"
+_FIELDS = "summary,status,resolution,updated"
 # Jira asks for a wait in seconds; when it does not say, this long.
 _DEFAULT_WAIT = 10.0
 # Calls in flight at once: Jira is one service, and the desk's outbox has little to say to it.
@@ -167,23 +168,12 @@ class JiraTracker:
                     f"(it has {', '.join(names)})"
                 )
 
+    def _state(self, issue: Any) -> IssueState:
+        return issue_state(issue.raw, self.url)
+
     async def close(self) -> None:
         """Let calls in flight finish, then stop the worker threads."""
         await asyncio.get_running_loop().run_in_executor(None, self._executor.shutdown)
-
-    def _state(self, issue: Any) -> IssueState:
-        fields = issue.fields
-        status = fields.status
-        category = getattr(getattr(status, "statusCategory", None), "key", None)
-        resolution = getattr(fields, "resolution", None)
-        return IssueState(
-            key=issue.key,
-            url=f"{self.url}/browse/{issue.key}",
-            summary=getattr(fields, "summary", "") or "",
-            status=status.name,
-            done=category == "done",
-            resolution=getattr(resolution, "name", None),
-        )
 
 
 def _author(comment: Any) -> str:

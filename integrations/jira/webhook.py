@@ -15,7 +15,8 @@ from aiohttp import web
 
 from chatops.bus import MessageBus
 from chatops.tracking.commands import FollowIssue, TakeComment
-from chatops.tracking.ports import Comment, IssueState
+from chatops.tracking.ports import Comment
+from integrations.jira.issues import issue_state
 
 log = structlog.get_logger("chatops.jira")
 
@@ -76,18 +77,3 @@ def read_event(event: dict[str, Any], delivery: str | None, base: str) -> Follow
             key, Comment(str(comment["id"]), str(author), str(comment.get("body") or "")), delivery
         )
     return FollowIssue(issue_state(issue, base), delivery)
-
-
-def issue_state(issue: dict[str, Any], base: str) -> IssueState:
-    """An issue as a webhook describes it."""
-    fields = issue["fields"]
-    status = fields["status"]
-    resolution = fields.get("resolution") or {}
-    return IssueState(
-        key=str(issue["key"]),
-        url=f"{base}/browse/{issue['key']}",
-        summary=str(fields.get("summary") or ""),
-        status=str(status["name"]),
-        done=(status.get("statusCategory") or {}).get("key") == "done",
-        resolution=resolution.get("name"),
-    )

@@ -4,6 +4,8 @@ tracker's news moves tickets and reaches requesters, once."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -252,3 +254,17 @@ def test_what_the_requester_typed_reaches_the_issue_as_typed_not_as_jira_markup(
 
     [comment] = [row.payload["body"] for row in rows(desk, "comment_issue")]
     assert "“See \\[this page\\|http://evil.example\\] \\*now\\* \\{color:red\\}”" in comment
+
+
+def test_a_late_delivery_of_older_news_moves_nothing(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+    desk.do(LinkIssue(number, AGENT, key="SUP-7"))
+    at = desk.clock.now()
+    desk.do(FollowIssue(replace(state("SUP-7", "To Do"), changed_at=at)))
+
+    desk.do(FollowIssue(replace(state("SUP-7", "Done", done=True), changed_at=at + timedelta(minutes=2))))
+    late = desk.do(FollowIssue(replace(state("SUP-7", "In Progress"), changed_at=at + timedelta(minutes=1))))
+
+    assert late.value == 0
+    assert desk.ticket(number).status == "resolved"
+    assert tracked(desk, "SUP-7").status == "Done"

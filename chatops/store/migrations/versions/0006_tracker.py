@@ -31,6 +31,7 @@ def upgrade() -> None:
         sa.Column("done", sa.Boolean(), nullable=False),
         sa.Column("product", sa.Boolean(), nullable=False),
         sa.Column("shipped_at", UTCDateTime(), nullable=True),
+        sa.Column("changed_at", UTCDateTime(), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("updated_at", UTCDateTime(), nullable=False),
         sa.UniqueConstraint("system", "key", name="uq_tracked_issues_key"),
