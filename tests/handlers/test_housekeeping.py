@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 
 from recording import RecordingGateway, drain
+from sqlalchemy.orm import Session
 from world import World
 
 from chatops.bootstrap import dispatcher_for
 from chatops.entrypoints.scheduling import Timers
 from chatops.tickets.commands import OpenTicket
+from chatops.tracking.repository import receive
 
 
 def open_one(world: World, n: int) -> int:
@@ -43,3 +45,19 @@ def test_done_rows_and_old_request_ids_go_after_the_retention_and_the_rest_stays
     assert world.ticket(fresh).intake_key == "slack:ev99"
     # The request of today, delivered again, still opens nothing new.
     assert open_one(world, 99) == fresh
+
+
+def test_tracker_receipts_go_after_the_retention_and_a_fresh_one_still_guards(world: World) -> None:
+    with Session(world.db.engine) as session, session.begin():
+        for n in range(3):
+            receive(session, "jira", f"delivery:old-{n}", world.clock.now())
+    world.clock.advance(days=14, hours=1)
+    with Session(world.db.engine) as session, session.begin():
+        receive(session, "jira", "delivery:new", world.clock.now())
+
+    touched = asyncio.run(Timers(world.bus, world.clock, batch=2).housekeeping())
+
+    assert touched == 3
+    with Session(world.db.engine) as session, session.begin():
+        assert receive(session, "jira", "delivery:old-0", world.clock.now()) is True
+        assert receive(session, "jira", "delivery:new", world.clock.now()) is False
