@@ -68,6 +68,7 @@ class UnlinkIssue:
 Command = Help | OpenForm | OpenTicket | ShowStatus | ListMine | ListOpen | ShowSla | LinkIssue | UnlinkIssue
 
 _NUMBER = re.compile(r"#?(\d{1,9})")
+_KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-\d+")
 
 
 def parse(text: str, *, command: str = "/ticket") -> Command:
@@ -98,8 +99,9 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
                 Code("status"), " needs a ticket number, as in ", Code(f"{command} status 42"), "."
             )
         return ShowStatus(int(match.group(1)))
-    if verb == "link" and (not rest or len(rest.split()) <= 2):
-        parts = rest.split()
+    parts = rest.split()
+    # "link is broken" is a request in plain words; a number or an issue key first makes it the command.
+    if verb == "link" and (not parts or _NUMBER.fullmatch(parts[0]) or _KEY.fullmatch(parts[0])):
         match = _NUMBER.fullmatch(parts[0]) if len(parts) == 2 else None
         if match is None:
             raise InvalidInput(
@@ -109,7 +111,7 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
                 ".",
             )
         return LinkIssue(int(match.group(1)), parts[1])
-    if verb == "unlink" and (not rest or single_argument):
+    if verb == "unlink" and (not rest or _NUMBER.fullmatch(rest)):
         match = _NUMBER.fullmatch(rest)
         if not match:
             raise InvalidInput(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from jira_fixtures import RULES, WEBHOOK_SECRET, jira_settings, with_jira
-from teams_harness import CUSTOMER, TEAMS_CONFIG, Teams, teams_settings
+from teams_harness import ALICE, CUSTOMER, TEAMS_CONFIG, Teams, teams_settings
 
 from adapters.teams.devkit.authority import IdentityProvider
 from adapters.teams.devkit.cards import card_of, words
@@ -62,3 +62,23 @@ def test_a_teams_customers_bug_goes_to_jira_and_they_hear_in_teams_when_it_ships
     )
     assert sum("has shipped" in text for text in told) == 1
     assert probe.ticket(1).status == "resolved"
+
+
+def test_an_agent_links_a_ticket_from_teams_and_is_answered_in_their_chat(
+    teams: Teams, teams_served: BackgroundServer, jira: JiraStandIn, probe: Probe
+) -> None:
+    key = jira.add_issue("SUP", "Login page is slow")
+    teams.ticket_card("The login page is slow for our team")
+
+    teams.say(ALICE, f"link 1 {key}")
+
+    told = wait_until(
+        lambda: teams.chat(ALICE),
+        lambda texts: any(f"Ticket #1 is linked to {key}" in text for text in texts),
+        "the answer in Alice's chat",
+        10,
+    )
+    assert told
+    assert probe.links(1)[("issue", "jira")][1] == key
+    stored = wait_until(lambda: jira.issue(key), lambda i: bool(i["comments"]), "the requester's comment", 10)
+    assert "Cara Diaz" in stored["comments"][0]["body"]

@@ -47,7 +47,7 @@ warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"adapte
 
 # How a person asks the bot in Teams: `ticket <what is wrong>`, or one of the words below on its own.
 COMMAND = "ticket"
-_VERBS = {"status", "list", "help", "sla"}
+_VERBS = {"status", "list", "help", "sla", "link", "unlink"}
 # Teams waits about 15 s for an activity's answer, and less for a card's; well inside both.
 REPLY_BUDGET = 4.5
 CARD_ACTION = "adaptiveCard/action"
