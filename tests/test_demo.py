@@ -57,7 +57,7 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "│ @Tom Ito resolved the ticket" in teams
     assert "│ Status: Resolved" in teams
     assert "has been resolved by @Tom Ito." in teams
-    assert teams.rstrip().endswith("worked from Teams and from Slack, both cards current.")
+    assert teams.rstrip().endswith("worked from Teams and Slack, both cards current.")
 
     # The third chapter: a bug becomes a Jira issue, two requests join the product team's, and it ships.
     assert "Jira" not in teams
