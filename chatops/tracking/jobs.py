@@ -12,7 +12,14 @@ from chatops.desk import Desk
 from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.notices import TellPrivately, tell_privately
 from chatops.messaging.outbox_store import Job, Outcome
-from chatops.messaging.ports import DeliveryError, MessageRef, Pace, PermanentFailure, Place
+from chatops.messaging.ports import (
+    DeliveryError,
+    MessageRef,
+    Pace,
+    PermanentFailure,
+    Place,
+    TransientFailure,
+)
 from chatops.messaging.rich import Rich
 from chatops.tickets import repository as tickets
 from chatops.tickets.card import issue_text
@@ -24,6 +31,9 @@ from chatops.tracking.description import TicketFacts, describe
 from chatops.tracking.ports import Comment, IssueDraft, IssueMissing, IssueState, Tracker
 from chatops.tracking.syncing import follow
 from chatops.work import Work
+
+# How many tries of a create in doubt only look for the issue (by its label) before one may make it.
+LOOKS = 2
 
 
 @dataclass(frozen=True)
@@ -94,6 +104,9 @@ class TrackerJobs:
                 earlier = await self.tracker.find(repository.ticket_label(ticket_id))
                 if earlier is not None:
                     return earlier
+                if job.attempt <= LOOKS:
+                    # A search may not see an issue made a moment ago: look again before making one.
+                    raise TransientFailure("no issue found yet; looking once more", in_doubt=True)
             try:
                 return await self.tracker.create(draft)
             except PermanentFailure as refusal:
