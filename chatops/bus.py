@@ -15,6 +15,8 @@ import structlog
 
 from chatops import deadline
 from chatops.clock import Clock
+from chatops.conversation.commands import CustomerWrote
+from chatops.conversation.follow_ups import customer_wrote
 from chatops.desk import Desk
 from chatops.errors import DeskError, Overloaded, StaleCard
 from chatops.messaging.notices import TellPrivately, tell_privately
@@ -80,6 +82,7 @@ COMMAND_HANDLERS: Mapping[type, Callable[[Work, Any, Desk], Any]] = {
     FollowIssue: syncing.follow_issue,
     TakeComment: syncing.take_comment,
     Reconcile: syncing.reconcile,
+    CustomerWrote: customer_wrote,
 }
 
 QUERY_HANDLERS: Mapping[type, Callable[[Any, Any, Desk], Any]] = {

@@ -89,10 +89,12 @@ def test_markup_typed_as_text_is_shown_as_typed_in_the_card_and_its_notification
 
 
 def test_a_mentioned_person_is_named_and_looked_up_once(slack: Slack, probe: Probe) -> None:
-    for case in (1, 2):
+    for opening in ("", "new "):
         slack.send(
             slack.requests.direct_message(
-                f"<@U0AGENT2> said the export crashes, case {case}", user_id="U0CUSTOMER", encoded=True
+                f"{opening}<@U0AGENT2> said the export crashes, case {2 if opening else 1}",
+                user_id="U0CUSTOMER",
+                encoded=True,
             )
         )
     slack.card(2)

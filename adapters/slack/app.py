@@ -19,6 +19,7 @@ from adapters.slack.identity import BotIdentity
 from adapters.slack.text import SlackNames, read_message_text
 from chatops.bus import SORRY, MessageBus
 from chatops.config.rules import DeskConfig
+from chatops.conversation.commands import CustomerWrote
 from chatops.errors import DeskError, Overloaded
 from chatops.messaging.cards import ActionRef
 from chatops.messaging.notices import TellPrivately
@@ -222,21 +223,21 @@ def build_bolt_app(
         if not user or not channel:
             log.warning("slack_dm_ignored", problem="no user or channel", event_id=body.get("event_id"))
             return
-        answer = await bus.handle(
-            OpenTicket(
-                text=await read_message_text(event.get("text") or "", names),
-                requester=person(user),
-                requester_name=(await names.names([user])).get(user),
-                via="dm",
-                platform=PLATFORM,
-                command=command_name,
-                workspace=body.get("team_id"),
-                origin_place=channel,
-                origin_ref=event.get("ts"),
-                request_id=body.get("event_id"),
-                confirm_directly=True,
-            )
+        request = OpenTicket(
+            text=await read_message_text(event.get("text") or "", names),
+            requester=person(user),
+            requester_name=(await names.names([user])).get(user),
+            via="dm",
+            platform=PLATFORM,
+            command=command_name,
+            workspace=body.get("team_id"),
+            origin_place=channel,
+            origin_ref=event.get("ts"),
+            request_id=body.get("event_id"),
+            confirm_directly=True,
         )
+        # A follow-up joins the ticket the person has open in this DM; otherwise it opens one.
+        answer = await bus.handle(CustomerWrote(request))
         if answer.retry:
             # Unanswered, Slack delivers the event again later; the event id keeps it to one ticket.
             raise Overloaded()

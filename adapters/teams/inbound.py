@@ -25,6 +25,7 @@ from adapters.teams.gateway import PLATFORM, member_key
 from adapters.teams.reading import written_text
 from chatops import deadline
 from chatops.bus import SORRY, Answer, MessageBus
+from chatops.conversation.commands import CustomerWrote
 from chatops.errors import DeskError, InvalidInput
 from chatops.messaging.addresses import AddressBook, chat_key, place_key
 from chatops.messaging.cards import Card
@@ -114,21 +115,21 @@ class TeamsAgent:
             # file on its own), the person learns how to ask.
             await self._tell(person, conversation, _help())
             return
-        answer = await self.bus.handle(
-            OpenTicket(
-                text=text,
-                requester=person,
-                requester_name=_name(activity),
-                via="dm",
-                platform=PLATFORM,
-                workspace=_tenant(activity),
-                origin_place=conversation,
-                origin_ref=activity.id,
-                request_id=activity.id,
-                command=COMMAND,
-                confirm_directly=True,
-            )
+        request = OpenTicket(
+            text=text,
+            requester=person,
+            requester_name=_name(activity),
+            via="dm",
+            platform=PLATFORM,
+            workspace=_tenant(activity),
+            origin_place=conversation,
+            origin_ref=activity.id,
+            request_id=activity.id,
+            command=COMMAND,
+            confirm_directly=True,
         )
+        # A follow-up joins the ticket the person has open in this chat; otherwise it opens one.
+        answer = await self.bus.handle(CustomerWrote(request))
         await self._answered(answer, person, conversation)
 
     async def _command(self, activity: Activity, person: str, conversation: str, words: str) -> None:

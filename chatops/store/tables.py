@@ -154,6 +154,26 @@ class SlaPing(Base):
     __table_args__ = (UniqueConstraint("ticket_id", "clock", "kind", "due_at", name="uq_sla_pings_due"),)
 
 
+class TicketMessage(Base):
+    """Something said about a ticket: by its requester, or by an agent to them or among themselves; where
+    it was said (by the platform's own ids), so that a redelivery is taken in once."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(160))
+    # customer: the requester wrote it; public: an agent wrote it to the requester; internal: among agents.
+    kind: Mapped[str] = mapped_column(String(16))
+    platform: Mapped[str] = mapped_column(String(16))
+    place: Mapped[str] = mapped_column(String(200))
+    ref: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (UniqueConstraint("platform", "place", "ref", name="uq_ticket_messages_ref"),)
+
+
 class TrackedIssue(Base):
     """An issue in an outside tracker (Jira) that tickets are linked to, as the desk last saw it, and what
     the desk did about it: its card for the product team, and telling its requesters it shipped."""

@@ -207,6 +207,8 @@ class TrackerJobs:
 
     def _fetched(self, work: Work, job: Job, state: IssueState | None) -> None:
         system, key = self.tracker.system, job.payload["key"]
+        # The issue's row first: a ticket being linked to it meanwhile waits, and is then seen here.
+        repository.tracked(work.session, system, key, lock=True)
         linked = repository.tickets_on(work.session, system, key)
         if state is not None:
             outbound.remember(work, self.desk, state)

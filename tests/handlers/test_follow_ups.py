@@ -1,0 +1,99 @@
+"""A requester's next words join their open ticket: kept once, brought to the card's thread, and taking
+the ticket off hold; `new` opens another, and a ticket from elsewhere does not catch them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from world import CUSTOMER, World
+
+from chatops.conversation.commands import CustomerWrote
+from chatops.conversation.follow_ups import Joined
+from chatops.messaging.rich import plain
+from chatops.tickets.commands import Claim, OpenTicket, WaitOnCustomer
+from chatops.tickets.intake import Opened
+
+DM = "D0CUSTOMER"
+
+
+def write(desk: World, text: str, ref: str, *, place: str = DM, requester: str = CUSTOMER) -> Any:
+    request = OpenTicket(
+        text=text,
+        requester=requester,
+        via="dm",
+        platform="slack",
+        origin_place=place,
+        origin_ref=ref,
+        request_id=f"ev-{ref}",
+        confirm_directly=True,
+    )
+    answer = desk.do(CustomerWrote(request))
+    assert answer.done, answer.refusal
+    return answer.value
+
+
+def told(desk: World, after: int) -> list[str]:
+    return [
+        plain(row.text())
+        for row in desk.outbox(after=after)
+        if row.kind == "message" and row.payload["to"]["person"] == CUSTOMER
+    ]
+
+
+def test_a_second_message_in_the_same_dm_joins_the_open_ticket_and_reaches_its_thread(world: World) -> None:
+    opened = write(world, "The export crashes every time", "1.0")
+    before = world.last_outbox_id()
+
+    joined = write(world, "It also fails with <PDF> & CSV, ask @lee", "2.0")
+
+    assert isinstance(opened, Opened) and isinstance(joined, Joined)
+    assert joined.ticket.id == opened.ticket.id
+    assert world.thread_notes(opened.ticket.id)[-1] == (
+        "From the customer, U0CUSTOMER:\nIt also fails with <PDF> & CSV, ask @lee"
+    )
+    assert any(f"Added to your ticket #{opened.ticket.id}" in text for text in told(world, before))
+
+
+def test_the_same_message_delivered_again_is_taken_in_once(world: World) -> None:
+    opened = write(world, "The export crashes every time", "1.0")
+    write(world, "Still broken", "2.0")
+    before = world.last_outbox_id()
+
+    again = write(world, "Still broken", "2.0")
+
+    assert again.ticket.id == opened.ticket.id
+    assert world.outbox(after=before) == []
+
+
+def test_new_opens_another_ticket_and_a_closed_one_catches_nothing(world: World) -> None:
+    first = write(world, "The export crashes every time", "1.0")
+
+    second = write(world, "new Also, my invoice is wrong", "2.0")
+
+    assert isinstance(second, Opened) and second.ticket.id != first.ticket.id
+    assert second.ticket.title == "Also, my invoice is wrong"
+    third = write(world, "About the export: it is the PDF one", "3.0")
+    # Both are open from this DM: the most recently changed one takes it, and the others are named.
+    assert third.ticket.id == second.ticket.id
+    assert f"#{first.ticket.id}" in plain(third.confirmation)
+
+
+def test_a_ticket_opened_elsewhere_does_not_catch_a_dm(world: World) -> None:
+    command = world.open_one("The export crashes every time")
+
+    dm = write(world, "Something else entirely", "1.0")
+
+    assert isinstance(dm, Opened) and dm.ticket.id != command
+
+
+def test_the_requesters_answer_takes_the_ticket_off_hold(world: World) -> None:
+    number = write(world, "The export crashes every time", "1.0").ticket.id
+    assert world.click(Claim, number).done
+    assert world.click(WaitOnCustomer, number).done
+
+    joined = write(world, "Here is the file you asked for", "2.0")
+
+    assert joined.ticket.status.value == "in_progress"
+    assert world.ticket(number).status == "in_progress"
+    assert "U0CUSTOMER wrote back, so the ticket is off hold" in world.thread_notes(number)[-1]
+    assert [e.action for e in world.events(number)][-1] == "resume"

@@ -1,0 +1,57 @@
+"""Follow-ups over signed requests: a customer's next DM (Slack) or personal-chat message (Teams) joins
+the ticket they have open there, as they wrote it, and `new` opens another."""
+
+from __future__ import annotations
+
+from teams_harness import CUSTOMER, Teams
+
+from chatops.entrypoints.serving import BackgroundServer
+from harness import Probe, Slack, wait_until
+
+
+def test_a_follow_up_dm_joins_the_open_ticket_as_written_and_pings_no_one(slack: Slack, probe: Probe) -> None:
+    slack.send(slack.requests.direct_message("The export crashes every time", user_id="U0CUSTOMER"))
+    slack.card(1)
+
+    slack.send(
+        slack.requests.direct_message(
+            "Same with &lt;PDF&gt; &amp; CSV files, <@U0AGENT2> knows", user_id="U0CUSTOMER", encoded=True
+        )
+    )
+
+    notes = wait_until(
+        lambda: slack.thread(1), lambda found: any("From the customer" in n for n in found), "the follow-up"
+    )
+    [follow_up] = [n for n in notes if "From the customer" in n]
+    # Slack escapes once on the way out, and the mention is a name: nobody is pinged.
+    assert follow_up.endswith("Same with &lt;PDF&gt; &amp; CSV files, @u0agent2 knows")
+    assert "<@" not in follow_up
+    assert any("Added to your ticket #1" in text for text in slack.dms("U0CUSTOMER", count=2))
+    assert [t.id for t in probe.tickets()] == [1]
+
+
+def test_new_in_a_dm_opens_another_ticket(slack: Slack, probe: Probe) -> None:
+    slack.send(slack.requests.direct_message("The export crashes every time", user_id="U0CUSTOMER"))
+    slack.card(1)
+
+    slack.send(slack.requests.direct_message("new My invoice is wrong", user_id="U0CUSTOMER"))
+
+    slack.card(2, "C0BILLING")
+    assert probe.ticket(2).title == "My invoice is wrong"
+
+
+def test_a_follow_up_in_the_teams_chat_joins_the_open_ticket(
+    teams: Teams, teams_served: BackgroundServer, probe: Probe
+) -> None:
+    card = teams.ticket_card("The export fails with error 500")
+
+    teams.say(CUSTOMER, "It fails for PDF & CSV")
+
+    wait_until(
+        lambda: teams.thread(card),
+        # Markdown's escape keeps the ampersand a character on the card's thread.
+        lambda notes: any(n.startswith("From the customer, Cara Diaz") and "PDF \\& CSV" in n for n in notes),
+        "the follow-up in the Teams card's thread",
+    )
+    assert [t.id for t in probe.tickets()] == [1]
+    assert any("Added to your ticket #1" in text for text in teams.chat(CUSTOMER, count=2))
