@@ -15,8 +15,9 @@ import structlog
 
 from chatops import deadline
 from chatops.clock import Clock
-from chatops.conversation.commands import CustomerWrote
+from chatops.conversation.commands import CustomerWrote, ThreadMessage
 from chatops.conversation.follow_ups import customer_wrote
+from chatops.conversation.replies import thread_message
 from chatops.desk import Desk
 from chatops.errors import DeskError, Overloaded, StaleCard
 from chatops.messaging.notices import TellPrivately, tell_privately
@@ -83,6 +84,7 @@ COMMAND_HANDLERS: Mapping[type, Callable[[Work, Any, Desk], Any]] = {
     TakeComment: syncing.take_comment,
     Reconcile: syncing.reconcile,
     CustomerWrote: customer_wrote,
+    ThreadMessage: thread_message,
 }
 
 QUERY_HANDLERS: Mapping[type, Callable[[Any, Any, Desk], Any]] = {

@@ -83,7 +83,11 @@ def test_the_manifest_declares_the_command_shortcut_and_events_the_bot_listens_t
     assert [(s["type"], s["callback_id"]) for s in manifest["features"]["shortcuts"]] == [
         ("message", SHORTCUT_CALLBACK)
     ]
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["message.im"]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "message.im",
+        "message.channels",
+        "message.groups",
+    ]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True
 

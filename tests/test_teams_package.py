@@ -186,3 +186,12 @@ def test_the_version_and_site_can_be_set(tmp_path: Path) -> None:
     for bad in ({"version": "1.0"}, {"version": "v1.0.0"}, {"site_url": "http://desk.example.org"}):
         with pytest.raises(ValueError, match=r"^--(version|site-url): "):
             build_package(APP_ID, tmp_path / "bad.zip", **bad)
+
+
+def test_the_app_asks_to_read_its_teams_channel_messages_for_replies_under_cards(tmp_path: Path) -> None:
+    manifest = json.loads(_package(tmp_path)["manifest.json"])
+
+    assert manifest["webApplicationInfo"]["id"] == APP_ID.lower()
+    assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in manifest["authorization"][
+        "permissions"
+    ]["resourceSpecific"]

@@ -19,7 +19,7 @@ from adapters.slack.identity import BotIdentity
 from adapters.slack.text import SlackNames, read_message_text
 from chatops.bus import SORRY, MessageBus
 from chatops.config.rules import DeskConfig
-from chatops.conversation.commands import CustomerWrote
+from chatops.conversation.commands import CustomerWrote, ThreadMessage
 from chatops.errors import DeskError, Overloaded
 from chatops.messaging.cards import ActionRef
 from chatops.messaging.notices import TellPrivately
@@ -216,8 +216,14 @@ def build_bolt_app(
 
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
-        # Only plain messages a person sends the bot directly; edits, joins and bot posts are not requests.
-        if event.get("channel_type") != "im" or event.get("subtype") or event.get("bot_id"):
+        # Only plain messages people send: edits, joins and bot posts (the desk's own among them) are not
+        # requests, and never relayed.
+        if event.get("subtype") or event.get("bot_id"):
+            return
+        if event.get("channel_type") in ("channel", "group"):
+            await in_a_thread(body, event)
+            return
+        if event.get("channel_type") != "im":
             return
         user, channel = event.get("user"), event.get("channel")
         if not user or not channel:
@@ -240,6 +246,26 @@ def build_bolt_app(
         answer = await bus.handle(CustomerWrote(request))
         if answer.retry:
             # Unanswered, Slack delivers the event again later; the event id keeps it to one ticket.
+            raise Overloaded()
+        if not answer.done:
+            await tell(channel, user, answer.refusal or ())
+
+    async def in_a_thread(body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A reply under a message in a channel: under a ticket's card, the ticket's conversation."""
+        user, channel, thread, ts = (event.get(k) for k in ("user", "channel", "thread_ts", "ts"))
+        if not (user and channel and isinstance(thread, str) and isinstance(ts, str)) or thread == ts:
+            return
+        answer = await bus.handle(
+            ThreadMessage(
+                platform=PLATFORM,
+                place=channel,
+                card=thread,
+                author=person(user),
+                text=await read_message_text(event.get("text") or "", names),
+                ref=ts,
+            )
+        )
+        if answer.retry:
             raise Overloaded()
         if not answer.done:
             await tell(channel, user, answer.refusal or ())

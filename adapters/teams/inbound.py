@@ -25,7 +25,7 @@ from adapters.teams.gateway import PLATFORM, member_key
 from adapters.teams.reading import written_text
 from chatops import deadline
 from chatops.bus import SORRY, Answer, MessageBus
-from chatops.conversation.commands import CustomerWrote
+from chatops.conversation.commands import CustomerWrote, ThreadMessage
 from chatops.errors import DeskError, InvalidInput
 from chatops.messaging.addresses import AddressBook, chat_key, place_key
 from chatops.messaging.cards import Card
@@ -104,6 +104,9 @@ class TeamsAgent:
             return
         text = written_text(activity)
         conversation = _place(activity)
+        root = _thread_root(activity)
+        if root is not None and await self._under_a_card(activity, person, conversation, root, text):
+            return
         personal = activity.conversation.conversation_type == "personal"
         word, _, rest = text.partition(" ")
         verb = word.lower()
@@ -131,6 +134,20 @@ class TeamsAgent:
         # A follow-up joins the ticket the person has open in this chat; otherwise it opens one.
         answer = await self.bus.handle(CustomerWrote(request))
         await self._answered(answer, person, conversation)
+
+    async def _under_a_card(
+        self, activity: Activity, person: str, conversation: str, root: str, text: str
+    ) -> bool:
+        """A reply in a channel thread: under a ticket's card it is the ticket's conversation (True)."""
+        answer = await self.bus.handle(
+            ThreadMessage(PLATFORM, conversation, root, person, text, activity.id or "")
+        )
+        if answer.retry:
+            raise Redeliver()
+        if not answer.done:
+            await self._tell(person, conversation, answer.refusal or SORRY)
+            return True
+        return answer.value is not None
 
     async def _command(self, activity: Activity, person: str, conversation: str, words: str) -> None:
         try:
@@ -246,6 +263,13 @@ def _place(activity: Activity) -> str:
     """The conversation an activity came from: a channel by its own id, not the thread's."""
     conversation_id = activity.conversation.id if activity.conversation is not None else ""
     return conversation_id.split(";messageid=", 1)[0]
+
+
+def _thread_root(activity: Activity) -> str | None:
+    """The message a channel reply answers (None for a new post, which Teams names after itself)."""
+    conversation_id = activity.conversation.id if activity.conversation is not None else ""
+    _, threaded, root = conversation_id.partition(";messageid=")
+    return root if threaded and root and root != activity.id else None
 
 
 def _addresses(activity: Activity, person: str | None) -> dict[str, dict[str, Any]]:

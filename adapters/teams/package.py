@@ -52,6 +52,9 @@ def fill_manifest(
     # Teams takes the app's own id from the manifest; using the bot's id for it too keeps one id to manage.
     manifest["id"] = app_id
     manifest["bots"][0]["botId"] = app_id
+    # Reading a team's channel messages without an @mention (replies under the cards) is granted to the
+    # app itself, by resource-specific consent when the team adds it.
+    manifest["webApplicationInfo"]["id"] = app_id
     if version is not None:
         if not _VERSION.fullmatch(version):
             raise ValueError(f"--version: must be MAJOR.MINOR.PATCH in digits, like 1.2.0; got {version!r}")

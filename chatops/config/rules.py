@@ -188,6 +188,8 @@ class DeskConfig(_Strict):
     # The issue tracker's rules (Jira), used once the desk is connected to one.
     jira: TrackerSection | None = None
     product: ProductSection = Field(default_factory=ProductSection)
+    # In a card's thread, talk is internal; a message starting with this goes to the requester.
+    reply_prefix: str = Field(default="reply:", min_length=1, max_length=40)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DeskConfig:

@@ -13,3 +13,18 @@ class CustomerWrote:
     open ticket from that conversation, or opens one (`new <text>` always opens one)."""
 
     request: OpenTicket
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """Someone wrote in the thread under a ticket's card: talk among agents, unless it starts with the
+    reply prefix, which makes it a public reply to the requester."""
+
+    platform: str
+    place: str
+    # The card's message, whose thread it is.
+    card: str
+    author: str
+    text: str
+    # The platform's id of the message itself: a redelivery is taken in once.
+    ref: str

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from chatops.store.db import insert_ignoring
 from chatops.store.tables import Ticket, TicketLink, TicketMessage
-from chatops.tickets.repository import ORIGIN
+from chatops.tickets.repository import CARD, ORIGIN
 
 # Who said it: the requester, an agent to the requester, or agents among themselves.
 CUSTOMER = "customer"
@@ -67,3 +67,14 @@ def messages_of(session: Session, ticket_id: int) -> list[TicketMessage]:
     """A ticket's conversation, in order."""
     query = select(TicketMessage).where(TicketMessage.ticket_id == ticket_id).order_by(TicketMessage.id)
     return list(session.scalars(query))
+
+
+def ticket_of_card(session: Session, platform: str, place: str, ref: str) -> Ticket | None:
+    """The ticket whose card is this message (a thread under it is the ticket's), locked for a change."""
+    cards = select(TicketLink.ticket_id).where(
+        TicketLink.kind == CARD,
+        TicketLink.system == platform,
+        TicketLink.address == place,
+        TicketLink.ref == ref,
+    )
+    return session.scalar(select(Ticket).where(Ticket.id.in_(cards)).with_for_update())

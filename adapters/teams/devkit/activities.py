@@ -166,6 +166,14 @@ class TeamsActivities:
         activity = self._base("conversationUpdate", user, conversation, channel_data)
         return activity | {"membersAdded": [{"id": self.bot_id}]}
 
+    def thread_reply(
+        self, user: TeamsUser, channel_id: str, root_id: str, text: str, *, mention_bot: bool = True
+    ) -> dict[str, Any]:
+        """A reply `user` writes in the thread under the channel message `root_id`."""
+        activity = self.channel_message(user, channel_id, text, mention_bot=mention_bot)
+        activity["conversation"]["id"] = f"{channel_id};messageid={root_id}"
+        return activity
+
     def _message(
         self,
         user: TeamsUser,

@@ -1,0 +1,58 @@
+"""Talk in a card's thread: internal among agents by default, so that a forgotten prefix never leaks a
+note; a message starting with the reply prefix is a public reply, relayed to the requester under the
+agent's name, and the first one answers the ticket's first-response clock."""
+
+from __future__ import annotations
+
+from chatops.conversation import repository as conversation
+from chatops.conversation.commands import ThreadMessage
+from chatops.desk import Desk
+from chatops.errors import InvalidInput
+from chatops.messaging.rich import Code, Rich
+from chatops.tickets.card import clip
+from chatops.tickets.clocking import reclock, running_of
+from chatops.tickets.handlers import answered, changed
+from chatops.tickets.links import view_of
+from chatops.tickets.model import TicketView
+from chatops.tickets.outbound import tell_person
+from chatops.work import Work
+
+
+def thread_message(work: Work, command: ThreadMessage, desk: Desk) -> TicketView | None:
+    """Keep what was said under a card; relay it to the requester if it is a public reply. None: the
+    thread is not a card's."""
+    ticket = conversation.ticket_of_card(work.session, command.platform, command.place, command.card)
+    if ticket is None:
+        return None
+    prefix = desk.config.reply_prefix
+    said = command.text.strip()
+    public = said[: len(prefix)].casefold() == prefix.casefold() and desk.roles.may_act(
+        ticket.team, command.author
+    )
+    body = said[len(prefix) :].strip() if public else said
+    if public and not body:
+        raise InvalidInput(
+            "Write the reply after ", Code(prefix), ", as in ", Code(f"{prefix} Try again now"), "."
+        )
+    fresh = conversation.add(
+        work.session,
+        ticket.id,
+        at=work.now,
+        author=command.author,
+        kind=conversation.PUBLIC if public else conversation.INTERNAL,
+        platform=command.platform,
+        place=command.place,
+        ref=command.ref,
+        text=body,
+    )
+    if not fresh or not public:
+        return view_of(work.session, ticket, desk.tracker)
+    agent = desk.directory.name(command.author)
+    relayed: Rich = (
+        f"{agent}, of the support team, about your ticket #{ticket.id} “{clip(ticket.title, 60)}”:\n",
+        body,
+    )
+    tell_person(work, desk, ticket.requester, relayed, prefer=ticket.platform, ticket_id=ticket.id)
+    reclock(ticket, desk, work.now, running_of(ticket))
+    answered(work, ticket, command.author, desk)
+    return changed(work, ticket, command.author, desk, (f"replied to the customer: “{clip(body, 200)}”",))

@@ -1,0 +1,87 @@
+"""Talk under a card: internal by default, a `reply:` goes to the requester under the agent's name, once,
+and answers the first-response clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from world import AGENT, CUSTOMER, World
+
+from chatops.conversation.commands import ThreadMessage
+from chatops.conversation.repository import messages_of
+from chatops.messaging.rich import plain
+from chatops.tickets.repository import add_link
+from chatops.work import Work
+
+CARD = "1700000000.000100"
+
+
+def with_card(world: World) -> int:
+    """A ticket whose card is posted in the support channel."""
+    number = world.open_one()
+
+    def link(session: Any) -> None:
+        add_link(Work(session, world.clock.now()), number, "card", "slack", "C0SUPPORT", CARD)
+
+    world.db.run_sync(link)
+    return number
+
+
+def say(world: World, text: str, ref: str, author: str = AGENT) -> Any:
+    return world.do(ThreadMessage("slack", "C0SUPPORT", CARD, author, text, ref))
+
+
+def to_customer(world: World, after: int = 0) -> list[str]:
+    return [
+        plain(row.text())
+        for row in world.outbox(after=after)
+        if row.kind == "message" and row.payload["to"]["person"] == CUSTOMER
+    ]
+
+
+def test_a_plain_message_under_the_card_stays_internal(world: World) -> None:
+    number = with_card(world)
+    before = world.last_outbox_id()
+
+    assert say(world, "The customer is on the old plan; reply: later", "1.1").done
+
+    assert world.outbox(after=before) == []
+    assert world.ticket(number).first_responded_at is None
+    [kept] = world.db.run_sync(lambda session: [(m.kind, m.text) for m in messages_of(session, number)])
+    assert kept == ("internal", "The customer is on the old plan; reply: later")
+
+
+def test_a_reply_reaches_the_requester_once_under_the_agents_name_and_answers_the_clock(world: World) -> None:
+    number = with_card(world)
+    before = world.last_outbox_id()
+
+    assert say(world, "Reply:  Please clear the cache & try <again>", "1.2").done
+    assert say(world, "Reply:  Please clear the cache & try <again>", "1.2").done
+
+    [relayed] = to_customer(world, before)
+    assert relayed.startswith(f"U0AGENT1, of the support team, about your ticket #{number}")
+    assert relayed.endswith(":\nPlease clear the cache & try <again>")
+    assert world.ticket(number).first_responded_at == world.clock.now()
+    assert world.thread_notes(number)[-1].startswith("@slack:U0AGENT1 replied to the customer: “Please clear")
+
+
+def test_only_the_teams_agents_can_reply_and_an_empty_reply_is_refused(world: World) -> None:
+    number = with_card(world)
+    before = world.last_outbox_id()
+
+    assert say(world, "reply: I am the customer's colleague", "1.3", author="slack:U0BILL1").done
+    empty = say(world, "reply:   ", "1.4")
+
+    assert to_customer(world, before) == []
+    assert "Write the reply after" in plain(empty.refusal or ())
+    assert world.ticket(number).first_responded_at is None
+
+
+def test_a_thread_that_is_not_a_cards_is_left_alone(world: World) -> None:
+    world.open_one()
+    before = world.last_outbox_id()
+
+    answer = world.do(ThreadMessage("slack", "C0SUPPORT", "1.0", AGENT, "reply: hello", "1.5"))
+
+    assert answer.done and answer.value is None
+    assert world.outbox(after=before) == []

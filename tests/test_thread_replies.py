@@ -1,0 +1,112 @@
+"""Replies under a card, over signed requests: a `reply:` reaches the requester on their platform under the
+agent's name; anything else said there stays among agents, whatever the fakes were asked to send."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from teams_harness import ALICE, CUSTOMER, SUPPORT, Teams
+
+from adapters.slack.devkit.requests import SlackRequests
+from adapters.teams.devkit.connector import personal_chat_id
+from chatops.entrypoints.serving import BackgroundServer
+from harness import Probe, Slack, card_text, wait_until
+
+
+def in_thread(
+    slack: Slack, card: dict[str, Any], text: str, *, user: str, ts: str, channel: str = "C0SUPPORT"
+) -> int:
+    event = {
+        "type": "message",
+        "channel": channel,
+        "channel_type": "channel",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "thread_ts": card["ts"],
+    }
+    return slack.send(slack.requests.event(event, event_id=f"Ev{ts.replace('.', '')}")).status
+
+
+def test_a_reply_reaches_the_slack_requester_and_a_note_never_does(slack: Slack, probe: Probe) -> None:
+    number = slack.open_ticket("The export crashes every time")
+    card = slack.card(number)
+
+    assert (
+        in_thread(slack, card, "VIP account, handle with care", user="U0AGENT1", ts="1800000000.000001")
+        == 200
+    )
+    assert (
+        in_thread(
+            slack, card, "reply: Please clear the cache &amp; retry", user="U0AGENT1", ts="1800000000.000002"
+        )
+        == 200
+    )
+
+    [reply] = [t for t in slack.dms("U0CUSTOMER", count=1, timeout=10) if "of the support team" in t]
+    assert reply.endswith("Please clear the cache &amp; retry")
+    wait_until(lambda: card_text(slack.card(number)), lambda shown: "answered" in shown, "the card answered")
+    sent = json.dumps([call.params for call in slack.standin.calls()])
+    assert "handle with care" not in sent
+    assert probe.ticket(number).first_responded_at is not None
+
+
+def test_someone_outside_the_team_cannot_reply_through_the_thread(slack: Slack) -> None:
+    number = slack.open_ticket("The export crashes every time")
+    card = slack.card(number)
+
+    in_thread(slack, card, "reply: buy our competitor instead", user="U0BILL1", ts="1800000000.000003")
+    in_thread(slack, card, "reply: We are on it", user="U0AGENT1", ts="1800000000.000004")
+
+    dms = slack.dms("U0CUSTOMER", count=1, timeout=10)
+    wait_until(
+        lambda: slack.dms("U0CUSTOMER"), lambda found: any("We are on it" in t for t in found), "the reply"
+    )
+    assert not any("competitor" in text for text in slack.dms("U0CUSTOMER")) and dms
+
+
+def test_a_reply_from_slack_reaches_a_teams_requester_in_their_chat(
+    teams: Teams, teams_served: BackgroundServer, standin: Any
+) -> None:
+    teams.ticket_card("The export fails with error 500")
+    slack = Slack(standin, SlackRequests("test-signing-secret"), lambda: teams_served.url)
+    card = slack.card(1)
+
+    in_thread(
+        slack, card, "reply: Fixed on our side, please try again", user="U0AGENT1", ts="1800000000.000005"
+    )
+
+    told = wait_until(
+        lambda: teams.chat(CUSTOMER),
+        lambda texts: any("Fixed on our side, please try again" in t for t in texts),
+        "the reply in the customer's Teams chat",
+        10,
+    )
+    assert any("Alice Ng, of the support team" in t for t in told)
+
+
+def test_a_reply_under_the_teams_card_reaches_the_requester_and_a_note_does_not(
+    teams: Teams, teams_served: BackgroundServer
+) -> None:
+    card = teams.ticket_card("The export fails with error 500")
+
+    note = teams.activities.thread_reply(
+        ALICE, SUPPORT, card["id"], "Known bug, do not promise a date", mention_bot=False
+    )
+    reply = teams.activities.thread_reply(
+        ALICE, SUPPORT, card["id"], "reply: We found it, a fix is coming", mention_bot=False
+    )
+    assert teams.send(note).status in (200, 202) and teams.send(reply).status in (200, 202)
+
+    told = wait_until(
+        lambda: teams.chat(CUSTOMER),
+        lambda texts: any("We found it, a fix is coming" in t for t in texts),
+        "the reply in the customer's Teams chat",
+        10,
+    )
+    assert not any("promise a date" in t for t in told)
+    assert not any(
+        "promise a date" in json.dumps(m)
+        for m in teams.connector.messages(personal_chat_id(CUSTOMER.user_id))
+    )
