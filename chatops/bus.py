@@ -15,9 +15,9 @@ import structlog
 
 from chatops import deadline
 from chatops.clock import Clock
-from chatops.conversation.commands import CustomerWrote, ThreadMessage
+from chatops.conversation.commands import CustomerWrote, SendCanned, ThreadMessage
 from chatops.conversation.follow_ups import customer_wrote
-from chatops.conversation.replies import thread_message
+from chatops.conversation.replies import send_canned, thread_message
 from chatops.desk import Desk
 from chatops.errors import DeskError, Overloaded, StaleCard
 from chatops.messaging.notices import TellPrivately, tell_privately
@@ -85,6 +85,7 @@ COMMAND_HANDLERS: Mapping[type, Callable[[Work, Any, Desk], Any]] = {
     Reconcile: syncing.reconcile,
     CustomerWrote: customer_wrote,
     ThreadMessage: thread_message,
+    SendCanned: send_canned,
 }
 
 QUERY_HANDLERS: Mapping[type, Callable[[Any, Any, Desk], Any]] = {

@@ -4,14 +4,25 @@ agent's name; anything else said there stays among agents, whatever the fakes we
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import yaml
 from teams_harness import ALICE, CUSTOMER, SUPPORT, Teams
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.teams.devkit.connector import personal_chat_id
 from chatops.entrypoints.serving import BackgroundServer
-from harness import Probe, Slack, card_text, wait_until
+from harness import (
+    CONFIG_PATH,
+    SIGNING_SECRET,
+    Probe,
+    Slack,
+    card_text,
+    served_desk,
+    settings_for,
+    wait_until,
+)
 
 
 def in_thread(
@@ -70,7 +81,7 @@ def test_a_reply_from_slack_reaches_a_teams_requester_in_their_chat(
     teams: Teams, teams_served: BackgroundServer, standin: Any
 ) -> None:
     teams.ticket_card("The export fails with error 500")
-    slack = Slack(standin, SlackRequests("test-signing-secret"), lambda: teams_served.url)
+    slack = Slack(standin, SlackRequests(SIGNING_SECRET), lambda: teams_served.url)
     card = slack.card(1)
 
     in_thread(
@@ -110,3 +121,31 @@ def test_a_reply_under_the_teams_card_reaches_the_requester_and_a_note_does_not(
         "promise a date" in json.dumps(m)
         for m in teams.connector.messages(personal_chat_id(CUSTOMER.user_id))
     )
+
+
+def test_an_agent_sends_a_canned_reply_from_the_card(database_url: str, standin: Any, tmp_path: Path) -> None:
+    raw = yaml.safe_load(CONFIG_PATH.read_text())
+    raw["canned_replies"] = [
+        {"name": "cache", "text": "Hi {requester}, please clear the cache for {ticket}. {agent}"}
+    ]
+    rules = tmp_path / "canned.yaml"
+    rules.write_text(yaml.safe_dump(raw))
+    desk = served_desk(settings_for(database_url, standin.base_url, chatops_config=str(rules))).start()
+    try:
+        slack = Slack(standin, SlackRequests(SIGNING_SECRET), lambda: desk.url)
+        number = slack.open_ticket("The export crashes every time")
+        option = {"text": {"type": "plain_text", "text": "cache"}, "value": "cache"}
+
+        assert slack.click(number, "canned", user="U0AGENT1", selected_option=option).status == 200
+
+        told = wait_until(
+            lambda: slack.dms("U0CUSTOMER"),
+            lambda found: any("please clear the cache" in t for t in found),
+            "the canned reply",
+            10,
+        )
+        assert any(
+            t.endswith(f":\nHi u0customer, please clear the cache for #{number}. U0AGENT1") for t in told
+        )
+    finally:
+        desk.stop()

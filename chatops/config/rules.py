@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 from datetime import date, time, timedelta
 from typing import Annotated
 
@@ -160,6 +161,29 @@ class CalendarEntry(_Strict):
         )
 
 
+# What a canned reply may fill in; anything else in braces is refused when the rules are read.
+CANNED_FIELDS = ("requester", "ticket", "title", "agent")
+
+
+class CannedReply(_Strict):
+    """A saved reply agents send from the card, with {requester}, {ticket}, {title} and {agent} filled in."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    text: str = Field(min_length=1, max_length=3000)
+
+    @model_validator(mode="after")
+    def _known_fields(self) -> CannedReply:
+        try:
+            fields = [field for _, field, _, _ in string.Formatter().parse(self.text) if field is not None]
+        except ValueError as error:
+            raise ValueError(f"canned reply {self.name!r}: {error}; write a brace as {{{{ or }}}}") from None
+        for field in fields:
+            if field not in CANNED_FIELDS:
+                known = ", ".join(f"{{{name}}}" for name in CANNED_FIELDS)
+                raise ValueError(f"canned reply {self.name!r}: {{{field}}} is not one of {known}")
+        return self
+
+
 class ProductSection(_Strict):
     """Where the product team reads the feedback that reaches it: a Slack channel, a Teams channel or both."""
 
@@ -190,6 +214,7 @@ class DeskConfig(_Strict):
     product: ProductSection = Field(default_factory=ProductSection)
     # In a card's thread, talk is internal; a message starting with this goes to the requester.
     reply_prefix: str = Field(default="reply:", min_length=1, max_length=40)
+    canned_replies: list[CannedReply] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DeskConfig:
@@ -198,6 +223,7 @@ class DeskConfig(_Strict):
             _unique_identities(platform, [getattr(p, platform) for p in self.people])
         team_ids = _unique("teams", [t.id for t in self.teams])
         _unique("categories", [c.id for c in self.categories])
+        _unique_names("canned_replies", [c.name for c in self.canned_replies])
         priority_ids = _unique("priorities", [p.id for p in self.priorities])
         for name, entry in self.calendars.items():
             try:
@@ -250,6 +276,10 @@ class DeskConfig(_Strict):
         name = self.team(team_id).calendar
         return _calendar(self.calendars[name]) if name is not None else ALWAYS
 
+    def canned(self, name: str) -> CannedReply | None:
+        """The canned reply with this name, if any."""
+        return next((c for c in self.canned_replies if c.name == name), None)
+
     def platforms(self) -> list[str]:
         """The chat platforms some team has a place on."""
         return list(dict.fromkeys(place.platform for team in self.teams for place in team.places()))
@@ -288,6 +318,12 @@ def _unique_identities(platform: str, values: list[str | None]) -> None:
         if value.lower() in seen:
             raise ValueError(f"people[{index}].{platform}: {value!r} belongs to two people")
         seen.add(value.lower())
+
+
+def _unique_names(key: str, names: list[str]) -> None:
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise ValueError(f"{key}[{index}].name: {name!r} is used twice")
 
 
 def _unique(key: str, ids: list[str]) -> set[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatops.tickets.commands import OpenTicket
+from chatops.tickets.commands import CardCommand, OpenTicket
 
 
 @dataclass(frozen=True)
@@ -28,3 +28,10 @@ class ThreadMessage:
     text: str
     # The platform's id of the message itself: a redelivery is taken in once.
     ref: str
+
+
+@dataclass(frozen=True)
+class SendCanned(CardCommand):
+    """Send the requester one of the rules' canned replies, chosen on the card."""
+
+    name: str | None = None

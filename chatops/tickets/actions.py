@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from chatops.conversation.commands import SendCanned
 from chatops.errors import InvalidInput
 from chatops.messaging.cards import ActionRef
 from chatops.messaging.ports import Place
-from chatops.tickets.card import CATEGORY, MERGE, SEND
+from chatops.tickets.card import CANNED, CATEGORY, MERGE, SEND
 from chatops.tickets.commands import (
     Assign,
     CardCommand,
@@ -36,6 +37,8 @@ def command_for(ref: ActionRef, actor: str, place: Place | None, choice: str | N
     common = {"ticket_id": ref.ticket_id, "version": ref.version, "actor": actor, "place": place}
     if ref.verb == CATEGORY:
         return ChangeCategory(**common, category=choice)
+    if ref.verb == CANNED:
+        return SendCanned(**common, name=choice)
     if ref.verb == SEND:
         return SendToTracker(**common, choice=choice)
     if ref.verb == MERGE:

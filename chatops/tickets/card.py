@@ -16,8 +16,10 @@ from chatops.tickets.workflow import DONE, MAX_TIER, WORKED, Action, Status
 BODY_LIMIT = 2500
 # Each part of a long request posted in the card's thread: within what every chat platform shows whole.
 NOTE_LIMIT = 3000
-# The verbs of a card's controls that are not workflow actions: its category, and its issue in the tracker.
+# The verbs of a card's controls that are not workflow actions: its category, a canned reply to the
+# requester, and its issue in the tracker.
 CATEGORY = "category"
+CANNED = "canned"
 SEND = "send"
 MERGE = "merge"
 VIA = {"command": "command", "form": "form", "shortcut": "message shortcut", "dm": "direct message"}
@@ -142,6 +144,14 @@ def _controls(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> t
     elif view.status in (Status.ASSIGNED, Status.IN_PROGRESS):
         controls.append(Button("Waiting on customer", ref(Action.WAIT)))
     controls.append(Button("Resolve", ref(Action.RESOLVE), style="primary"))
+    if config.canned_replies:
+        controls.append(
+            Menu(
+                "Canned reply…",
+                ActionRef(view.id, CANNED, view.version),
+                tuple(Choice(c.name, c.name) for c in config.canned_replies),
+            )
+        )
     if config.categories:
         controls.append(
             Menu(

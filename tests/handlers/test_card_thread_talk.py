@@ -3,11 +3,14 @@ and answers the first-response clock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from world import AGENT, CUSTOMER, World
+import pytest
+from pydantic import ValidationError
+from world import AGENT, CUSTOMER, World, rules
 
-from chatops.conversation.commands import ThreadMessage
+from chatops.conversation.commands import SendCanned, ThreadMessage
 from chatops.conversation.repository import messages_of
 from chatops.messaging.rich import plain
 from chatops.tickets.repository import add_link
@@ -85,3 +88,45 @@ def test_a_thread_that_is_not_a_cards_is_left_alone(world: World) -> None:
 
     assert answer.done and answer.value is None
     assert world.outbox(after=before) == []
+
+
+CANNED = [
+    {
+        "name": "reset-link",
+        "text": "Hi {requester}, I have sent a new reset link for ticket {ticket} ({title}).",
+    },
+    {"name": "signed", "text": "Regards, {agent}"},
+]
+
+
+def test_a_canned_reply_is_filled_in_and_reaches_the_requester_like_a_typed_one(
+    world_with: Callable[..., World],
+) -> None:
+    desk = world_with(rules(canned_replies=CANNED))
+    number = desk.open_one("Cannot log in")
+    before = desk.last_outbox_id()
+
+    assert desk.click(SendCanned, number, name="reset-link").done
+    refused = desk.click(SendCanned, number, name="nope")
+
+    [relayed] = to_customer(desk, before)
+    assert relayed.endswith(
+        f":\nHi U0CUSTOMER, I have sent a new reset link for ticket #{number} (Cannot log in)."
+    )
+    assert "Pick one of the canned replies" in plain(refused.refusal or ())
+    assert desk.ticket(number).first_responded_at is not None
+    kept = desk.db.run_sync(lambda session: [(m.kind, m.author) for m in messages_of(session, number)])
+    assert kept == [("public", AGENT)]
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("Hi {customer}", "{customer} is not one of {requester}, {ticket}, {title}, {agent}"),
+        ("Hi {requester", "write a brace as {{ or }}"),
+    ],
+)
+def test_a_canned_reply_with_a_field_the_desk_cannot_fill_is_refused(text: str, problem: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        rules(canned_replies=[{"name": "bad", "text": text}])
+    assert problem in str(refused.value)
