@@ -259,6 +259,21 @@ class Slack:
             self.requests.block_action(action, user_id=user, channel_id=channel, message=message, **selected)
         )
 
+    def write_under(
+        self, card: dict[str, Any], text: str, *, user: str, ts: str, channel: str = "C0SUPPORT"
+    ) -> Response:
+        """`user` writes in the thread under a card (text as Slack sends it, escaped)."""
+        event = {
+            "type": "message",
+            "channel": channel,
+            "channel_type": "channel",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "thread_ts": card["ts"],
+        }
+        return self.send(self.requests.event(event, event_id=f"Ev{ts.replace('.', '')}"))
+
     def thread(self, number: int, channel: str = "C0SUPPORT") -> list[str]:
         card = self.card(number, channel)
         return [

@@ -110,6 +110,22 @@ def test_an_agent_sends_any_ticket_to_jira_from_the_card_choosing_the_type(
     assert "send" not in verbs(slack.card(number))
 
 
+def test_the_issue_carries_the_agents_internal_notes_marked_as_such(
+    slack: Slack, hooked: JiraStandIn
+) -> None:
+    number = slack.open_ticket("The dashboard looks odd since Monday")
+    card = slack.card(number)
+    slack.write_under(card, "Seen on the *EU* cluster only", user="U0AGENT1", ts="1800000000.000001")
+    wait_until(lambda: "send" in verbs(slack.card(number)), bool, "the card")
+
+    option = {"text": {"type": "plain_text", "text": "SUP · Bug"}, "value": "SUP · Bug"}
+    slack.click(number, "send", user=AGENT, selected_option=option)
+
+    [issue] = issue_of(hooked)
+    assert "*Internal notes* (from the support team, not seen by the customer):" in issue["description"]
+    assert "* U0AGENT1: Seen on the \\*EU\\* cluster only" in issue["description"]
+
+
 def test_link_and_unlink_by_command_and_a_key_jira_does_not_have(
     slack: Slack, hooked: JiraStandIn, standin: Any
 ) -> None:

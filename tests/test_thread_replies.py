@@ -25,38 +25,18 @@ from harness import (
 )
 
 
-def in_thread(
-    slack: Slack, card: dict[str, Any], text: str, *, user: str, ts: str, channel: str = "C0SUPPORT"
-) -> int:
-    event = {
-        "type": "message",
-        "channel": channel,
-        "channel_type": "channel",
-        "user": user,
-        "text": text,
-        "ts": ts,
-        "thread_ts": card["ts"],
-    }
-    return slack.send(slack.requests.event(event, event_id=f"Ev{ts.replace('.', '')}")).status
-
-
 def test_a_reply_reaches_the_slack_requester_and_a_note_never_does(slack: Slack, probe: Probe) -> None:
     number = slack.open_ticket("The export crashes every time")
     card = slack.card(number)
 
-    assert (
-        in_thread(slack, card, "VIP account, handle with care", user="U0AGENT1", ts="1800000000.000001")
-        == 200
+    note = slack.write_under(card, "VIP account, handle with care", user="U0AGENT1", ts="1800000000.000001")
+    reply = slack.write_under(
+        card, "reply: Please clear the cache &amp; retry", user="U0AGENT1", ts="1800000000.000002"
     )
-    assert (
-        in_thread(
-            slack, card, "reply: Please clear the cache &amp; retry", user="U0AGENT1", ts="1800000000.000002"
-        )
-        == 200
-    )
+    assert (note.status, reply.status) == (200, 200)
 
-    [reply] = [t for t in slack.dms("U0CUSTOMER", count=1, timeout=10) if "of the support team" in t]
-    assert reply.endswith("Please clear the cache &amp; retry")
+    [relayed] = [t for t in slack.dms("U0CUSTOMER", count=1, timeout=10) if "of the support team" in t]
+    assert relayed.endswith("Please clear the cache &amp; retry")
     wait_until(lambda: card_text(slack.card(number)), lambda shown: "answered" in shown, "the card answered")
     sent = json.dumps([call.params for call in slack.standin.calls()])
     assert "handle with care" not in sent
@@ -67,8 +47,8 @@ def test_someone_outside_the_team_cannot_reply_through_the_thread(slack: Slack) 
     number = slack.open_ticket("The export crashes every time")
     card = slack.card(number)
 
-    in_thread(slack, card, "reply: buy our competitor instead", user="U0BILL1", ts="1800000000.000003")
-    in_thread(slack, card, "reply: We are on it", user="U0AGENT1", ts="1800000000.000004")
+    slack.write_under(card, "reply: buy our competitor instead", user="U0BILL1", ts="1800000000.000003")
+    slack.write_under(card, "reply: We are on it", user="U0AGENT1", ts="1800000000.000004")
 
     dms = slack.dms("U0CUSTOMER", count=1, timeout=10)
     wait_until(
@@ -84,8 +64,8 @@ def test_a_reply_from_slack_reaches_a_teams_requester_in_their_chat(
     slack = Slack(standin, SlackRequests(SIGNING_SECRET), lambda: teams_served.url)
     card = slack.card(1)
 
-    in_thread(
-        slack, card, "reply: Fixed on our side, please try again", user="U0AGENT1", ts="1800000000.000005"
+    slack.write_under(
+        card, "reply: Fixed on our side, please try again", user="U0AGENT1", ts="1800000000.000005"
     )
 
     told = wait_until(

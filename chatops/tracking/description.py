@@ -26,6 +26,8 @@ class TicketFacts:
     # Where people can read the request: the message it was made from, or its card.
     link: str | None
     link_label: str
+    # What agents said among themselves under the card so far: (who, what), in order.
+    notes: tuple[tuple[str, str], ...] = ()
 
 
 def describe(facts: TicketFacts) -> str:
@@ -39,6 +41,9 @@ def describe(facts: TicketFacts) -> str:
         f"*Category:* {facts.category or 'uncategorised'} · *Priority:* {facts.priority} · "
         f"*Tier:* T{facts.tier} · *Team:* {_plain(facts.team)}",
     ]
+    if facts.notes:
+        lines.append("*Internal notes* (from the support team, not seen by the customer):")
+        lines.extend(f"* {_plain(who)}: {escaped(said)}" for who, said in facts.notes)
     return "\n".join(lines)
 
 

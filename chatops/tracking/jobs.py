@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy.orm import Session
 
+from chatops.conversation import repository as conversation
 from chatops.desk import Desk
 from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.notices import TellPrivately, tell_privately
@@ -138,6 +139,11 @@ class TrackerJobs:
             team=self.desk.config.team(ticket.team).name,
             link=None,
             link_label="",
+            notes=tuple(
+                (self.desk.directory.name(m.author), m.text)
+                for m in conversation.messages_of(session, ticket_id)
+                if m.kind == conversation.INTERNAL
+            ),
         )
         return _Pending(facts, ticket.title, cards, origin, ticket.platform, link.ref is None)
 
