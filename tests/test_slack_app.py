@@ -71,7 +71,8 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_bot_uses(slack: Slack) -> 
 
     # Beyond the calls: the command and shortcut need `commands`, DMs arriving as message.im events need
     # `im:history`, and team channels may be private, where history needs `groups:history`.
-    expected = used | {"commands", "im:history", "groups:history"}
+    # and reaction_added events need `reactions:read`.
+    expected = used | {"commands", "im:history", "groups:history", "reactions:read"}
     assert set(manifest["oauth_config"]["scopes"]["bot"]) == expected
 
 
@@ -87,6 +88,7 @@ def test_the_manifest_declares_the_command_shortcut_and_events_the_bot_listens_t
         "message.im",
         "message.channels",
         "message.groups",
+        "reaction_added",
     ]
     assert manifest["settings"]["interactivity"]["is_enabled"] is True
     assert manifest["features"]["app_home"]["messages_tab_enabled"] is True

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import escape, mrkdwn
+from adapters.slack.emoji import listen_for_emoji
 from adapters.slack.form import FORM_CALLBACK, notice_view, read_form, ticket_form
 from adapters.slack.identity import BotIdentity
 from adapters.slack.text import SlackNames, read_message_text
@@ -270,6 +271,16 @@ def build_bolt_app(
         if not answer.done:
             await tell(channel, user, answer.refusal or ())
 
+    listen_for_emoji(
+        app,
+        bus=bus,
+        client=client,
+        names=names,
+        person=person,
+        tell=tell,
+        emoji=config.intake_emoji,
+        command=command_name,
+    )
     return app
 
 

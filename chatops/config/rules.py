@@ -214,6 +214,8 @@ class DeskConfig(_Strict):
     product: ProductSection = Field(default_factory=ProductSection)
     # In a card's thread, talk is internal; a message starting with this goes to the requester.
     reply_prefix: str = Field(default="reply:", min_length=1, max_length=40)
+    # Slack: reacting with this emoji (its name, without colons) to a message opens a ticket from it.
+    intake_emoji: str = Field(default="ticket", pattern=r"^[a-z0-9_+'-]{1,100}$")
     canned_replies: list[CannedReply] = Field(default_factory=list)
 
     @model_validator(mode="after")

@@ -22,7 +22,13 @@ CATEGORY = "category"
 CANNED = "canned"
 SEND = "send"
 MERGE = "merge"
-VIA = {"command": "command", "form": "form", "shortcut": "message shortcut", "dm": "direct message"}
+VIA = {
+    "command": "command",
+    "form": "form",
+    "shortcut": "message shortcut",
+    "dm": "direct message",
+    "emoji": "emoji on a message",
+}
 
 
 def clip(text: str, limit: int) -> str:

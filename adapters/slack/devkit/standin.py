@@ -118,6 +118,11 @@ class SlackStandIn(StandIn[Call]):
         with self._lock:
             self._workspace.add_chatter(channel, count, user=user, text=text)
 
+    def post_as(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> str:
+        """A person writes in a channel (in a thread, if given), bypassing HTTP; the message's ts."""
+        with self._lock:
+            return self._workspace.add_message(channel, user, text, thread_ts=thread_ts)
+
     def clear(self) -> None:
         """Forget calls, messages, ephemerals, views and pending faults, and refill the rate limits."""
         with self._lock:

@@ -189,6 +189,15 @@ class Workspace:
             for _ in range(count)
         )
 
+    def add_message(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> str:
+        """Append one person's message (a reply, with `thread_ts`) to a channel; its ts."""
+        ts = self.next_ts()
+        message = {"type": "message", "ts": ts, "user": user, "text": text, "team": self.team_id}
+        if thread_ts is not None:
+            message["thread_ts"] = thread_ts
+        self.messages.setdefault(channel_id({"channel": channel}), []).append(message)
+        return ts
+
     def auth_test(self, params: dict[str, Any]) -> dict[str, Any]:
         """auth.test for the bot token."""
         return {
