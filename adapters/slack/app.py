@@ -56,6 +56,7 @@ def build_bolt_app(
     token = client.token or ""
     people = bus.desk.directory
     command_name = config.slack.command
+    card_channels = {p.address for team in config.teams for p in team.places() if p.platform == PLATFORM}
 
     def person(user: str) -> str:
         return people.person(PLATFORM, user)
@@ -222,7 +223,9 @@ def build_bolt_app(
         if event.get("subtype") or event.get("bot_id"):
             return
         if event.get("channel_type") in ("channel", "group"):
-            await in_a_thread(body, event)
+            # Cards are only ever posted in the teams' channels: only their threads can be a ticket's.
+            if event.get("channel") in card_channels:
+                await in_a_thread(body, event)
             return
         if event.get("channel_type") != "im":
             return

@@ -121,7 +121,11 @@ class TicketLink(Base):
     url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
 
-    __table_args__ = (UniqueConstraint("ticket_id", "kind", "system", name="uq_ticket_links_kind"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "kind", "system", name="uq_ticket_links_kind"),
+        # From a message to its ticket: a reply under a card, a follow-up in the DM a ticket came from.
+        Index("ix_ticket_links_place", "system", "address", "ref"),
+    )
 
 
 class Person(Base):

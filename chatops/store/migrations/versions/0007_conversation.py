@@ -1,4 +1,5 @@
-"""The conversation: what requesters and agents said about each ticket, where, and once.
+"""The conversation: what requesters and agents said about each ticket, where, and once; and the index
+that finds a ticket from a message (a reply under its card, a follow-up where it came from).
 
 Revision ID: 0007
 Revises: 0006
@@ -30,8 +31,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("platform", "place", "ref", name="uq_ticket_messages_ref"),
     )
     op.create_index("ix_ticket_messages_ticket_id", "ticket_messages", ["ticket_id"])
+    op.create_index("ix_ticket_links_place", "ticket_links", ["system", "address", "ref"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_ticket_links_place", "ticket_links")
     op.drop_index("ix_ticket_messages_ticket_id", "ticket_messages")
     op.drop_table("ticket_messages")
