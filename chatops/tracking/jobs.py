@@ -164,7 +164,7 @@ class TrackerJobs:
         system = self.tracker.system
         ticket = tickets.get(work.session, ticket_id)
         if ticket is None or not repository.set_link(work.session, ticket_id, system, state.key, state.url):
-            # Unlinked while the issue was being made: it stays in the tracker, and the desk follows it.
+            # Unlinked or merged elsewhere while it was being made: it stays in the tracker, followed.
             outbound.remember(work, self.desk, state)
             return
         outbound.remember(work, self.desk, state)

@@ -104,8 +104,8 @@ def _link(work: Work, command: CardCommand | Asked, desk: Desk, typed: str) -> T
             ticket_id=ticket.id,
             payload={"key": key, "actor": command.actor, "place": _place(command)},
         )
-    else:
-        repository.set_link(work.session, ticket.id, tracker, key, issue.url)
+    elif issue.url:
+        repository.set_urls(work.session, tracker, key, issue.url)
     outbound.comment(work, desk, ticket.id, key, requester_comment(desk, ticket, merged=bool(others)))
     rules = desk.config.jira
     if issue.product or (rules is not None and rules.shows_product(ticket.category)):

@@ -69,10 +69,16 @@ def drop_link(session: Session, ticket_id: int, system: str) -> None:
 
 
 def set_link(session: Session, ticket_id: int, system: str, key: str, url: str | None) -> bool:
-    """Fill in a ticket's link with its issue; False if the ticket was unlinked meanwhile."""
+    """Fill in the issue made for a ticket; False if the ticket no longer waits for one (unlinked, or
+    merged onto another issue meanwhile)."""
     result = session.execute(
         update(TicketLink)
-        .where(TicketLink.ticket_id == ticket_id, TicketLink.kind == ISSUE, TicketLink.system == system)
+        .where(
+            TicketLink.ticket_id == ticket_id,
+            TicketLink.kind == ISSUE,
+            TicketLink.system == system,
+            TicketLink.ref.is_(None),
+        )
         .values(ref=key, url=url)
     )
     return bool(getattr(result, "rowcount", 0))

@@ -27,7 +27,7 @@ from chatops.tracking.commands import (
     UnlinkIssue,
 )
 from chatops.tracking.ports import Comment, IssueState
-from chatops.tracking.repository import receive
+from chatops.tracking.repository import receive, set_link
 
 # The Jira tests' rules, with the product team in Slack.
 JIRA = RULES
@@ -268,3 +268,18 @@ def test_a_late_delivery_of_older_news_moves_nothing(desk: World) -> None:
     assert late.value == 0
     assert desk.ticket(number).status == "resolved"
     assert tracked(desk, "SUP-7").status == "Done"
+
+
+def test_an_issue_made_for_a_ticket_already_merged_elsewhere_does_not_take_its_link(
+    world_with: Callable[..., World],
+) -> None:
+    held = {**JIRA["categories"], "feedback": {**JIRA["categories"]["feedback"], "hold": "10m"}}
+    desk = world_with(rules(jira={**JIRA, "categories": held}), "jira")
+    number = desk.open_one("Feature request: export to PDF")
+    assert desk.do(LinkIssue(number, AGENT, key="PROD-4")).done
+
+    # The create was already on its way when the merge came: its answer finds the ticket taken.
+    landed = desk.db.run_sync(lambda session: set_link(session, number, "jira", "PROD-9", None))
+
+    assert landed is False
+    assert issue_link(desk, number).ref == "PROD-4"
