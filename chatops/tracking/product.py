@@ -28,6 +28,7 @@ NAMED = 10
 class Asker:
     """Someone who asked for an issue, as the product team sees them."""
 
+    person: str
     name: str
     vip: bool
     ticket_id: int
@@ -52,10 +53,12 @@ def issue_card(view: IssueView, tracker: str) -> Card:
     """The product card of an issue."""
     what = view.summary or (view.askers[0].title if view.askers else view.key)
     header = clip(f"{view.key} {what}", 150)
-    people = len({a.name for a in view.askers})
-    named = ", ".join(f"{a.name} (VIP)" if a.vip else a.name for a in view.askers[:NAMED])
-    if len(view.askers) > NAMED:
-        named += f" and {len(view.askers) - NAMED} more"
+    # One person with several tickets on the issue is one requester.
+    distinct = list({a.person: a for a in view.askers}.values())
+    people = len(distinct)
+    named = ", ".join(f"{a.name} (VIP)" if a.vip else a.name for a in distinct[:NAMED])
+    if people > NAMED:
+        named += f" and {people - NAMED} more"
     status = view.status or "unknown"
     if view.shipped:
         status += " · shipped, every requester told"
@@ -96,7 +99,13 @@ class ProductCards:
         if issue is None:
             return None
         askers = tuple(
-            Asker(self.desk.directory.name(r.requester), self.desk.roles.is_vip(r.requester), r.id, r.title)
+            Asker(
+                self.desk.directory.canonical(r.requester),
+                self.desk.directory.name(r.requester),
+                self.desk.roles.is_vip(r.requester),
+                r.id,
+                r.title,
+            )
             for r in repository.requesters_on(session, self.tracker, key)
         )
         cards = {

@@ -27,6 +27,7 @@ from chatops.tracking.commands import (
     UnlinkIssue,
 )
 from chatops.tracking.ports import Comment, IssueState
+from chatops.tracking.product import Asker, IssueView, issue_card
 from chatops.tracking.repository import receive, set_link
 
 # The Jira tests' rules, with the product team in Slack.
@@ -283,3 +284,16 @@ def test_an_issue_made_for_a_ticket_already_merged_elsewhere_does_not_take_its_l
 
     assert landed is False
     assert issue_link(desk, number).ref == "PROD-4"
+
+
+def test_the_product_card_counts_people_not_tickets() -> None:
+    askers = (
+        Asker("dana", "Dana", False, 1, "Export to PDF"),
+        Asker("dana", "Dana", False, 4, "PDF export, again"),
+        Asker("vic", "Vic", True, 7, "Would be nice to export to PDF"),
+    )
+    card = issue_card(IssueView(1, "PROD-1", None, "Export to PDF", "To Do", False, askers, {}), "jira")
+
+    fields = {field.label: plain(field.value) for field in card.fields}
+    assert fields["Requesters"] == "2" and fields["Asked by"] == "Dana, Vic (VIP)"
+    assert card.summary.endswith(": 2 requesters")
