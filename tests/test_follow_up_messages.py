@@ -55,3 +55,43 @@ def test_a_follow_up_in_the_teams_chat_joins_the_open_ticket(
     )
     assert [t.id for t in probe.tickets()] == [1]
     assert any("Added to your ticket #1" in text for text in teams.chat(CUSTOMER, count=2))
+
+
+def test_a_file_sent_as_a_follow_up_reaches_the_thread_as_a_link(slack: Slack) -> None:
+    slack.send(slack.requests.direct_message("The export crashes every time", user_id="U0CUSTOMER"))
+    slack.card(1)
+    event = slack.requests.direct_message_event("Here is the log", user_id="U0CUSTOMER")
+    event["subtype"] = "file_share"
+    event["files"] = [{"name": "export.log", "permalink": "https://files.slack.test/F0LOG/export.log"}]
+
+    slack.send(slack.requests.event(event, event_id="EvFile1"))
+
+    wait_until(
+        lambda: slack.thread(1),
+        lambda notes: any(
+            "Here is the log\nFile: export.log https://files.slack.test/F0LOG/export.log" in n for n in notes
+        ),
+        "the file's link in the thread",
+    )
+
+
+def test_a_file_in_the_teams_chat_reaches_the_thread_as_a_link(
+    teams: Teams, teams_served: BackgroundServer
+) -> None:
+    card = teams.ticket_card("The export fails with error 500")
+    activity = teams.activities.personal_message(CUSTOMER, "The log")
+    activity["attachments"] = [
+        {
+            "contentType": "application/vnd.microsoft.teams.file.download.info",
+            "contentUrl": "https://contoso.sharepoint.test/export.log",
+            "name": "export.log",
+        }
+    ]
+
+    teams.send(activity)
+
+    wait_until(
+        lambda: teams.thread(card),
+        lambda notes: any("File: export.log https://contoso.sharepoint.test/export.log" in n for n in notes),
+        "the file's link in the Teams thread",
+    )

@@ -17,7 +17,7 @@ from adapters.slack.blocks import escape, mrkdwn
 from adapters.slack.emoji import listen_for_emoji
 from adapters.slack.form import FORM_CALLBACK, notice_view, read_form, ticket_form
 from adapters.slack.identity import BotIdentity
-from adapters.slack.text import SlackNames, read_message_text
+from adapters.slack.text import SlackNames, read_message_text, with_files
 from chatops.bus import SORRY, MessageBus
 from chatops.config.rules import DeskConfig
 from chatops.conversation.commands import CustomerWrote, ThreadMessage
@@ -220,7 +220,8 @@ def build_bolt_app(
     async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Only plain messages people send: edits, joins and bot posts (the desk's own among them) are not
         # requests, and never relayed.
-        if event.get("subtype") or event.get("bot_id"):
+        # A file shared with words is still a person's message; its files come as links.
+        if event.get("subtype") not in (None, "file_share") or event.get("bot_id"):
             return
         if event.get("channel_type") in ("channel", "group"):
             # Cards are only ever posted in the teams' channels: only their threads can be a ticket's.
@@ -234,7 +235,7 @@ def build_bolt_app(
             log.warning("slack_dm_ignored", problem="no user or channel", event_id=body.get("event_id"))
             return
         request = OpenTicket(
-            text=await read_message_text(event.get("text") or "", names),
+            text=with_files(await read_message_text(event.get("text") or "", names), event),
             requester=person(user),
             requester_name=(await names.names([user])).get(user),
             via="dm",
@@ -265,7 +266,7 @@ def build_bolt_app(
                 place=channel,
                 card=thread,
                 author=person(user),
-                text=await read_message_text(event.get("text") or "", names),
+                text=with_files(await read_message_text(event.get("text") or "", names), event),
                 ref=ts,
             )
         )

@@ -6,6 +6,7 @@ import asyncio
 import re
 import time
 from collections.abc import Iterable
+from typing import Any
 
 import structlog
 from slack_sdk.errors import SlackApiError
@@ -127,3 +128,10 @@ def _plain(inner: str, names: dict[str, str]) -> str:
     if not label or label in (address, shown):
         return shown
     return f"{label} ({shown})"
+
+
+def with_files(text: str, event: dict[str, Any]) -> str:
+    """A message's text followed by a link to each file shared with it (the files stay in Slack)."""
+    files = [f for f in event.get("files") or [] if isinstance(f, dict) and f.get("permalink")]
+    shared = [f"File: {f.get('name') or f.get('title') or 'file'} {f['permalink']}" for f in files]
+    return "\n".join(part for part in (text, *shared) if part)

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from adapters.teams.auth import ChannelTokens, KeysUnavailable, Refused
 from adapters.teams.cards import adaptive_card, read_action
 from adapters.teams.gateway import PLATFORM, member_key
-from adapters.teams.reading import written_text
+from adapters.teams.reading import with_attachments, written_text
 from chatops import deadline
 from chatops.bus import SORRY, Answer, MessageBus
 from chatops.conversation.commands import CustomerWrote, ThreadMessage
@@ -102,7 +102,7 @@ class TeamsAgent:
         if person is None or activity.conversation is None:
             log.warning("teams_message_ignored", problem="no sender or conversation", activity_id=activity.id)
             return
-        text = written_text(activity)
+        text = with_attachments(written_text(activity), activity)
         conversation = _place(activity)
         root = _thread_root(activity)
         if root is not None and await self._under_a_card(activity, person, conversation, root, text):

@@ -32,3 +32,13 @@ def written_text(activity: Any) -> str:
     text = _TAG.sub("", text)
     text = _CONTROL.sub("", html.unescape(text)).replace("\xa0", " ")
     return "\n".join(line.strip() for line in text.strip().splitlines()).strip()
+
+
+def with_attachments(text: str, activity: Any) -> str:
+    """A message's text followed by a link to each file attached to it (the files stay in Teams)."""
+    shared = [
+        f"File: {getattr(a, 'name', None) or 'file'} {a.content_url}"
+        for a in activity.attachments or []
+        if getattr(a, "content_url", None) and str(a.content_url).startswith("https://")
+    ]
+    return "\n".join(part for part in (text, *shared) if part)
