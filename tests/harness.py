@@ -262,7 +262,8 @@ class Slack:
     def write_under(
         self, card: dict[str, Any], text: str, *, user: str, ts: str, channel: str = "C0SUPPORT"
     ) -> Response:
-        """`user` writes in the thread under a card (text as Slack sends it, escaped)."""
+        """`user` writes in the thread under a card (text as Slack sends it, escaped); delivered again,
+        as Slack does (sooner here), until the desk takes it."""
         event = {
             "type": "message",
             "channel": channel,
@@ -271,8 +272,16 @@ class Slack:
             "text": text,
             "ts": ts,
             "thread_ts": card["ts"],
+            "parent_user_id": card.get("user", "U0BOT"),
         }
-        return self.send(self.requests.event(event, event_id=f"Ev{ts.replace('.', '')}"))
+        event_id = f"Ev{ts.replace('.', '')}"
+        answer = self.send(self.requests.event(event, event_id=event_id))
+        for retry in range(1, 30):
+            if answer.status == 200:
+                break
+            time.sleep(0.1)
+            answer = self.send(self.requests.event(event, event_id=event_id, retry_num=retry))
+        return answer
 
     def thread(self, number: int, channel: str = "C0SUPPORT") -> list[str]:
         card = self.card(number, channel)

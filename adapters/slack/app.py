@@ -268,6 +268,7 @@ def build_bolt_app(
                 author=person(user),
                 text=with_files(await read_message_text(event.get("text") or "", names), event),
                 ref=ts,
+                under_own=event.get("parent_user_id") in _bot_users(body, identity),
             )
         )
         if answer.retry:
@@ -286,6 +287,12 @@ def build_bolt_app(
         command=command_name,
     )
     return app
+
+
+def _bot_users(body: dict[str, Any], identity: BotIdentity) -> set[str]:
+    """The bot's own user id, as auth.test said, or as the event's authorizations say."""
+    found = {a.get("user_id") for a in body.get("authorizations") or [] if isinstance(a, dict)}
+    return {user for user in (identity.user_id, *found) if isinstance(user, str) and user}
 
 
 def _request_id(body: dict[str, Any]) -> str | None:

@@ -28,6 +28,8 @@ class ThreadMessage:
     text: str
     # The platform's id of the message itself: a redelivery is taken in once.
     ref: str
+    # Whether the message replied to is the bot's own: a card whose post is not on record yet, maybe.
+    under_own: bool = False
 
 
 @dataclass(frozen=True)

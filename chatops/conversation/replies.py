@@ -7,7 +7,7 @@ from __future__ import annotations
 from chatops.conversation import repository as conversation
 from chatops.conversation.commands import SendCanned, ThreadMessage
 from chatops.desk import Desk
-from chatops.errors import InvalidInput
+from chatops.errors import InvalidInput, Overloaded
 from chatops.messaging.rich import Code, Rich
 from chatops.tickets.card import clip
 from chatops.tickets.clocking import reclock, running_of
@@ -27,6 +27,10 @@ def thread_message(work: Work, command: ThreadMessage, desk: Desk) -> TicketView
     thread is not a card's."""
     ticket = conversation.ticket_of_card(work.session, command.platform, command.place, command.card)
     if ticket is None:
+        if command.under_own:
+            # The bot's own message, not known as a card: one just posted, whose post is still being
+            # recorded. Nothing is kept now; the platform delivers the reply again shortly.
+            raise Overloaded()
         return None
     prefix = desk.config.reply_prefix
     said = command.text.strip()

@@ -130,3 +130,15 @@ def test_a_canned_reply_with_a_field_the_desk_cannot_fill_is_refused(text: str, 
     with pytest.raises(ValidationError) as refused:
         rules(canned_replies=[{"name": "bad", "text": text}])
     assert problem in str(refused.value)
+
+
+def test_a_reply_under_the_bots_own_message_not_yet_known_as_a_card_is_asked_for_again(world: World) -> None:
+    world.open_one()
+    before = world.last_outbox_id()
+
+    answer = world.do(
+        ThreadMessage("slack", "C0SUPPORT", "1.0", AGENT, "reply: hello", "1.6", under_own=True)
+    )
+
+    assert answer.retry and not answer.done
+    assert world.outbox(after=before) == []
