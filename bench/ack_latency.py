@@ -478,16 +478,20 @@ def run_stage(system: str, standin: StandIn, stage: Stage, warmup: int) -> Stage
         # Read once the server is gone: nothing moves any more, and only what was committed counts.
         ledger = read_ledger(db, before) if db is not None else None
     if db is not None:
-        # chatops acks a failure with a 200 too (an apology instead of a ticket): that is not an ack.
-        samples = [
-            s._replace(outcome="200 without a ticket") if s.ticket is None and s.outcome == "ok" else s
-            for s in samples
-        ]
+        samples = tickets_only(samples)
     result = measured(stage, samples, t0, rss, (cpu_before, cpu_after), clean, warmup_left, stderr_tail)
     if ledger is not None:
         check_cards(result, ledger, standin, t0)
     standin.ask("clear")
     return result
+
+
+def tickets_only(samples: list[Sample]) -> list[Sample]:
+    """chatops acks a failure with a 200 too (an apology instead of a ticket): that is not an ack."""
+    return [
+        s._replace(outcome="200 without a ticket") if s.ticket is None and s.outcome == "ok" else s
+        for s in samples
+    ]
 
 
 def check_cards(result: StageResult, ledger: Ledger, standin: StandIn, t0: float) -> None:

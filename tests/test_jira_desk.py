@@ -138,7 +138,8 @@ def test_link_and_unlink_by_command_and_a_key_jira_does_not_have(
     stored = wait_until(
         lambda: hooked.issue(key), lambda i: i["comments"] and "chatops" in i["labels"], "a comment"
     )
-    assert f"ticket #{number}" in stored["comments"][0]["body"]
+    # Written in Jira's markup, escaped: Jira shows it as "support ticket #1".
+    assert f"support ticket \\#{number}: “Login is slow for our whole team”" in stored["comments"][0]["body"]
 
     reply = slack.reply_text(slack.command(f"unlink {number}", user=AGENT))
     assert "no longer linked" in reply

@@ -9,7 +9,9 @@ claims due tickets with their rows locked, and records each notice under a uniqu
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -48,7 +50,7 @@ class Timers:
         scheduler = AsyncIOScheduler(timezone=UTC)
         # One sweep at a time in a process: one that overruns its interval is not started twice.
         scheduler.add_job(
-            self.sweep,
+            until_stopped(self.sweep),
             "interval",
             seconds=sla.sweep_seconds,
             max_instances=1,
@@ -57,7 +59,7 @@ class Timers:
             id="sla-sweep",
         )
         scheduler.add_job(
-            self.housekeeping,
+            until_stopped(self.housekeeping),
             "interval",
             seconds=HOUSEKEEPING_EVERY.total_seconds(),
             max_instances=1,
@@ -67,7 +69,7 @@ class Timers:
         rules = self.bus.desk.config.jira
         if self.bus.desk.tracker is not None:
             scheduler.add_job(
-                self.reconcile,
+                until_stopped(self.reconcile),
                 "interval",
                 seconds=(rules.reconcile_minutes if rules is not None else 10.0) * 60,
                 max_instances=1,
@@ -129,3 +131,16 @@ class Timers:
                 log.info("housekeeping_done", what=name, rows=done)
             total += done
         return total
+
+
+def until_stopped(job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    """A timer's run that ends quietly when the process stops under it: its unit of work committed or
+    not, as a whole, and the next process's timer takes up what is left."""
+
+    async def run() -> None:
+        try:
+            await job()
+        except asyncio.CancelledError:
+            log.info("timer_stopped", job=getattr(job, "__name__", "timer"))
+
+    return run

@@ -28,8 +28,7 @@ from chatops.tickets.model import IssueLink
 from chatops.tickets.outbound import note, tell_person, update_cards
 from chatops.tickets.repository import CARD, ORIGIN
 from chatops.tracking import outbound, repository
-from chatops.tracking.description import TicketFacts, describe
-from chatops.tracking.ports import Comment, IssueDraft, IssueMissing, IssueState, Tracker
+from chatops.tracking.ports import Comment, IssueDraft, IssueMissing, IssueState, TicketFacts, Tracker
 from chatops.tracking.syncing import follow
 from chatops.work import Work
 
@@ -96,7 +95,7 @@ class TrackerJobs:
             project=job.payload["project"],
             issue_type=job.payload["issue_type"],
             summary=found.title,
-            description=describe(facts),
+            facts=facts,
             labels=(*job.payload.get("labels", ()), repository.FOLLOWED, repository.ticket_label(ticket_id)),
         )
 

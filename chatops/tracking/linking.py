@@ -15,7 +15,6 @@ from chatops.tickets.model import TicketView
 from chatops.tickets.repository import TicketRecord as Ticket
 from chatops.tracking import outbound, repository
 from chatops.tracking.commands import LinkIssue, MergeOnto, SendToTracker, UnlinkIssue
-from chatops.tracking.description import escaped
 from chatops.tracking.pushing import push
 from chatops.work import Work
 
@@ -125,10 +124,7 @@ def requester_comment(desk: Desk, ticket: Ticket, *, merged: bool) -> str:
     who = desk.directory.name(ticket.requester)
     tier = "a VIP customer" if desk.roles.is_vip(ticket.requester) else "a customer"
     opening = "Another requester" if merged else "A requester"
-    return (
-        f"{opening}: {escaped(who)} ({tier}) asked for this in support ticket #{ticket.id}: "
-        f"“{escaped(ticket.title)}”"
-    )
+    return f"{opening}: {who} ({tier}) asked for this in support ticket #{ticket.id}: “{ticket.title}”"
 
 
 def _unlinked(work: Work, ticket: Ticket, tracker: str, key: str | None = None) -> None:

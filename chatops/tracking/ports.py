@@ -10,13 +10,33 @@ from chatops.messaging.ports import PermanentFailure
 
 
 @dataclass(frozen=True)
+class TicketFacts:
+    """A ticket as the issue made for it describes it; each tracker writes it in its own way."""
+
+    id: int
+    # The requester's words, as they wrote them.
+    description: str
+    requester: str
+    vip: bool
+    category: str | None
+    priority: str
+    tier: int
+    team: str
+    # Where people can read the request: the message it was made from, or its card.
+    link: str | None
+    link_label: str
+    # What agents said among themselves under the card so far: (who, what), in order.
+    notes: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class IssueDraft:
     """An issue to create: where, what, and the labels that find it again (one is unique to its ticket)."""
 
     project: str
     issue_type: str
     summary: str
-    description: str
+    facts: TicketFacts
     labels: tuple[str, ...]
 
 
@@ -71,8 +91,8 @@ class Tracker(Protocol):
         ...
 
     async def comment(self, key: str, body: str, *, look_first: bool) -> Comment:
-        """Add a comment to an issue; with `look_first` (an earlier try may have added it), return the
-        issue's comment with the same words if there is one instead."""
+        """Add a comment to an issue, shown as written (`body` is plain text); with `look_first` (an earlier
+        try may have added it), return the issue's comment with the same words if there is one instead."""
         ...
 
     async def changed_since(self, label: str, minutes: int) -> list[IssueState]:

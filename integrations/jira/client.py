@@ -18,6 +18,7 @@ from chatops.errors import ConfigError
 from chatops.messaging.ports import PermanentFailure, RateLimited, TransientFailure
 from chatops.tracking.ports import Comment, IssueDraft, IssueMissing, IssueState
 from integrations.jira.issues import issue_state
+from integrations.jira.markup import describe, escaped
 
 log = structlog.get_logger("chatops.jira")
 
@@ -91,7 +92,7 @@ class JiraTracker:
             "project": {"key": draft.project},
             "issuetype": {"name": draft.issue_type},
             "summary": draft.summary,
-            "description": draft.description,
+            "description": describe(draft.facts),
             "labels": list(draft.labels),
         }
         made = await self._call(
@@ -129,12 +130,14 @@ class JiraTracker:
     async def comment(self, key: str, body: str, *, look_first: bool) -> Comment:
         """Add a comment, unless (looking first) the issue has one with the same words already."""
 
+        shown = escaped(body)
+
         def add(jira: JIRA) -> Any:
             if look_first:
-                same = next((c for c in jira.comments(key) if c.body == body), None)
+                same = next((c for c in jira.comments(key) if c.body == shown), None)
                 if same is not None:
                     return same
-            return jira.add_comment(key, body)
+            return jira.add_comment(key, shown)
 
         made = await self._call("comment", add, writes=True)
         return Comment(str(made.id), _author(made), made.body)

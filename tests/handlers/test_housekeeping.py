@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from world import World
 
 from chatops.bootstrap import dispatcher_for
-from chatops.entrypoints.scheduling import Timers
+from chatops.entrypoints.scheduling import Timers, until_stopped
 from chatops.tickets.commands import OpenTicket
 from chatops.tracking.repository import receive
 
@@ -61,3 +61,21 @@ def test_tracker_receipts_go_after_the_retention_and_a_fresh_one_still_guards(wo
     with Session(world.db.engine) as session, session.begin():
         assert receive(session, "jira", "delivery:old-0", world.clock.now()) is True
         assert receive(session, "jira", "delivery:new", world.clock.now()) is False
+
+
+def test_a_timer_stopped_mid_run_by_the_process_ending_ends_quietly() -> None:
+    async def stop_mid_run() -> bool:
+        started = asyncio.Event()
+
+        async def long_sweep() -> None:
+            started.set()
+            await asyncio.Event().wait()
+
+        running = asyncio.create_task(until_stopped(long_sweep)())
+        await started.wait()
+        running.cancel()
+        # The scheduler awaiting it sees it end, not an exception to print with its traceback.
+        await running
+        return running.cancelled()
+
+    assert asyncio.run(stop_mid_run()) is False

@@ -248,13 +248,14 @@ def test_a_held_feedback_ticket_merged_before_its_issue_is_made_never_gets_one(
     assert [row.payload["key"] for row in rows(desk, "fetch_issue")] == ["PROD-4"]
 
 
-def test_what_the_requester_typed_reaches_the_issue_as_typed_not_as_jira_markup(desk: World) -> None:
+def test_what_the_requester_typed_goes_to_the_tracker_as_they_typed_it(desk: World) -> None:
     number = desk.open_one("See [this page|http://evil.example] *now* {color:red}")
 
     desk.do(LinkIssue(number, AGENT, key="SUP-2"))
 
+    # Plain words: the tracker's own client writes them in its markup (integrations/jira/markup.py).
     [comment] = [row.payload["body"] for row in rows(desk, "comment_issue")]
-    assert "“See \\[this page\\|http://evil.example\\] \\*now\\* \\{color:red\\}”" in comment
+    assert comment.endswith("“See [this page|http://evil.example] *now* {color:red}”")
 
 
 def test_a_late_delivery_of_older_news_moves_nothing(desk: World) -> None:

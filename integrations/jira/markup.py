@@ -1,9 +1,10 @@
-"""What an issue made from a ticket says: the requester's words as they wrote them, where to find the
-conversation, and the facts triage gathered. Written in Jira's wiki markup, which its REST API v2 takes."""
+"""Jira's wiki markup, which its REST API v2 takes: an issue's description from a ticket's facts (the
+requester's words as they wrote them, where to find the conversation, what triage and agents said), and
+plain text made safe to show as written."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from chatops.tracking.ports import TicketFacts
 
 # What starts Jira's wiki markup; each is shown as itself when escaped with a backslash.
 _MARKUP = frozenset("[]{}|*_^~+-?!#")
@@ -11,27 +12,8 @@ _MARKUP = frozenset("[]{}|*_^~+-?!#")
 _VERBATIM = "{noformat}"
 
 
-@dataclass(frozen=True)
-class TicketFacts:
-    """A ticket as its issue describes it."""
-
-    id: int
-    description: str
-    requester: str
-    vip: bool
-    category: str | None
-    priority: str
-    tier: int
-    team: str
-    # Where people can read the request: the message it was made from, or its card.
-    link: str | None
-    link_label: str
-    # What agents said among themselves under the card so far: (who, what), in order.
-    notes: tuple[tuple[str, str], ...] = ()
-
-
 def describe(facts: TicketFacts) -> str:
-    """The issue's description."""
+    """The description of the issue made for a ticket."""
     words = facts.description.replace(_VERBATIM, "{ noformat }")
     lines = [
         f"{_VERBATIM}\n{words}\n{_VERBATIM}",
