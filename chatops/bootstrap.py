@@ -14,7 +14,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
 from adapters.slack.app import build_bolt_app
-from adapters.slack.gateway import SlackGateway, make_client
+from adapters.slack.gateway import POSTS_PER_SECOND, SlackGateway, make_client
 from adapters.slack.http import slack_endpoint
 from adapters.slack.identity import BotIdentity, SlackUnreachable
 from adapters.slack.text import SlackNames
@@ -178,9 +178,15 @@ def tracker_dispatcher(
 
 
 def build_desk(
-    settings: Settings, config: DeskConfig, *, clock: Clock | None = None, poll_interval: float = 1.0
+    settings: Settings,
+    config: DeskConfig,
+    *,
+    clock: Clock | None = None,
+    poll_interval: float = 1.0,
+    slack_posts_per_second: float = POSTS_PER_SECOND,
 ) -> Desktop:
-    """Wire the desk to the database, Slack and the outbox dispatcher (on the running event loop)."""
+    """Wire the desk to the database, Slack and the outbox dispatcher (on the running event loop);
+    `slack_posts_per_second` is Slack's pace of posts in a channel, scaled up only against a stand-in."""
     clock = clock or SystemClock()
     _only_connected_platforms(config, {"slack", "teams"} if settings.teams_enabled else {"slack"})
     require_jira_credentials(settings, rules=config.jira is not None)
@@ -193,7 +199,7 @@ def build_desk(
     tracker = _tracker(settings) if settings.jira_enabled else None
     desk = desk_of(config, tracker.system if tracker is not None else None)
     client = make_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
-    gateway = SlackGateway(client, desk.directory)
+    gateway = SlackGateway(client, desk.directory, posts_per_second=slack_posts_per_second)
     gateways: dict[str, ChatGateway] = {"slack": gateway}
     teams_link = _teams_link(settings, db, clock) if settings.teams_enabled else None
     if teams_link is not None:

@@ -15,9 +15,25 @@ import structlog
 
 from chatops import deadline
 from chatops.clock import Clock
-from chatops.conversation.commands import CustomerWrote, SendCanned, ThreadMessage
-from chatops.conversation.follow_ups import customer_wrote
-from chatops.conversation.replies import send_canned, thread_message
+from chatops.closing import handlers as closing
+from chatops.closing.commands import Close, Comment, Confirm, Rate, SweepQuiet
+from chatops.conversation import channels, saved
+from chatops.conversation.channel_requests import channel_message
+from chatops.conversation.commands import (
+    ChannelMessage,
+    CustomerWrote,
+    ListReplies,
+    PlaceHeld,
+    RemoveReply,
+    ReplyToCustomer,
+    RequestChannelOf,
+    SaveReply,
+    SendCanned,
+    SwitchRequestChannel,
+    ThreadMessage,
+)
+from chatops.conversation.follow_ups import customer_wrote, place_held
+from chatops.conversation.replies import reply_to_customer, send_canned, thread_message
 from chatops.desk import Desk
 from chatops.errors import DeskError, Overloaded, StaleCard
 from chatops.messaging.notices import TellPrivately, tell_privately
@@ -86,6 +102,17 @@ COMMAND_HANDLERS: Mapping[type, Callable[[Work, Any, Desk], Any]] = {
     CustomerWrote: customer_wrote,
     ThreadMessage: thread_message,
     SendCanned: send_canned,
+    SaveReply: saved.save_reply,
+    RemoveReply: saved.remove_reply,
+    ReplyToCustomer: reply_to_customer,
+    PlaceHeld: place_held,
+    ChannelMessage: channel_message,
+    SwitchRequestChannel: channels.switch_request_channel,
+    Confirm: closing.confirm,
+    Rate: closing.rate,
+    Comment: closing.comment,
+    Close: closing.close,
+    SweepQuiet: closing.sweep,
 }
 
 QUERY_HANDLERS: Mapping[type, Callable[[Any, Any, Desk], Any]] = {
@@ -93,6 +120,8 @@ QUERY_HANDLERS: Mapping[type, Callable[[Any, Any, Desk], Any]] = {
     ListMine: views.mine,
     ListQueue: views.queue,
     ListNearBreach: views.near_breach,
+    RequestChannelOf: channels.request_channel_of,
+    ListReplies: saved.list_replies,
 }
 
 

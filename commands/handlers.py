@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chatops.bus import Answer, MessageBus
-from chatops.messaging.rich import Bullets, Moment, Rich, Strong
+from chatops.conversation import commands as conversation
+from chatops.conversation.commands import SwitchRequestChannel
+from chatops.conversation.saved import Listed
+from chatops.messaging.rich import Bullets, Code, Mention, Moment, Rich, Strong
 from chatops.sla.clocks import LABELS, ZERO, duration
 from chatops.tickets import commands as ticket
 from chatops.tickets.card import clip, status_line
@@ -18,9 +21,13 @@ from commands.parser import (
     LinkIssue,
     ListMine,
     ListOpen,
+    ListReplies,
     OpenTicket,
+    RemoveReply,
+    SaveReply,
     ShowSla,
     ShowStatus,
+    SwitchChannel,
     UnlinkIssue,
     help_text,
 )
@@ -88,7 +95,48 @@ class CommandRunner:
                 if answer.done
                 else answer
             )
+        if isinstance(command, SwitchChannel):
+            answer = await self.bus.handle(
+                SwitchRequestChannel(caller.platform, caller.place, caller.person, on=command.on)
+            )
+            return Answer(answer.value.said) if answer.done else answer
+        if isinstance(command, SaveReply):
+            answer = await self.bus.handle(
+                conversation.SaveReply(command.name, command.text, caller.person, caller.command)
+            )
+            return Answer(_saved(command.name)) if answer.done else answer
+        if isinstance(command, RemoveReply):
+            answer = await self.bus.handle(conversation.RemoveReply(command.name, caller.person))
+            return Answer((f"Removed the canned reply “{command.name}”.",)) if answer.done else answer
+        if isinstance(command, ListReplies):
+            return _replies(await self.bus.ask(conversation.ListReplies(caller.person)), caller.command)
         raise TypeError(f"the form is opened by the adapter, not here: {command!r}")
+
+
+def _saved(name: str) -> Rich:
+    # Cards are not all redrawn at once for it: that would spend Slack's edits on every open ticket.
+    return (
+        f"Saved the canned reply “{name}”. Each ticket's card offers it under ",
+        Strong("Canned reply…"),
+        " from the card's next change.",
+    )
+
+
+def _replies(answer: Answer, command: str) -> Answer:
+    if not answer.done:
+        return answer
+    listed: list[Listed] = answer.value
+    if not listed:
+        return Answer(("There are no canned replies yet; save one with ", Code(f"{command} reply add"), "."))
+    lines = tuple(
+        (
+            Code(reply.name),
+            f" {clip(' '.join(reply.text.split()), 80)} · ",
+            *(("saved by ", Mention(reply.saved_by)) if reply.saved_by else ("in the rules",)),
+        )
+        for reply in listed
+    )
+    return Answer((Strong("Canned replies"), Bullets(lines)))
 
 
 def _linked(view: TicketView) -> Rich:

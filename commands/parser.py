@@ -65,10 +65,55 @@ class UnlinkIssue:
     number: int
 
 
-Command = Help | OpenForm | OpenTicket | ShowStatus | ListMine | ListOpen | ShowSla | LinkIssue | UnlinkIssue
+@dataclass(frozen=True)
+class SaveReply:
+    """Save a canned reply under a name, for the cards' menus (agents and leads)."""
+
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RemoveReply:
+    """Take a canned reply saved from chat off the cards' menus (agents and leads)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ListReplies:
+    """List the canned replies, the rules' and those saved from chat (agents and leads)."""
+
+
+@dataclass(frozen=True)
+class SwitchChannel:
+    """Make the channel typed in a request channel, or an ordinary one again (team leads)."""
+
+    on: bool
+
+
+Command = (
+    Help
+    | OpenForm
+    | OpenTicket
+    | ShowStatus
+    | ListMine
+    | ListOpen
+    | ShowSla
+    | LinkIssue
+    | UnlinkIssue
+    | SwitchChannel
+    | SaveReply
+    | RemoveReply
+    | ListReplies
+)
 
 _NUMBER = re.compile(r"#?(\d{1,9})")
 _KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-\d+")
+# "reply is slow" is a request in plain words; add, remove or list after it makes it the command. A reply's
+# text runs to the end, line breaks and all.
+_REPLY = re.compile(r"reply\s+(add|remove|list)(?:\s+(.*))?", re.IGNORECASE | re.DOTALL)
+_NAMED = re.compile(r"(\S+)(?:\s+(.*))?", re.DOTALL)
 
 
 def parse(text: str, *, command: str = "/ticket") -> Command:
@@ -118,6 +163,23 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
                 Code("unlink"), " needs a ticket number, as in ", Code(f"{command} unlink 42"), "."
             )
         return UnlinkIssue(int(match.group(1)))
+    # "channel is down" is a request; only on or off after it makes it the command.
+    if verb == "channel" and (not rest or rest.lower() in ("on", "off")):
+        if not rest:
+            raise InvalidInput(
+                Code("channel"),
+                " takes ",
+                Code("on"),
+                " or ",
+                Code("off"),
+                ", as in ",
+                Code(f"{command} channel on"),
+                ".",
+            )
+        return SwitchChannel(on=rest.lower() == "on")
+    replying = _REPLY.fullmatch(text)
+    if replying is not None or (verb == "reply" and not rest):
+        return _reply(replying, command)
     if verb == "list" and (not rest or single_argument):
         if not rest:
             return ListMine()
@@ -138,6 +200,39 @@ def parse(text: str, *, command: str = "/ticket") -> Command:
             ".",
         )
     return OpenTicket(text)
+
+
+def _reply(typed: re.Match[str] | None, command: str) -> Command:
+    """`reply add <name> <text>`, `reply remove <name>` or `reply list`; names are taken in lowercase."""
+    action = typed.group(1).lower() if typed is not None else None
+    rest = (typed.group(2) or "").strip() if typed is not None else ""
+    named = _NAMED.fullmatch(rest)
+    if action == "list" and not rest:
+        return ListReplies()
+    if action == "add" and named is not None and named.group(2):
+        return SaveReply(named.group(1).lower(), named.group(2).strip())
+    if action == "remove" and named is not None and not named.group(2):
+        return RemoveReply(named.group(1).lower())
+    adding = Code(f"{command} reply add thanks-wait Hi {{requester}}, we are looking into {{ticket}}")
+    if action == "add":
+        raise InvalidInput(Code("reply add"), " needs a name, then the reply's text, as in ", adding, ".")
+    if action == "remove":
+        raise InvalidInput(
+            Code("reply remove"),
+            " needs the reply's name alone, as in ",
+            Code(f"{command} reply remove thanks-wait"),
+            ".",
+        )
+    if action == "list":
+        raise InvalidInput(Code("reply list"), " takes nothing after it.")
+    raise InvalidInput(
+        adding,
+        " saves a canned reply for the cards' menus; ",
+        Code(f"{command} reply remove thanks-wait"),
+        " takes one off, and ",
+        Code(f"{command} reply list"),
+        " shows them all.",
+    )
 
 
 def help_text(command: str, *, form: bool = True, tracker: str | None = None) -> Rich:
@@ -191,6 +286,21 @@ def help_text(command: str, *, form: bool = True, tracker: str | None = None) ->
                     )
                     if tracker
                     else ()
+                ),
+                (
+                    Code(f"{command} channel on"),
+                    " typed in a channel makes each new message there a ticket for your team (team leads); ",
+                    Code(f"{command} channel off"),
+                    " stops it",
+                ),
+                (
+                    Code(f"{command} reply add <name> <text>"),
+                    " saves a canned reply for the cards' menus, with {requester}, {ticket}, {title} and "
+                    "{agent} filled in when sent (agents); ",
+                    Code(f"{command} reply list"),
+                    " shows them, ",
+                    Code(f"{command} reply remove <name>"),
+                    " takes one off",
                 ),
                 elsewhere,
             )

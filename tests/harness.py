@@ -25,7 +25,15 @@ from chatops.config.loading import load_desk_config
 from chatops.config.settings import Settings
 from chatops.entrypoints.serving import BackgroundServer
 from chatops.store.db import normalize_url
-from chatops.store.tables import ChatAddress, OutboxMessage, Ticket, TicketEvent, TicketLink
+from chatops.store.tables import (
+    ChatAddress,
+    MessageCopy,
+    OutboxMessage,
+    Ticket,
+    TicketEvent,
+    TicketLink,
+    TicketMessage,
+)
 
 SIGNING_SECRET = "test-signing-secret"
 CONFIG_PATH = Path(__file__).with_name("desk.yaml")
@@ -197,6 +205,25 @@ class Probe:
                 or 0
             )
 
+    def conversation(self, number: int) -> list[tuple[str, str, str, list[tuple[str, str, str]]]]:
+        """The ticket's messages in order: (kind, text, where it was written, [where each copy landed])."""
+        with Session(self.engine) as session:
+            messages = session.scalars(
+                select(TicketMessage).where(TicketMessage.ticket_id == number).order_by(TicketMessage.id)
+            ).all()
+            copies = session.scalars(
+                select(MessageCopy).where(MessageCopy.message_id.in_([m.id for m in messages]))
+            ).all()
+            return [
+                (
+                    m.kind,
+                    m.text,
+                    f"{m.platform}:{m.place}:{m.ref}",
+                    [(c.platform, c.place, c.ref) for c in copies if c.message_id == m.id],
+                )
+                for m in messages
+            ]
+
     def addresses(self, platform: str) -> set[str]:
         """The keys of the addresses the desk keeps for a platform's conversations and people."""
         with Session(self.engine) as session:
@@ -264,23 +291,19 @@ class Slack:
     ) -> Response:
         """`user` writes in the thread under a card (text as Slack sends it, escaped); delivered again,
         as Slack does (sooner here), until the desk takes it."""
-        event = {
-            "type": "message",
-            "channel": channel,
-            "channel_type": "channel",
-            "user": user,
-            "text": text,
-            "ts": ts,
-            "thread_ts": card["ts"],
-            "parent_user_id": card.get("user", "U0BOT"),
-        }
-        event_id = f"Ev{ts.replace('.', '')}"
-        answer = self.send(self.requests.event(event, event_id=event_id))
-        for retry in range(1, 30):
+        event = channel_event(
+            channel, text, user=user, ts=ts, thread_ts=card["ts"], parent_user_id=card.get("user", "U0BOT")
+        )
+        return self.deliver(event, f"Ev{ts.replace('.', '')}")
+
+    def deliver(self, event: dict[str, Any], event_id: str, *, retry: int | None = None) -> Response:
+        """Send a message event, and again as Slack would (sooner here) until the desk takes it."""
+        answer = self.send(self.requests.event(event, event_id=event_id, retry_num=retry))
+        for again in range(1, 30):
             if answer.status == 200:
                 break
             time.sleep(0.1)
-            answer = self.send(self.requests.event(event, event_id=event_id, retry_num=retry))
+            answer = self.send(self.requests.event(event, event_id=event_id, retry_num=again))
         return answer
 
     def thread(self, number: int, channel: str = "C0SUPPORT") -> list[str]:
@@ -308,6 +331,19 @@ class Slack:
         return at_least(
             count, lambda: [m["text"] for m in self.standin.messages("D" + user)], f"DMs to {user}", timeout
         )
+
+
+def channel_event(channel: str, text: str, *, user: str, ts: str, **more: Any) -> dict[str, Any]:
+    """A message event from a channel, its text as Slack sends it (escaped, mentions in Slack's markup)."""
+    return {
+        "type": "message",
+        "channel": channel,
+        "channel_type": "channel",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        **more,
+    }
 
 
 T = TypeVar("T")

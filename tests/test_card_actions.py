@@ -66,7 +66,7 @@ def test_escalate_climbs_tiers_and_stops_at_t3(slack: Slack, probe: Probe) -> No
 
     assert probe.ticket(number).tier == 3
     assert "*Tier*\nT3" in card_text(card)
-    assert verbs(card) == ["claim", "assign", "priority", "resolve", "category"]
+    assert verbs(card) == ["claim", "assign", "priority", "resolve", "reply", "category"]
     notes = slack.wait_thread(number, 2)
     assert (
         "escalated the ticket from T1 to T2" in notes[0] and "escalated the ticket from T2 to T3" in notes[1]
@@ -102,7 +102,7 @@ def test_resolve_then_reopen(slack: Slack, probe: Probe) -> None:
     resolved = slack.card(number, version=2)
 
     assert probe.ticket(number).status == "resolved"
-    assert verbs(resolved) == ["reopen"]
+    assert verbs(resolved) == ["close", "close-quietly", "reopen"]
     assert (
         slack.dms("U0CUSTOMER")[0]
         == f"Your ticket #{number} “Export crashes every time” has been resolved by <@U0AGENT1>."

@@ -99,6 +99,26 @@ def test_private_channels_and_enterprise_grid_users_are_ids_too(tmp_path: Path) 
             "priorities[0].first_response: '0m' must be positive, such as 15m, 4h or 3d",
         ),
         (("resolution: 7d", "resolution: -1d"), "priorities[3].resolution: '-1d' must be positive"),
+        (
+            ("vip_users: [U0VIP]", "vip_users: [U0VIP]\nrequest_channels: [C0SUPPORT]"),
+            "request_channels[0].channel: 'C0SUPPORT' is where teams[0].slack_channel posts its cards",
+        ),
+        (
+            ("vip_users: [U0VIP]", "vip_users: [U0VIP]\nrequest_channels: [{channel: C0HELP, team: sales}]"),
+            "request_channels[0].team: 'sales' is not one of the teams",
+        ),
+        (
+            ("vip_users: [U0VIP]", "vip_users: [U0VIP]\nrequest_channels: ['#help']"),
+            "request_channels[0].channel: '#help' is not a channel id; ids look like C0123ABCD",
+        ),
+        (
+            ("vip_users: [U0VIP]", "vip_users: [U0VIP]\nconfirm_close_after: never"),
+            "confirm_close_after: 'never' is not a duration",
+        ),
+        (
+            ("vip_users: [U0VIP]", "vip_users: [U0VIP]\ncsat: {delay: -5m}"),
+            "csat.delay: '-5m' must not be negative",
+        ),
     ],
 )
 def test_a_bad_config_names_the_file_and_the_key(tmp_path: Path, edit: tuple[str, str], message: str) -> None:

@@ -28,6 +28,14 @@ def test_a_follow_up_dm_joins_the_open_ticket_as_written_and_pings_no_one(slack:
     assert "<@" not in follow_up
     assert any("Added to your ticket #1" in text for text in slack.dms("U0CUSTOMER", count=2))
     assert [t.id for t in probe.tickets()] == [1]
+    # Kept as the customer wrote it, with where its copy landed in the card's thread.
+    card = slack.card(1)
+    [note] = [m for m in slack.standin.messages("C0SUPPORT") if "From the customer" in m["text"]]
+    [(kind, text, _, copies)] = wait_until(
+        lambda: probe.conversation(1), lambda found: bool(found and found[0][3]), "the copy on record"
+    )
+    assert (kind, text) == ("customer", "Same with <PDF> & CSV files, @u0agent2 knows")
+    assert copies == [("slack", "C0SUPPORT", note["ts"])] and note["thread_ts"] == card["ts"]
 
 
 def test_new_in_a_dm_opens_another_ticket(slack: Slack, probe: Probe) -> None:
@@ -38,6 +46,44 @@ def test_new_in_a_dm_opens_another_ticket(slack: Slack, probe: Probe) -> None:
 
     slack.card(2, "C0BILLING")
     assert probe.ticket(2).title == "My invoice is wrong"
+
+
+def test_with_two_open_the_requester_picks_the_ticket_with_a_button(slack: Slack, probe: Probe) -> None:
+    slack.send(slack.requests.direct_message("The export crashes every time", user_id="U0CUSTOMER"))
+    slack.card(1)
+    slack.send(slack.requests.direct_message("new My invoice is wrong", user_id="U0CUSTOMER"))
+    slack.card(2, "C0BILLING")
+
+    slack.send(slack.requests.direct_message("It is the PDF export", user_id="U0CUSTOMER"))
+    asked = wait_until(
+        lambda: [
+            m for m in slack.standin.messages("DU0CUSTOMER") if m.get("blocks") and "which one" in m["text"]
+        ],
+        bool,
+        "the chooser in the DM",
+    )[-1]
+    button = next(
+        element
+        for block in asked["blocks"]
+        for element in block.get("elements", [])
+        if element.get("text", {}).get("text", "").startswith("#1 ")
+    )
+    slack.send(
+        slack.requests.block_action(
+            {**button, "block_id": "ticket_actions"},
+            user_id="U0CUSTOMER",
+            channel_id="DU0CUSTOMER",
+            message=asked,
+        )
+    )
+
+    wait_until(
+        lambda: slack.thread(1),
+        lambda notes: any("It is the PDF export" in n for n in notes),
+        "the held message in ticket #1's thread",
+    )
+    assert not any("PDF" in n for n in slack.thread(2, "C0BILLING"))
+    assert [t.id for t in probe.tickets()] == [1, 2]
 
 
 def test_a_follow_up_in_the_teams_chat_joins_the_open_ticket(

@@ -50,6 +50,7 @@ def test_slash_command_confirms_ephemerally_and_posts_a_triage_card(slack: Slack
         "Escalate to T2",
         "static_select",
         "Resolve",
+        "Reply to customer",
         "static_select",
     ]
     for block in card["blocks"]:

@@ -44,8 +44,9 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_bot_uses(slack: Slack) -> 
     slack.dms("U0CUSTOMER", timeout=10)
     slack.click(1, "claim", user="U0AGENT1")
     slack.wait_thread(1, 1)
-    # Resolving posts a thread note, then a DM to the requester: both answers get lost.
-    slack.standin.inject("chat.postMessage", "server_error", times=2)
+    # Resolving posts a thread note and two DMs to the requester (the news, then "did this solve it?"):
+    # the first answers get lost, so each retry looks for its post first.
+    slack.standin.inject("chat.postMessage", "server_error", times=3)
     slack.click(1, "resolve", user="U0AGENT1")
     slack.wait_thread(1, 2, timeout=10)
     slack.standin.wait_for("conversations.open", timeout=10)

@@ -119,8 +119,23 @@ def test_a_triaged_ticket_card_has_every_control_and_parses_clean(config: DeskCo
     assert problems(card) == []
     assert card["version"] == "1.5" and card["msteams"]["width"] == "Full"
     assert card["body"][0]["text"] == "#42 Cannot log in" and card["body"][0]["weight"] == "Bolder"
-    assert [a["title"] for a in card["actions"]] == ["Assign to me", "Escalate to T2", "Resolve"]
-    assert [a.get("style") for a in card["actions"]] == ["positive", "destructive", "positive"]
+    assert [a["title"] for a in card["actions"]] == [
+        "Assign to me",
+        "Escalate to T2",
+        "Resolve",
+        "Reply to customer",
+    ]
+    assert [a.get("style") for a in card["actions"]] == ["positive", "destructive", "positive", None]
+    # The reply opens a box under the card; what is typed there comes back with the reply's reference.
+    reply = card["actions"][3]
+    assert reply["type"] == "Action.ShowCard"
+    [box] = reply["card"]["body"]
+    assert box["type"] == "Input.Text" and box["isMultiline"]
+    [send] = reply["card"]["actions"]
+    assert read_action(invoke(send, {box["id"]: "Try again & tell me"})) == (
+        ActionRef(42, "reply", 7),
+        "Try again & tell me",
+    )
     picker, menu, category = elements(card, "Input.ChoiceSet")
     assert [c["value"] for c in category["choices"]] == ["billing", "bug", "feedback", "access"]
     assert category["value"] == "access"
@@ -152,20 +167,30 @@ def test_a_triaged_ticket_card_has_every_control_and_parses_clean(config: DeskCo
     )
 
 
-def test_a_resolved_ticket_card_offers_only_reopen(config: DeskConfig) -> None:
+def test_a_resolved_ticket_card_offers_close_with_or_without_survey_and_reopen(config: DeskConfig) -> None:
     card = adaptive_card(ticket_card(view(status=Status.RESOLVED), config, STAFF, CREATED), PEOPLE)
 
     assert problems(card) == []
-    assert [a["title"] for a in card["actions"]] == ["Reopen"]
+    assert [a["title"] for a in card["actions"]] == ["Close", "Close without survey", "Reopen"]
     assert elements(card, "Input.ChoiceSet") == [] and elements(card, "ActionSet") == []
-    assert read_action(invoke(card["actions"][0], {})) == (ActionRef(42, "reopen", 7), None)
+    assert [read_action(invoke(action, {})) for action in card["actions"]] == [
+        (ActionRef(42, "close", 7), None),
+        (ActionRef(42, "close-quietly", 7), None),
+        (ActionRef(42, "reopen", 7), None),
+    ]
+
+
+def test_a_closed_ticket_card_offers_only_reopen(config: DeskConfig) -> None:
+    card = adaptive_card(ticket_card(view(status=Status.CLOSED), config, STAFF, CREATED), PEOPLE)
+
+    assert [a["title"] for a in card["actions"]] == ["Reopen"]
 
 
 def test_a_top_tier_ticket_card_cannot_be_escalated(config: DeskConfig) -> None:
     card = adaptive_card(ticket_card(view(tier=MAX_TIER, assignee=None), config, STAFF, CREATED), PEOPLE)
 
     assert problems(card) == []
-    assert [a["title"] for a in card["actions"]] == ["Assign to me", "Resolve"]
+    assert [a["title"] for a in card["actions"]] == ["Assign to me", "Resolve", "Reply to customer"]
     picker = elements(card, "Input.ChoiceSet")[0]
     assert "value" not in picker
     facts = {fact["title"]: fact["value"] for fact in elements(card, "FactSet")[0]["facts"]}
@@ -328,6 +353,8 @@ def test_every_control_reads_back_from_its_invoke(config: DeskConfig) -> None:
         (ActionRef(42, "claim", 7), None),
         (ActionRef(42, "escalate", 7), None),
         (ActionRef(42, "resolve", 7), None),
+        # The reply's box was left empty here: the desk asks for words rather than send nothing.
+        (ActionRef(42, "reply", 7), None),
     ]
     submit = elements(card, "Action.Execute")[0]
     assert read_action(invoke(submit, {picker["id"]: "", menu["id"]: "low"})) == (

@@ -41,6 +41,15 @@ def test_a_reply_reaches_the_slack_requester_and_a_note_never_does(slack: Slack,
     sent = json.dumps([call.params for call in slack.standin.calls()])
     assert "handle with care" not in sent
     assert probe.ticket(number).first_responded_at is not None
+    # Each message is on record with where it was written, and the relayed one with where its copy landed.
+    [(kind, _, written, copies)] = wait_until(
+        lambda: [m for m in probe.conversation(number) if m[0] == "public"],
+        lambda found: bool(found and found[0][3]),
+        "the relayed copy on record",
+    )
+    [dm] = [m for m in slack.standin.messages("DU0CUSTOMER") if "of the support team" in m["text"]]
+    assert written == "slack:C0SUPPORT:1800000000.000002" and copies == [("slack", "DU0CUSTOMER", dm["ts"])]
+    assert [(m[0], m[3]) for m in probe.conversation(number) if m[0] == "internal"] == [("internal", [])]
 
 
 def test_someone_outside_the_team_cannot_reply_through_the_thread(slack: Slack) -> None:

@@ -17,6 +17,8 @@ from adapters.slack.blocks import escape, mrkdwn
 from adapters.slack.emoji import listen_for_emoji
 from adapters.slack.form import FORM_CALLBACK, notice_view, read_form, ticket_form
 from adapters.slack.identity import BotIdentity
+from adapters.slack.prompts import listen_for_prompts
+from adapters.slack.requests import listen_for_requests
 from adapters.slack.text import SlackNames, read_message_text, with_files
 from chatops.bus import SORRY, MessageBus
 from chatops.config.rules import DeskConfig
@@ -216,6 +218,9 @@ def build_bolt_app(
 
         await _answering(ack, run, user=user)
 
+    # First among the listeners of messages: a request channel's messages are its own.
+    listen_for_requests(app, bus=bus, names=names, person=person, tell=tell, command=command_name)
+
     @app.event("message")
     async def on_message(body: dict[str, Any], event: dict[str, Any]) -> None:
         # Only plain messages people send: edits, joins and bot posts (the desk's own among them) are not
@@ -276,6 +281,7 @@ def build_bolt_app(
         if not answer.done:
             await tell(channel, user, answer.refusal or ())
 
+    listen_for_prompts(app, bus=bus, person=person)
     listen_for_emoji(
         app,
         bus=bus,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from chatops.messaging.cards import Button, Card, Control, Menu, PersonPicker
+from chatops.messaging.cards import Button, Card, Control, Menu, PersonPicker, Prompt
 from chatops.messaging.rich import Bullets, Code, Link, Mention, Moment, Rich, Strong
 from chatops.people.directory import Directory
 
@@ -14,6 +15,8 @@ FIELD_LIMIT = 2000
 FIELDS_PER_SECTION = 10
 ELEMENTS_PER_ACTIONS = 25
 PLAIN_LIMIT = 75  # button labels and placeholders
+# A prompt's button opens a form instead of acting: its action id is the packed reference behind this.
+PROMPT = "prompt|"
 
 
 def escape(text: str) -> str:
@@ -96,6 +99,15 @@ def card_blocks(card: Card, people: Directory) -> list[dict[str, Any]]:
 
 def _control(control: Control, people: Directory) -> dict[str, Any]:
     action_id = control.ref.pack()
+    if isinstance(control, Prompt):
+        # The form is drawn when the button is pressed, from what the button carries.
+        form = {"title": control.title, "placeholder": control.placeholder, "submit": control.submit}
+        return {
+            "type": "button",
+            "text": _plain(control.label),
+            "action_id": PROMPT + action_id,
+            "value": json.dumps(form),
+        }
     if isinstance(control, Button):
         element: dict[str, Any] = {
             "type": "button",

@@ -34,6 +34,7 @@ _TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "re
 _HISTORY_PAGE = 200
 _CONNECTIONS = 32
 # Slack's documented limits: chat.postMessage about one a second per channel; the rest per workspace, by tier.
+POSTS_PER_SECOND = 1.0
 _PER_MINUTE = {"update": 50, "private": 100, "link": 100}
 _BURSTS = {"update": 5, "private": 10, "link": 10}
 
@@ -59,9 +60,13 @@ class SlackGateway:
 
     platform = "slack"
 
-    def __init__(self, client: AsyncWebClient, people: Directory) -> None:
+    def __init__(
+        self, client: AsyncWebClient, people: Directory, *, posts_per_second: float = POSTS_PER_SECOND
+    ) -> None:
+        """`posts_per_second`: the pace of posts in one channel; only a stand-in for Slack takes more."""
         self.client = client
         self.people = people
+        self.posts_per_second = posts_per_second
 
     async def close(self) -> None:
         """Close the client's kept-alive connections."""
@@ -157,7 +162,7 @@ class SlackGateway:
     def pace(self, kind: CallKind, place: str | None) -> Pace:
         """Slack's limits: posts per channel (a user's DM is a channel of its own), the rest per workspace."""
         if kind == "post":
-            return Pace(f"post:{place}", per_second=1.0, burst=3)
+            return Pace(f"post:{place}", per_second=self.posts_per_second, burst=3)
         return Pace(kind, per_second=_PER_MINUTE[kind] / 60, burst=_BURSTS[kind])
 
     async def _call(self, call: Awaitable[AsyncSlackResponse]) -> AsyncSlackResponse:

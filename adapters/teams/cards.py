@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from adapters.teams.text import Mentions, clip, escape, markdown, unbrace
-from chatops.messaging.cards import ActionRef, Button, Card, Control, Menu, PersonPicker
+from chatops.messaging.cards import ActionRef, Button, Card, Control, Menu, PersonPicker, Prompt
 from chatops.people.directory import Directory
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
@@ -62,6 +62,8 @@ def adaptive_card(card: Card, people: Directory) -> dict[str, Any]:
     for index, control in enumerate(card.actions):
         if isinstance(control, Button):
             actions.append(_execute(control.label, control.ref, style=control.style))
+        elif isinstance(control, Prompt):
+            actions.append(_prompt(control, index))
         else:
             body.extend(_choice(control, index, people))
     if len(actions) > MAX_ACTIONS:
@@ -114,6 +116,30 @@ def _execute(
     if style in STYLES:
         action["style"] = STYLES[style]
     return action
+
+
+def _prompt(control: Prompt, index: int) -> dict[str, Any]:
+    """A button that opens a box for words under it, sent with the prompt's own submit button."""
+    input_id = f"{REF_KEY}.{control.ref.verb}.{index}"
+    box = {
+        "type": "Input.Text",
+        "id": input_id,
+        "isMultiline": True,
+        "isRequired": True,
+        "errorMessage": "Write something first.",
+        "label": _plain(control.title),
+        "placeholder": _plain(control.placeholder),
+        "maxLength": TEXT_LIMIT,
+    }
+    return {
+        "type": "Action.ShowCard",
+        "title": _plain(control.label),
+        "card": {
+            "type": "AdaptiveCard",
+            "body": [box],
+            "actions": [_execute(control.submit, control.ref, input_id=input_id)],
+        },
+    }
 
 
 def _choice(control: Control, index: int, people: Directory) -> list[dict[str, Any]]:

@@ -3,6 +3,7 @@ adapter sees anything, and the agent that turns each activity into what the desk
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,10 +23,11 @@ from pydantic import ValidationError
 from adapters.teams.auth import ChannelTokens, KeysUnavailable, Refused
 from adapters.teams.cards import adaptive_card, read_action
 from adapters.teams.gateway import PLATFORM, member_key
-from adapters.teams.reading import with_attachments, written_text
+from adapters.teams.reading import mentions_bot, with_attachments, written_text
 from chatops import deadline
 from chatops.bus import SORRY, Answer, MessageBus
-from chatops.conversation.commands import CustomerWrote, ThreadMessage
+from chatops.conversation import noise
+from chatops.conversation.commands import ChannelMessage, CustomerWrote, RequestChannelOf, ThreadMessage
 from chatops.errors import DeskError, InvalidInput
 from chatops.messaging.addresses import AddressBook, chat_key, place_key
 from chatops.messaging.cards import Card
@@ -35,7 +37,7 @@ from chatops.messaging.rich import Rich, plain
 from chatops.people.directory import Directory
 from chatops.tickets.actions import command_for
 from chatops.tickets.commands import OpenTicket
-from chatops.tickets.model import TicketView
+from chatops.tickets.model import Answered, TicketView
 from commands.handlers import Caller, CommandRunner
 from commands.parser import Help, OpenForm, help_text, parse
 
@@ -49,6 +51,8 @@ warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"adapte
 # How a person asks the bot in Teams: `ticket <what is wrong>`, or one of the words below on its own.
 COMMAND = "ticket"
 _VERBS = {"status", "list", "help", "sla", "link", "unlink"}
+# `reply` speaks to the desk only before add, remove or list: "reply to me soon" is a customer's own words.
+_REPLIES = re.compile(r"reply\s+(add|remove|list)(\s|$)", re.IGNORECASE)
 # Teams waits about 15 s for an activity's answer, and less for a card's; well inside both.
 REPLY_BUDGET = 4.5
 CARD_ACTION = "adaptiveCard/action"
@@ -107,10 +111,19 @@ class TeamsAgent:
         root = _thread_root(activity)
         if root is not None and await self._under_a_card(activity, person, conversation, root, text):
             return
-        personal = activity.conversation.conversation_type == "personal"
+        kind = activity.conversation.conversation_type
+        personal = kind == "personal"
+        # Teams shows the bot every message of a channel it may read: only those mentioning it speak to it.
+        addressed = personal or mentions_bot(activity)
         word, _, rest = text.partition(" ")
         verb = word.lower()
-        if verb == COMMAND or verb in _VERBS:
+        commanded = addressed and (verb == COMMAND or verb in _VERBS or _REPLIES.match(text) is not None)
+        if kind == "channel" and not commanded:
+            if await self._in_a_request_channel(activity, person, conversation, root, text):
+                return
+        if not addressed:
+            return
+        if commanded:
             await self._command(activity, person, conversation, rest if verb == COMMAND else text)
             return
         if not personal or not text:
@@ -134,6 +147,42 @@ class TeamsAgent:
         # A follow-up joins the ticket the person has open in this chat; otherwise it opens one.
         answer = await self.bus.handle(CustomerWrote(request))
         await self._answered(answer, person, conversation)
+
+    async def _in_a_request_channel(
+        self, activity: Activity, person: str, conversation: str, root: str | None, text: str
+    ) -> bool:
+        """A message in a request channel (True): a new one is a request, and a reply in the thread of one
+        joins its ticket. The desk is asked each time, so a channel turned on from chat counts at once."""
+        known = await self.bus.ask(RequestChannelOf(PLATFORM, conversation))
+        if not known.done:
+            raise Redeliver()
+        if known.value is None:
+            return False
+        skipped = noise.BOT if _from_a_bot(activity) else None
+        if skipped is not None or not activity.id:
+            log.info(
+                "request_skipped",
+                reason=skipped or "no message id",
+                platform=PLATFORM,
+                place=conversation,
+                message=activity.id,
+            )
+            return True
+        answer = await self.bus.handle(
+            ChannelMessage(
+                platform=PLATFORM,
+                place=conversation,
+                author=person,
+                text=text,
+                ref=activity.id,
+                thread=root,
+                author_name=_name(activity),
+                workspace=_tenant(activity),
+                command=COMMAND,
+            )
+        )
+        await self._answered(answer, person, conversation)
+        return True
 
     async def _under_a_card(
         self, activity: Activity, person: str, conversation: str, root: str, text: str
@@ -209,7 +258,12 @@ class TeamsAgent:
         if not answer.done:
             await _answer_invoke(context, _message(plain(answer.refusal or SORRY)))
             return
-        card = adaptive_card(self.render(answer.value), self.people)
+        if isinstance(answer.value, Answered):
+            # A requester's answer: the question gives way to what became of it, never to the ticket's card.
+            said = answer.value.said
+            card = adaptive_card(Card(header="Thank you", summary=plain(said), body=said), self.people)
+        else:
+            card = adaptive_card(self.render(answer.value), self.people)
         await _answer_invoke(
             context,
             AdaptiveCardInvokeResponse(
@@ -252,6 +306,12 @@ def _name(activity: Activity) -> str | None:
     sender = activity.from_property
     name = sender.name.strip() if sender is not None and sender.name else ""
     return name[:200] or None
+
+
+def _from_a_bot(activity: Activity) -> bool:
+    """Whether a bot wrote the message (Teams gives bots ids starting 28:)."""
+    sender = activity.from_property
+    return sender is not None and (sender.role == "bot" or (sender.id or "").startswith("28:"))
 
 
 def _tenant(activity: Activity) -> str | None:

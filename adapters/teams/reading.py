@@ -19,12 +19,8 @@ def written_text(activity: Any) -> str:
     text = activity.text or ""
     bot = activity.recipient.id if activity.recipient is not None else None
     for entity in activity.entities or []:
-        if entity.type != "mention":
-            continue
-        mentioned = getattr(entity, "mentioned", None) or {}
-        mentioned_id = mentioned.get("id") if isinstance(mentioned, dict) else getattr(mentioned, "id", None)
         tag = getattr(entity, "text", None)
-        if isinstance(tag, str) and tag and mentioned_id == bot:
+        if isinstance(tag, str) and tag and _mentioned(entity) == bot:
             text = text.replace(tag, " ")
     # Anyone else mentioned reads as @name; the words pinged them once already, in Teams, and never again.
     text = _MENTION.sub(lambda m: "@" + m.group(1).strip(), text)
@@ -32,6 +28,20 @@ def written_text(activity: Any) -> str:
     text = _TAG.sub("", text)
     text = _CONTROL.sub("", html.unescape(text)).replace("\xa0", " ")
     return "\n".join(line.strip() for line in text.strip().splitlines()).strip()
+
+
+def mentions_bot(activity: Any) -> bool:
+    """Whether a message mentions the bot itself: in a channel, how a person speaks to it."""
+    bot = activity.recipient.id if activity.recipient is not None else None
+    return bot is not None and any(_mentioned(entity) == bot for entity in activity.entities or [])
+
+
+def _mentioned(entity: Any) -> str | None:
+    """Who a mention entity names (None for an entity of another kind)."""
+    if entity.type != "mention":
+        return None
+    mentioned = getattr(entity, "mentioned", None) or {}
+    return mentioned.get("id") if isinstance(mentioned, dict) else getattr(mentioned, "id", None)
 
 
 def with_attachments(text: str, activity: Any) -> str:

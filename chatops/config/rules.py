@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from chatops.config.conversation import CsatSection, NoiseRules, Quiet, RequestChannels
 from chatops.config.durations import positive_duration
 from chatops.config.tracking import TrackerSection
 from chatops.messaging.ports import Place
@@ -98,6 +99,8 @@ class Team(_Strict):
     calendar: str | None = None
     # At a breach, move the ticket up one tier, as if a lead had pressed Escalate.
     escalate_on_breach: bool = False
+    # Whether the team's requesters get the satisfaction survey (when the desk sends one at all).
+    csat: bool = True
 
     @model_validator(mode="after")
     def _placed(self) -> Team:
@@ -217,6 +220,16 @@ class DeskConfig(_Strict):
     # Slack: reacting with this emoji (its name, without colons) to a message opens a ticket from it.
     intake_emoji: str = Field(default="ticket", pattern=r"^[a-z0-9_+'-]{1,100}$")
     canned_replies: list[CannedReply] = Field(default_factory=list)
+    # Channels whose every new message is a request; what there is not one, and is skipped.
+    request_channels: RequestChannels = Field(default_factory=list)
+    noise: NoiseRules = Field(default_factory=NoiseRules)
+    # A ticket waiting on its customer: one follow-up after this long without an answer, and after the
+    # second period it resolves itself (null: never).
+    follow_up_after: Quiet | None = timedelta(days=2)
+    auto_resolve_after: Quiet | None = timedelta(days=5)
+    # A resolved ticket whose requester answers neither Yes nor No closes itself after this long.
+    confirm_close_after: Quiet = timedelta(days=3)
+    csat: CsatSection = Field(default_factory=CsatSection)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DeskConfig:
@@ -247,6 +260,18 @@ class DeskConfig(_Strict):
             raise ValueError(
                 f"default_team: {self.default_team!r} is not one of the teams {sorted(team_ids)}"
             )
+        posted = {place.address: key for key, place in self.all_places()}
+        for index, entry in enumerate(self.request_channels):
+            if entry.channel in posted:
+                raise ValueError(
+                    f"request_channels[{index}].channel: {entry.channel!r} is where {posted[entry.channel]} "
+                    "posts its cards; a request channel must be another channel"
+                )
+            if entry.team is not None and entry.team not in team_ids:
+                raise ValueError(
+                    f"request_channels[{index}].team: {entry.team!r} is not one of the teams "
+                    f"{sorted(team_ids)}"
+                )
         for index, category in enumerate(self.categories):
             if category.team is not None and category.team not in team_ids:
                 raise ValueError(f"categories[{index}].team: {category.team!r} is not one of the teams")
@@ -281,6 +306,15 @@ class DeskConfig(_Strict):
     def canned(self, name: str) -> CannedReply | None:
         """The canned reply with this name, if any."""
         return next((c for c in self.canned_replies if c.name == name), None)
+
+    def request_team(self, channel: str) -> str | None:
+        """The team a request channel of the rules files its requests for; None if it is not one."""
+        entry = next((e for e in self.request_channels if e.channel == channel), None)
+        return None if entry is None else (entry.team or self.default_team)
+
+    def surveys(self, team_id: str) -> bool:
+        """Whether the requesters of this team get the satisfaction survey."""
+        return self.csat.enabled and self.team(team_id).csat
 
     def platforms(self) -> list[str]:
         """The chat platforms some team has a place on."""

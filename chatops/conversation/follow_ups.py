@@ -6,8 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from chatops.conversation import repository as conversation
-from chatops.conversation.commands import CustomerWrote
+from chatops.conversation.commands import JOIN, CustomerWrote, PlaceHeld
 from chatops.desk import Desk
+from chatops.errors import Forbidden, IllegalTransition
+from chatops.messaging.cards import ActionRef, Button, Card
+from chatops.messaging.outbox import MESSAGE, card_payload
+from chatops.messaging.ports import Destination
 from chatops.messaging.rich import Code, Rich
 from chatops.people.identity import system
 from chatops.tickets import repository as tickets
@@ -17,7 +21,7 @@ from chatops.tickets.commands import OpenTicket
 from chatops.tickets.handlers import changed, record
 from chatops.tickets.intake import Opened, open_ticket
 from chatops.tickets.links import view_of
-from chatops.tickets.model import TicketView
+from chatops.tickets.model import Answered, TicketView
 from chatops.tickets.outbound import note, tell_person
 from chatops.tickets.repository import TicketRecord as Ticket
 from chatops.tickets.workflow import OPEN, Action, Status, next_status
@@ -25,7 +29,16 @@ from chatops.work import Work
 
 # The word that opens a separate ticket when the requester already has one open here.
 NEW = "new"
+# How many of a requester's open tickets the chooser offers, besides a new one.
+CHOICES = 5
 CONVERSATION = system("conversation")
+
+
+@dataclass(frozen=True)
+class Held:
+    """A requester's message held while they choose which of their open tickets it is about."""
+
+    open_tickets: int
 
 
 @dataclass(frozen=True)
@@ -38,8 +51,9 @@ class Joined:
     confirmation: Rich
 
 
-def customer_wrote(work: Work, command: CustomerWrote, desk: Desk) -> Opened | Joined:
-    """Join the message to the requester's open ticket from this conversation, or open a ticket."""
+def customer_wrote(work: Work, command: CustomerWrote, desk: Desk) -> Opened | Joined | Held:
+    """Join the message to the requester's open ticket from this conversation, or open a ticket; with
+    several open there, hold it and ask the requester which one it is about."""
     request = command.request
     word, _, rest = request.text.strip().partition(" ")
     if word.lower() == NEW:
@@ -47,16 +61,62 @@ def customer_wrote(work: Work, command: CustomerWrote, desk: Desk) -> Opened | J
     if request.origin_place is None or request.origin_ref is None or _opened_it(work, request):
         # A redelivery of the message that opened a ticket is answered as the first delivery was.
         return open_ticket(work, request, desk)
+    kept = conversation.kept_in(work.session, request.platform, request.origin_place, request.origin_ref)
+    if kept is not None:
+        # Delivered again once it joined its ticket: taken in already.
+        ticket = tickets.locked(work.session, kept)
+        assert ticket is not None, "a kept message's ticket is never deleted"
+        return Joined(
+            view_of(work.session, ticket, desk.tracker), False, confirmation(ticket, request.command)
+        )
     statuses = [status.value for status in OPEN]
     waiting = conversation.open_from(
         work.session, request.requester, request.platform, request.origin_place, statuses
     )
     if not waiting:
         return open_ticket(work, request, desk)
-    ticket, others = waiting[0], waiting[1:]
+    if len(waiting) > 1:
+        return _held(work, desk, request, waiting)
+    return _join(work, desk, request, waiting[0])
+
+
+def place_held(work: Work, command: PlaceHeld, desk: Desk) -> Answered:
+    """Put a held message in the ticket its requester chose, or open a ticket from it."""
+    message = conversation.held(work.session, command.version)
+    if message is None:
+        raise IllegalTransition("That message is in a ticket already; write again to add more.")
+    if not desk.roles.same(command.actor, message.requester):
+        raise Forbidden("Only the person who wrote that message can choose its ticket.")
+    request = OpenTicket(
+        text=message.text,
+        requester=message.requester,
+        via="dm",
+        platform=message.platform,
+        origin_place=message.place,
+        origin_ref=message.ref,
+        request_id=message.request_id,
+        command=message.command,
+        confirm_directly=True,
+    )
+    conversation.release(work.session, message)
+    if command.ticket_id == 0:
+        opened = open_ticket(work, request, desk)
+        return Answered(opened.ticket, (f"Your message opened ticket #{opened.ticket.id}.",))
+    ticket = tickets.locked(work.session, command.ticket_id)
+    if ticket is None or ticket.requester != message.requester or Status(ticket.status) not in OPEN:
+        raise IllegalTransition(
+            f"Ticket #{command.ticket_id} is no longer open; choose another, or a new ticket."
+        )
+    joined = _join(work, desk, request, ticket)
+    return Answered(joined.ticket, (f"Added to ticket #{ticket.id}.",))
+
+
+def _join(work: Work, desk: Desk, request: OpenTicket, ticket: Ticket) -> Joined:
+    """Keep the message as the ticket's, bring it to the card's thread, and take the ticket off hold."""
+    assert request.origin_place is not None and request.origin_ref is not None
     said = request.text.strip()
-    told = confirmation(ticket, others, request.command)
-    fresh = conversation.add(
+    told = confirmation(ticket, request.command)
+    message = conversation.add(
         work.session,
         ticket.id,
         at=work.now,
@@ -67,16 +127,51 @@ def customer_wrote(work: Work, command: CustomerWrote, desk: Desk) -> Opened | J
         ref=request.origin_ref,
         text=said,
     )
-    if not fresh:
-        # The same message delivered again: taken in already.
-        return Joined(view_of(work.session, ticket, desk.tracker), False, told)
     name = desk.directory.name(request.requester)
-    note(work, desk, ticket.id, ticket.team, (f"From the customer, {name}:\n", said))
+    note(work, desk, ticket.id, ticket.team, (f"From the customer, {name}:\n", said), copy_of=message)
     tell_person(work, desk, request.requester, told, prefer=request.platform, ticket_id=ticket.id)
     if ticket.status == Status.WAITING_ON_CUSTOMER.value:
-        return Joined(_resumed(work, ticket, request.requester, name, desk), False, told)
+        return Joined(resumed(work, ticket, request.requester, name, desk), False, told)
     ticket.updated_at = work.now
     return Joined(view_of(work.session, ticket, desk.tracker), False, told)
+
+
+def _held(work: Work, desk: Desk, request: OpenTicket, waiting: list[Ticket]) -> Held:
+    """Hold the message, and ask the requester which of their open tickets it is about."""
+    assert request.origin_place is not None and request.origin_ref is not None
+    said = request.text.strip()
+    held_id = conversation.hold(
+        work.session,
+        {
+            "requester": request.requester,
+            "platform": request.platform,
+            "place": request.origin_place,
+            "ref": request.origin_ref,
+            "request_id": request.request_id,
+            "command": request.command,
+            "text": said,
+            "at": work.now,
+        },
+    )
+    if held_id is None:
+        # Delivered again while the requester chooses: asked already.
+        return Held(len(waiting))
+    choices = tuple(
+        Button(f"#{ticket.id} {clip(ticket.title, 40)}", ActionRef(ticket.id, JOIN, held_id))
+        for ticket in waiting[:CHOICES]
+    )
+    card = Card(
+        header="Which ticket is this about?",
+        summary=f"You have {len(waiting)} open tickets here: which one is this message about?",
+        body=(
+            f"You have {len(waiting)} open tickets here. Your message goes to the one you pick:\n",
+            clip(said, 300),
+        ),
+        actions=(*choices, Button("A new ticket", ActionRef(0, JOIN, held_id))),
+    )
+    payload = card_payload(Destination(person=request.requester), card)
+    work.send(request.platform, MESSAGE, ticket_id=waiting[0].id, payload=payload)
+    return Held(len(waiting))
 
 
 def _opened_it(work: Work, request: OpenTicket) -> bool:
@@ -86,7 +181,7 @@ def _opened_it(work: Work, request: OpenTicket) -> bool:
     return tickets.opened_by(work.session, f"{request.platform}:{request.request_id}") is not None
 
 
-def _resumed(work: Work, ticket: Ticket, requester: str, name: str, desk: Desk) -> TicketView:
+def resumed(work: Work, ticket: Ticket, requester: str, name: str, desk: Desk) -> TicketView:
     """The requester answered: the ticket comes off hold, and its clocks go on from where they stood."""
     reclock(ticket, desk, work.now, running_of(ticket))
     before = ticket.status
@@ -95,7 +190,7 @@ def _resumed(work: Work, ticket: Ticket, requester: str, name: str, desk: Desk) 
     return changed(work, ticket, CONVERSATION, desk, (f"{name} wrote back, so the ticket is off hold",))
 
 
-def confirmation(ticket: Ticket, others: list[Ticket], command: str | None) -> Rich:
+def confirmation(ticket: Ticket, command: str | None) -> Rich:
     """What the requester reads once their message joined a ticket."""
     text: Rich = (
         f"Added to your ticket #{ticket.id} “{clip(ticket.title, 80)}”; the team sees it. "
@@ -103,8 +198,6 @@ def confirmation(ticket: Ticket, others: list[Ticket], command: str | None) -> R
         Code(f"{NEW} "),
         ".",
     )
-    if others:
-        text += (f" You have other open tickets too: {', '.join(f'#{t.id}' for t in others)}.",)
     if command:
         text += (" Check on it any time with ", Code(f"{command} status {ticket.id}"), ".")
     return text

@@ -4,17 +4,24 @@ agent's name, and the first one answers the ticket's first-response clock."""
 
 from __future__ import annotations
 
+import hashlib
+
 from chatops.conversation import repository as conversation
-from chatops.conversation.commands import SendCanned, ThreadMessage
+from chatops.conversation import saved
+from chatops.conversation.channel_requests import VIA as REQUEST_CHANNEL
+from chatops.conversation.commands import ReplyToCustomer, SendCanned, ThreadMessage
 from chatops.desk import Desk
-from chatops.errors import InvalidInput, Overloaded
+from chatops.errors import Forbidden, InvalidInput, NotFound, Overloaded, StaleCard
+from chatops.messaging.outbox import message_payload
+from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import Code, Rich
+from chatops.tickets import repository as tickets
 from chatops.tickets.card import clip
 from chatops.tickets.clocking import reclock, running_of
 from chatops.tickets.handlers import answered, changed, current
 from chatops.tickets.links import view_of
 from chatops.tickets.model import TicketView
-from chatops.tickets.outbound import tell_person
+from chatops.tickets.outbound import relay, tell_person
 from chatops.tickets.repository import TicketRecord as Ticket
 from chatops.work import Work
 
@@ -56,46 +63,99 @@ def thread_message(work: Work, command: ThreadMessage, desk: Desk) -> TicketView
     if not fresh or not public:
         return view_of(work.session, ticket, desk.tracker)
     reclock(ticket, desk, work.now, running_of(ticket))
-    return _relay(
-        work, desk, ticket, command.author, body, (f"replied to the customer: “{clip(body, 200)}”",)
-    )
+    return _relay(work, desk, ticket, command.author, body, fresh)
 
 
 def send_canned(work: Work, command: SendCanned, desk: Desk) -> TicketView:
     """Send the requester a canned reply, filled in for this ticket, the same way as a typed one."""
     ticket = current(work, command, desk)
-    canned = desk.config.canned(command.name) if command.name else None
-    if canned is None:
+    if not command.name:
         raise InvalidInput("Pick one of the canned replies the card offers.")
+    canned = saved.canned(work.session, desk.config, command.name)
+    if canned is None:
+        # Removed since the card was drawn: the card is drawn again without it.
+        raise StaleCard(
+            f"There is no canned reply “{command.name}” any more, so nothing was sent. Pick one of the "
+            "canned replies the card offers; it now shows those there are.",
+            ticket_id=ticket.id,
+        )
     body = canned.text.format(
         requester=desk.directory.name(ticket.requester),
         ticket=f"#{ticket.id}",
         title=ticket.title,
         agent=desk.directory.name(command.actor),
     )
-    conversation.add(
+    # A card version is clicked once: the change it makes draws the next.
+    message = _from_the_desk(work, ticket, command.actor, f"canned:{command.version}", body)
+    assert message is not None, "a card version is current once: the change it makes draws the next"
+    said: Rich = (f"sent the canned reply “{canned.name}” to the customer: “{clip(body, 200)}”",)
+    return _relay(work, desk, ticket, command.actor, body, message, said)
+
+
+def reply_to_customer(work: Work, command: ReplyToCustomer, desk: Desk) -> TicketView:
+    """Send the requester what an agent typed in the card's reply form, the same way as a typed `reply:`;
+    the same words sent twice from one card are sent once."""
+    ticket = tickets.locked(work.session, command.ticket_id)
+    if ticket is None:
+        raise NotFound(f"Ticket #{command.ticket_id} no longer exists.")
+    if not desk.roles.may_act(ticket.team, command.actor):
+        raise Forbidden(f"Only agents of {desk.config.team(ticket.team).name} can reply to its customers.")
+    body = (command.text or "").strip()
+    if not body:
+        raise InvalidInput("Write the reply in the box, then send it.")
+    typed = hashlib.sha256(f"{command.actor}\n{body}".encode()).hexdigest()[:24]
+    fresh = _from_the_desk(work, ticket, command.actor, f"form:{command.version}:{typed}", body)
+    if not fresh:
+        return view_of(work.session, ticket, desk.tracker)
+    reclock(ticket, desk, work.now, running_of(ticket))
+    return _relay(work, desk, ticket, command.actor, body, fresh)
+
+
+def _from_the_desk(work: Work, ticket: Ticket, author: str, ref: str, body: str) -> int | None:
+    """Keep a public reply sent through the desk's own controls (no platform message of its own)."""
+    return conversation.add(
         work.session,
         ticket.id,
         at=work.now,
-        author=command.actor,
+        author=author,
         kind=conversation.PUBLIC,
         platform=DESK,
         place=f"ticket:{ticket.id}",
-        # A card version is clicked once: the change it makes draws the next.
-        ref=f"canned:{command.version}",
+        ref=ref,
         text=body,
     )
-    said: Rich = (f"sent the canned reply “{canned.name}” to the customer: “{clip(body, 200)}”",)
-    return _relay(work, desk, ticket, command.actor, body, said)
 
 
-def _relay(work: Work, desk: Desk, ticket: Ticket, author: str, body: str, said: Rich) -> TicketView:
-    """Bring a public reply to the requester under the agent's name, and answer the ticket's clock."""
+def _relay(
+    work: Work, desk: Desk, ticket: Ticket, author: str, body: str, message: int, said: Rich | None = None
+) -> TicketView:
+    """Bring a public reply (the ticket's `message`) to the requester under the agent's name where they
+    asked (the thread of a request channel's message, else their own conversation with the bot), and
+    answer the ticket's clock; the card's thread says it was sent (`said`, or the reply itself)."""
     agent = desk.directory.name(author)
     relayed: Rich = (
         f"{agent}, of the support team, about your ticket #{ticket.id} “{clip(ticket.title, 60)}”:\n",
         body,
     )
-    tell_person(work, desk, ticket.requester, relayed, prefer=ticket.platform, ticket_id=ticket.id)
+    origin = (
+        conversation.origin_of(work.session, ticket.id, ticket.platform)
+        if ticket.via == REQUEST_CHANNEL
+        else None
+    )
+    if origin is not None:
+        # Asked in front of the channel: answered in the same thread, where the requester is looking.
+        place, root = origin
+        thread = Destination(place=place, thread=MessageRef(place, root))
+        relay(work, ticket.platform, ticket.id, message_payload(thread, relayed), message)
+    else:
+        tell_person(
+            work,
+            desk,
+            ticket.requester,
+            relayed,
+            prefer=ticket.platform,
+            ticket_id=ticket.id,
+            copy_of=message,
+        )
     answered(work, ticket, author, desk)
-    return changed(work, ticket, author, desk, said)
+    return changed(work, ticket, author, desk, said or (f"replied to the customer: “{clip(body, 200)}”",))

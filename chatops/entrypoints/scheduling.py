@@ -1,6 +1,6 @@
-"""The desk's timers: the SLA sweep every `sla.sweep_seconds`, the look at what changed in the tracker
-every `jira.reconcile_minutes`, and housekeeping every hour (done outbox rows, old request ids and
-tracker receipts are deleted after `sla.retention_days`).
+"""The desk's timers: the SLA sweep and the closing steps' sweep every `sla.sweep_seconds`, the look at
+what changed in the tracker every `jira.reconcile_minutes`, and housekeeping every hour (done outbox rows,
+old request ids and tracker receipts are deleted after `sla.retention_days`).
 
 APScheduler only fires the timers, in each process that runs them; it keeps no job store, since its
 stores must never be shared by several schedulers. Who acts on what is the database's to decide: a sweep
@@ -19,6 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from chatops.bus import MessageBus
 from chatops.clock import Clock
+from chatops.closing.commands import SweepQuiet
 from chatops.messaging.outbox_store import forget_done
 from chatops.tickets.repository import forget_intake_keys
 from chatops.tickets.sweep import SweepSla
@@ -59,6 +60,15 @@ class Timers:
             id="sla-sweep",
         )
         scheduler.add_job(
+            until_stopped(self.closing),
+            "interval",
+            seconds=sla.sweep_seconds,
+            max_instances=1,
+            coalesce=True,
+            next_run_time=datetime.now(UTC),
+            id="closing-sweep",
+        )
+        scheduler.add_job(
             until_stopped(self.housekeeping),
             "interval",
             seconds=HOUSEKEEPING_EVERY.total_seconds(),
@@ -86,12 +96,20 @@ class Timers:
             self._scheduler = None
 
     async def sweep(self) -> int:
-        """Sweep until no due ticket is left; how many were looked at."""
+        """Sweep the SLA clocks until no due ticket is left; how many were looked at."""
+        return await self._until_done(SweepSla, "sla_sweep_failed")
+
+    async def closing(self) -> int:
+        """Take the closing steps that have come (follow-ups, closing by themselves, surveys), until none
+        is left; how many tickets were looked at."""
+        return await self._until_done(SweepQuiet, "closing_sweep_failed")
+
+    async def _until_done(self, sweep: type[SweepSla] | type[SweepQuiet], failed: str) -> int:
         total = 0
         while True:
-            answer = await self.bus.handle(SweepSla(limit=SWEEP_BATCH))
+            answer = await self.bus.handle(sweep(limit=SWEEP_BATCH))
             if not answer.done:
-                log.warning("sla_sweep_failed", reason=str(answer.refusal))
+                log.warning(failed, reason=str(answer.refusal))
                 return total
             total += answer.value
             if answer.value < SWEEP_BATCH:

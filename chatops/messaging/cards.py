@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-from chatops.messaging.rich import Rich
+from chatops.messaging.rich import Rich, rich_from_json, rich_to_json
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,20 @@ class Menu:
     selected: str | None = None
 
 
-Control = Button | PersonPicker | Menu
+@dataclass(frozen=True)
+class Prompt:
+    """A button that asks for words before it acts (a form where the platform has one); the words are
+    the choice its command carries."""
+
+    label: str
+    ref: ActionRef
+    # The form's title, the hint inside its box, and its submit button.
+    title: str
+    placeholder: str
+    submit: str = "Send"
+
+
+Control = Button | PersonPicker | Menu | Prompt
 
 
 @dataclass(frozen=True)
@@ -90,3 +103,56 @@ class Card:
     body: Rich = ()
     context: Rich = ()
     actions: tuple[Control, ...] = field(default_factory=tuple)
+
+
+def card_to_json(card: Card) -> dict[str, Any]:
+    """A card as JSON, to travel in an outbox row."""
+    return {
+        "header": card.header,
+        "summary": card.summary,
+        "fields": [{"label": f.label, "value": rich_to_json(f.value)} for f in card.fields],
+        "body": rich_to_json(card.body),
+        "context": rich_to_json(card.context),
+        "actions": [_control_to_json(control) for control in card.actions],
+    }
+
+
+def card_from_json(data: dict[str, Any]) -> Card:
+    """The inverse of card_to_json."""
+    return Card(
+        header=data["header"],
+        summary=data["summary"],
+        fields=tuple(Field(f["label"], rich_from_json(f["value"])) for f in data["fields"]),
+        body=rich_from_json(data["body"]),
+        context=rich_from_json(data["context"]),
+        actions=tuple(_control_from_json(control) for control in data["actions"]),
+    )
+
+
+_CONTROLS: dict[str, type[Control]] = {
+    "button": Button,
+    "people": PersonPicker,
+    "menu": Menu,
+    "prompt": Prompt,
+}
+
+
+def _control_to_json(control: Control) -> dict[str, Any]:
+    kind = next(name for name, cls in _CONTROLS.items() if isinstance(control, cls))
+    values = {name: getattr(control, name) for name in control.__dataclass_fields__}
+    values["ref"] = control.ref.pack()
+    if isinstance(control, Menu):
+        values["options"] = [[o.label, o.value] for o in control.options]
+    elif isinstance(control, PersonPicker):
+        values["people"] = list(control.people)
+    return {"kind": kind, **values}
+
+
+def _control_from_json(data: dict[str, Any]) -> Control:
+    values = {name: value for name, value in data.items() if name != "kind"}
+    values["ref"] = ActionRef.unpack(values["ref"])
+    if "options" in values:
+        values["options"] = tuple(Choice(label, value) for label, value in values["options"])
+    if "people" in values:
+        values["people"] = tuple(values["people"])
+    return _CONTROLS[data["kind"]](**values)

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from chatops.messaging.dispatcher import Handler, Run
+from chatops.messaging.cards import Card, card_from_json
+from chatops.messaging.dispatcher import Followup, Handler, Run
 from chatops.messaging.outbox import MESSAGE, TELL_PRIVATELY, destination_from
 from chatops.messaging.outbox_store import Job, Outcome
 from chatops.messaging.ports import Destination, MessageRef, PermanentFailure
@@ -21,26 +22,34 @@ def look_since(job: Job) -> datetime | None:
     return job.created_at - CLOCK_SKEW if job.in_doubt else None
 
 
-async def post_text(job: Job, run: Run, to: Destination, text: Rich) -> Outcome:
-    """Post one job's text where it goes, in its slot, tagged so that a retry can find it."""
+async def post_text(
+    job: Job, run: Run, to: Destination, text: Rich | Card, *, then: Followup | None = None
+) -> Outcome:
+    """Post one job's text (or card) where it goes, in its slot, tagged so that a retry can find it;
+    `then` turns the posted message into what to record with the outcome."""
     gateway = run.gateway(job.target)
     return await run.attempt(
         [job],
         gateway.pace("post", to.place or to.person),
         lambda: gateway.post(to, text, key=f"outbox-{job.id}", look_since=look_since(job)),
+        then=then,
     )
 
 
 async def send_messages(jobs: list[Job], run: Run) -> list[Outcome]:
-    """Post each text to its place or person, ending with its link where it asks for one."""
-    outcomes = []
-    for job in jobs:
-        to, text = destination_from(job.payload["to"]), rich_from_json(job.payload["text"])
-        link = job.payload.get("link")
-        outcomes.append(
-            await (post_text(job, run, to, text) if link is None else _post_linked(job, run, to, text, link))
+    """Post each text or card to its place or person, in order, a text ending with its link where it asks
+    for one."""
+
+    async def send(job: Job) -> Outcome:
+        to, link = destination_from(job.payload["to"]), job.payload.get("link")
+        if "card" in job.payload:
+            return await post_text(job, run, to, card_from_json(job.payload["card"]))
+        text = rich_from_json(job.payload["text"])
+        return await (
+            post_text(job, run, to, text) if link is None else _post_linked(job, run, to, text, link)
         )
-    return outcomes
+
+    return await run.in_order(jobs, send)
 
 
 async def _post_linked(job: Job, run: Run, to: Destination, text: Rich, link: dict[str, str]) -> Outcome:
@@ -60,22 +69,19 @@ async def _post_linked(job: Job, run: Run, to: Destination, text: Rich, link: di
 
 
 async def tell_privately(jobs: list[Job], run: Run) -> list[Outcome]:
-    """Show each text to its person only, as their platform can."""
-    outcomes = []
-    for job in jobs:
+    """Show each text to its person only, as their platform can, in order."""
+
+    async def tell(job: Job) -> Outcome:
         gateway = run.gateway(job.target)
         payload = job.payload
         text = rich_from_json(payload["text"])
-        outcomes.append(
-            await run.attempt(
-                [job],
-                gateway.pace("private", payload.get("place") or payload["person"]),
-                lambda payload=payload, text=text, gateway=gateway: gateway.tell_privately(
-                    payload.get("place"), payload["person"], text
-                ),
-            )
+        return await run.attempt(
+            [job],
+            gateway.pace("private", payload.get("place") or payload["person"]),
+            lambda: gateway.tell_privately(payload.get("place"), payload["person"], text),
         )
-    return outcomes
+
+    return await run.in_order(jobs, tell)
 
 
 def chat_handlers(platforms: Iterable[str]) -> dict[tuple[str, str], Handler]:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from chatops.clock import Clock
 from chatops.errors import StorageUnavailable
+from chatops.messaging.outbox import WORDS
 from chatops.messaging.outbox_store import Job, OutboxStore, Outcome
 from chatops.messaging.pacing import Pacer
 from chatops.messaging.ports import (
@@ -78,6 +79,24 @@ class Run:
     ) -> Outcome:
         """Make one call for `jobs` in its slot under `pace`; `then` turns its result into what to record."""
         return await self._dispatcher.attempt(jobs, pace, call, then)
+
+    async def in_order(self, jobs: list[Job], one: Callable[[Job], Awaitable[Outcome]]) -> list[Outcome]:
+        """Carry out jobs one at a time; once one is to be tried again, the rest wait behind it, untried.
+
+        Going on past it would let the next messages overtake it: after a 429 the next slot comes before
+        its retry, and the whole backlog of a place can be in one batch.
+        """
+        outcomes: list[Outcome] = []
+        for index, job in enumerate(jobs):
+            outcome = await one(job)
+            outcomes.append(outcome)
+            if outcome.retry_at is not None:
+                outcomes.extend(
+                    Outcome([rest.id], retry_at=outcome.retry_at, put_off=True, in_doubt=rest.in_doubt)
+                    for rest in jobs[index + 1 :]
+                )
+                break
+        return outcomes
 
     def later(self, jobs: list[Job], error: str) -> Outcome:
         """Try these jobs again after a backoff, without having called anything."""
@@ -233,7 +252,16 @@ class Dispatcher:
             self._wakeup.set()
 
     async def _run_group(self, jobs: list[Job], run: Run) -> list[Outcome]:
-        """One ticket's jobs: each (target, kind) in the order its first row was written, given together."""
+        """One ticket's jobs, lane by lane as the outbox orders them (per target, its cards apart from its
+        words to people), the lanes side by side: a lane waiting out its place's pace holds back no other."""
+        lanes: dict[tuple[str, bool], list[Job]] = defaultdict(list)
+        for job in jobs:
+            lanes[(job.target, job.kind in WORDS)].append(job)
+        results = await asyncio.gather(*(self._run_lane(lane, run) for lane in lanes.values()))
+        return [outcome for lane in results for outcome in lane]
+
+    async def _run_lane(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """One lane's jobs: each (target, kind) in the order its first row was written, given together."""
         kinds: dict[tuple[str, str], list[Job]] = defaultdict(list)
         for job in jobs:
             kinds[(job.target, job.kind)].append(job)

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from chatops.messaging.cards import Card, card_to_json
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import Rich, rich_to_json
 from chatops.store.tables import OutboxMessage
@@ -21,8 +22,11 @@ _INSERT = insert(OutboxMessage.__table__)
 # Kinds every chat platform carries out, whatever the message is about.
 MESSAGE = "message"
 TELL_PRIVATELY = "tell_privately"
+# Words relayed from one person to another (a requester's to the team, an agent's to the requester): the
+# domain that relays them carries them out, and keeps where each copy landed.
+RELAY = "relay"
 # The kinds that carry words to a person; they keep their own order, apart from a ticket's cards.
-WORDS = (MESSAGE, TELL_PRIVATELY)
+WORDS = (MESSAGE, TELL_PRIVATELY, RELAY)
 
 
 def outbox_row(
@@ -59,13 +63,22 @@ def message_payload(
 ) -> dict[str, Any]:
     """What a MESSAGE row carries: where to, the rich text, and a message on the same platform to end it
     with a link to (labelled `label`), which only the platform can make when the text is sent."""
-    target: dict[str, Any] = {"place": to.place, "person": to.person}
-    if to.thread is not None:
-        target["thread"] = {"place": to.thread.place, "id": to.thread.id}
-    payload: dict[str, Any] = {"to": target, "text": rich_to_json(text)}
+    payload: dict[str, Any] = {"to": _target(to), "text": rich_to_json(text)}
     if link_to is not None:
         payload["link"] = {"place": link_to.place, "id": link_to.id, "label": label}
     return payload
+
+
+def card_payload(to: Destination, card: Card) -> dict[str, Any]:
+    """What a MESSAGE row carries that posts a card of its own (a question with buttons, say)."""
+    return {"to": _target(to), "card": card_to_json(card)}
+
+
+def _target(to: Destination) -> dict[str, Any]:
+    target: dict[str, Any] = {"place": to.place, "person": to.person}
+    if to.thread is not None:
+        target["thread"] = {"place": to.thread.place, "id": to.thread.id}
+    return target
 
 
 def private_payload(place: str | None, person: str, text: Rich) -> dict[str, Any]:

@@ -39,6 +39,10 @@ class Roles:
         """The teams this person works in."""
         return [team for team in self._agents if self.may_act(team, person)]
 
+    def led_by(self, person: str) -> list[str]:
+        """The teams this person leads, in the config's order."""
+        return [team for team, leads in self._leads.items() if person in leads]
+
     def staff(self, team: str) -> tuple[str, ...]:
         """The team's agents and leads, by person id, in the config's order."""
         return self._staff[team]

@@ -81,10 +81,22 @@ class Ticket(Base):
     resolution_used: Mapped[float] = mapped_column(Float, default=0.0)
     # The SLA engine's sweep reads only tickets whose next check has come; see the index below.
     next_check_at: Mapped[datetime | None]
+    # How many questions the requester was asked (did this solve it, how did we do): the buttons of each
+    # carry its number, so that only the latest is answered.
+    asks: Mapped[int] = mapped_column(Integer, default=0)
+    # When the conversation's next timed step is due (a follow-up, resolving or closing itself, the
+    # survey), and how many follow-ups went out while it waited on the customer.
+    nudge_at: Mapped[datetime | None]
+    nudges: Mapped[int] = mapped_column(Integer, default=0)
+    # The satisfaction survey: due, asked, rated, expired or off; and the answer.
+    survey: Mapped[str | None] = mapped_column(String(16))
+    csat_score: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_tickets_team_status", "team", "status"),
         Index("ix_tickets_next_check_at", "next_check_at"),
+        Index("ix_tickets_nudge_at", "nudge_at"),
         Index("uq_tickets_intake_key", "intake_key", unique=True),
     )
 
@@ -176,6 +188,64 @@ class TicketMessage(Base):
     text: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("platform", "place", "ref", name="uq_ticket_messages_ref"),)
+
+
+class MessageCopy(Base):
+    """Where a ticket's message was relayed to (the card's thread on a platform, the requester's chat or
+    the request's thread), by the platform's own ids, once posted."""
+
+    __tablename__ = "message_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("ticket_messages.id"))
+    platform: Mapped[str] = mapped_column(String(16))
+    place: Mapped[str] = mapped_column(String(200))
+    ref: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (UniqueConstraint("message_id", "platform", "place", name="uq_message_copies_where"),)
+
+
+class HeldMessage(Base):
+    """A requester's message held while they choose which of their open tickets it is about."""
+
+    __tablename__ = "held_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    requester: Mapped[str] = mapped_column(String(160))
+    platform: Mapped[str] = mapped_column(String(16))
+    place: Mapped[str] = mapped_column(String(200))
+    ref: Mapped[str] = mapped_column(String(200))
+    # The platform's id of the delivery, and the command the requester asks with, for the ticket it joins.
+    request_id: Mapped[str | None] = mapped_column(String(160))
+    command: Mapped[str | None] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+    __table_args__ = (UniqueConstraint("platform", "place", "ref", name="uq_held_messages_ref"),)
+
+
+class SavedReply(Base):
+    """A canned reply saved by an agent from chat, beside those of the rules."""
+
+    __tablename__ = "saved_replies"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    added_by: Mapped[str] = mapped_column(String(160))
+    added_at: Mapped[datetime]
+
+
+class RequestChannel(Base):
+    """A channel declared a request channel from chat (by a lead, in it): each new message there is a
+    request for `team`."""
+
+    __tablename__ = "request_channels"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    place: Mapped[str] = mapped_column(String(200), primary_key=True)
+    team: Mapped[str] = mapped_column(String(64))
+    added_by: Mapped[str] = mapped_column(String(160))
+    added_at: Mapped[datetime]
 
 
 class TrackedIssue(Base):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from chatops.conversation.commands import SendCanned
+from chatops.closing.commands import Close, Comment, Confirm, Rate
+from chatops.closing.questions import COMMENT, RATE, SOLVED, UNSOLVED
+from chatops.conversation.commands import JOIN, PlaceHeld, ReplyToCustomer, SendCanned
 from chatops.errors import InvalidInput
 from chatops.messaging.cards import ActionRef
 from chatops.messaging.ports import Place
-from chatops.tickets.card import CANNED, CATEGORY, MERGE, SEND
+from chatops.tickets.card import CANNED, CATEGORY, CLOSE_QUIETLY, MERGE, REPLY, SEND
 from chatops.tickets.commands import (
     Assign,
     CardCommand,
@@ -43,6 +45,18 @@ def command_for(ref: ActionRef, actor: str, place: Place | None, choice: str | N
         return SendToTracker(**common, choice=choice)
     if ref.verb == MERGE:
         return MergeOnto(**common, key=choice)
+    if ref.verb in (SOLVED, UNSOLVED):
+        return Confirm(**common, solved=ref.verb == SOLVED)
+    if ref.verb.startswith(RATE) and ref.verb[len(RATE) :].isdigit():
+        return Rate(**common, score=int(ref.verb[len(RATE) :]))
+    if ref.verb == COMMENT:
+        return Comment(**common, text=choice)
+    if ref.verb == JOIN:
+        return PlaceHeld(**common)
+    if ref.verb == REPLY:
+        return ReplyToCustomer(**common, text=choice)
+    if ref.verb == CLOSE_QUIETLY:
+        return Close(**common, survey=False)
     try:
         action = Action(ref.verb)
     except ValueError:
@@ -51,6 +65,8 @@ def command_for(ref: ActionRef, actor: str, place: Place | None, choice: str | N
         return Assign(**common, assignee=choice)
     if action is Action.PRIORITY:
         return ChangePriority(**common, priority=choice)
+    if action is Action.CLOSE:
+        return Close(**common)
     if action in _PLAIN:
         return _PLAIN[action](**common)
     raise InvalidInput(f"{action.value} cannot be done from a card.")

@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from chatops.config.rules import DeskConfig
-from chatops.messaging.cards import ActionRef, Button, Card, Choice, Control, Field, Menu, PersonPicker
+from chatops.messaging.cards import (
+    ActionRef,
+    Button,
+    Card,
+    Choice,
+    Control,
+    Field,
+    Menu,
+    PersonPicker,
+    Prompt,
+)
 from chatops.messaging.rich import Link, Mention, Moment, Rich
 from chatops.sla.clocks import FIRST_RESPONSE, RESOLUTION, WARNING, checkpoints
 from chatops.tickets.clocking import running
@@ -16,18 +26,24 @@ from chatops.tickets.workflow import DONE, MAX_TIER, WORKED, Action, Status
 BODY_LIMIT = 2500
 # Each part of a long request posted in the card's thread: within what every chat platform shows whole.
 NOTE_LIMIT = 3000
+# The most options a card's menu offers: as many as a Slack menu holds.
+MENU_LIMIT = 100
 # The verbs of a card's controls that are not workflow actions: its category, a canned reply to the
 # requester, and its issue in the tracker.
 CATEGORY = "category"
 CANNED = "canned"
 SEND = "send"
 MERGE = "merge"
+# Closing a resolved ticket without sending its requester the survey.
+CLOSE_QUIETLY = "close-quietly"
+REPLY = "reply"
 VIA = {
     "command": "command",
     "form": "form",
     "shortcut": "message shortcut",
     "dm": "direct message",
     "emoji": "emoji on a message",
+    "channel": "request channel",
 }
 
 
@@ -52,6 +68,7 @@ def ticket_card(
         Field("Tier", (f"T{view.tier}",)),
         *((Field(tracker.capitalize(), issue_text(view.issue)),) if tracker and view.issue else ()),
         *_clock_fields(view, config, now),
+        *((Field("Satisfaction", _rating(view)),) if view.csat_score is not None else ()),
         Field("Why", ("\n".join(view.reasons) or "no rule matched; defaults applied",)),
     )
     body: Rich = (clip(view.description, BODY_LIMIT),)
@@ -86,6 +103,13 @@ def issue_text(issue: IssueLink) -> Rich:
     if issue.shipped:
         shown += (" · shipped, requesters told",)
     return shown
+
+
+def _rating(view: TicketView) -> Rich:
+    """The requester's rating, with their comment as they wrote it."""
+    score = view.csat_score or 0
+    shown: Rich = (f"{'★' * score}{'☆' * (5 - score)} {score} of 5",)
+    return shown + ((" · “", clip(view.csat_comment, 500), "”") if view.csat_comment else ())
 
 
 def _clock_fields(view: TicketView, config: DeskConfig, now: datetime) -> tuple[Field, ...]:
@@ -127,6 +151,11 @@ def _controls(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> t
     def ref(action: Action) -> ActionRef:
         return ActionRef(view.id, action.value, view.version)
 
+    if view.status is Status.RESOLVED:
+        closing: tuple[Control, ...] = (Button("Close", ref(Action.CLOSE), style="primary"),)
+        if config.surveys(view.team) and view.csat_score is None:
+            closing += (Button("Close without survey", ActionRef(view.id, CLOSE_QUIETLY, view.version)),)
+        return (*closing, Button("Reopen", ref(Action.REOPEN)))
     if view.status in DONE:
         return (Button("Reopen", ref(Action.REOPEN)),)
     if view.status not in WORKED:
@@ -150,12 +179,23 @@ def _controls(view: TicketView, config: DeskConfig, staff: tuple[str, ...]) -> t
     elif view.status in (Status.ASSIGNED, Status.IN_PROGRESS):
         controls.append(Button("Waiting on customer", ref(Action.WAIT)))
     controls.append(Button("Resolve", ref(Action.RESOLVE), style="primary"))
-    if config.canned_replies:
+    controls.append(
+        Prompt(
+            "Reply to customer",
+            ActionRef(view.id, REPLY, view.version),
+            title=f"Reply on {view.number}",
+            placeholder="What the requester reads, under your name",
+            submit="Send",
+        )
+    )
+    canned = [c.name for c in config.canned_replies]
+    canned += [name for name in view.saved_replies if name not in canned]
+    if canned:
         controls.append(
             Menu(
                 "Canned reply…",
                 ActionRef(view.id, CANNED, view.version),
-                tuple(Choice(c.name, c.name) for c in config.canned_replies),
+                tuple(Choice(name, name) for name in canned[:MENU_LIMIT]),
             )
         )
     if config.categories:

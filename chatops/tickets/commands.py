@@ -29,6 +29,8 @@ class OpenTicket:
     title: str | None = None
     category: str | None = None
     priority: str | None = None
+    # The team the request is for, whatever the rules' routing would say (a request channel's team).
+    team: str | None = None
     # The platform's id of this very request: a redelivery or a replay of it opens nothing new.
     request_id: str | None = None
     # The command the requester can ask about the ticket with, on their platform (for the confirmation).

@@ -13,6 +13,7 @@ from chatops.desk import Desk
 from chatops.messaging.cards import Card
 from chatops.messaging.chat_jobs import look_since, post_text
 from chatops.messaging.dispatcher import Handler, Run
+from chatops.messaging.outbox import RELAY, destination_from
 from chatops.messaging.outbox_store import Job, Outcome, release_after_card
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import rich_from_json
@@ -73,6 +74,7 @@ class CardDelivery:
             UPDATE_CARD: self.update_card,
             THREAD_NOTE: self.thread_note,
             LINK_ORIGIN: self.link_origin,
+            RELAY: self.relay,
         }
         return {(platform, kind): handler for platform in platforms for kind, handler in kinds.items()}
 
@@ -135,15 +137,24 @@ class CardDelivery:
     async def thread_note(self, jobs: list[Job], run: Run) -> list[Outcome]:
         """Post each note in the thread under the card, in order."""
         batch: Batch = run.context
-        outcomes = []
-        for job in jobs:
+
+        async def post(job: Job) -> Outcome:
             card = batch.card(job.ticket_id, job.target) if job.ticket_id is not None else None
             if card is None:
-                outcomes.append(run.later([job], "waiting for the card"))
-                continue
+                return run.later([job], "waiting for the card")
             to = Destination(place=card.place, thread=card)
-            outcomes.append(await post_text(job, run, to, rich_from_json(job.payload["text"])))
-        return outcomes
+            return await post_text(job, run, to, rich_from_json(job.payload["text"]), then=_copied(job))
+
+        return await run.in_order(jobs, post)
+
+    async def relay(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Post each relayed message where it goes (the requester's chat, a request's thread), in order."""
+
+        async def post(job: Job) -> Outcome:
+            to = destination_from(job.payload["to"])
+            return await post_text(job, run, to, rich_from_json(job.payload["text"]), then=_copied(job))
+
+        return await run.in_order(jobs, post)
 
     async def link_origin(self, jobs: list[Job], run: Run) -> list[Outcome]:
         """Ask the platform for a link to the message the ticket was made from, and show it on the cards."""
@@ -169,6 +180,18 @@ class CardDelivery:
                 jobs, gateway.pace("link", origin.address), lambda: gateway.link(message), then=remember
             )
         ]
+
+
+def _copied(job: Job) -> Callable[[MessageRef], Callable[[Work], None]] | None:
+    """For a relayed message, how to keep where its copy landed once posted."""
+    message = job.payload.get("copy_of")
+    if message is None:
+        return None
+
+    def landed(ref: MessageRef) -> Callable[[Work], None]:
+        return lambda work: repository.record_copy(work.session, message, job.target, ref.place, ref.id)
+
+    return landed
 
 
 @dataclass(frozen=True)

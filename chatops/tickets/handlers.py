@@ -6,6 +6,7 @@ history, resets its clocks, and queues the card edits, the thread note and any w
 
 from __future__ import annotations
 
+from chatops.closing.timers import resolved, waiting
 from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, StaleCard
 from chatops.messaging.rich import Mention, Moment, Rich
@@ -57,7 +58,7 @@ def _assign(work: Work, command: CardCommand, desk: Desk, assignee: str, action:
     assignee = desk.directory.canonical(assignee)
     if desk.roles.same(assignee, ticket.assignee):
         raise IllegalTransition("The ticket is already assigned to that person.")
-    _move(work, ticket, command.actor, action)
+    move(work, ticket, command.actor, action)
     record(work, ticket, command.actor, "assigned", ticket.assignee, assignee, {"assignee": assignee})
     ticket.assignee = assignee
     people.met(work, desk.directory, desk.known, [assignee])
@@ -76,7 +77,7 @@ def escalate(work: Work, command: Escalate, desk: Desk) -> TicketView:
     ticket = current(work, command, desk)
     if ticket.tier >= MAX_TIER:
         raise IllegalTransition(f"Ticket #{ticket.id} is already at T{MAX_TIER}, the top tier.")
-    _move(work, ticket, command.actor, Action.ESCALATE)
+    move(work, ticket, command.actor, Action.ESCALATE)
     record(
         work,
         ticket,
@@ -99,7 +100,7 @@ def change_priority(work: Work, command: ChangePriority, desk: Desk) -> TicketVi
         raise InvalidInput(f"There is no priority {chosen!r}.")
     if chosen == ticket.priority:
         raise IllegalTransition(f"The priority is already {chosen}.")
-    _move(work, ticket, command.actor, Action.PRIORITY)
+    move(work, ticket, command.actor, Action.PRIORITY)
     record(work, ticket, command.actor, "priority", ticket.priority, chosen, {"priority": chosen})
     said = (f"changed the priority from {ticket.priority} to {chosen}",)
     ticket.priority = chosen
@@ -109,31 +110,33 @@ def change_priority(work: Work, command: ChangePriority, desk: Desk) -> TicketVi
 def wait_on_customer(work: Work, command: WaitOnCustomer, desk: Desk) -> TicketView:
     """Put the ticket on hold for the customer; its clocks pause where they stand."""
     ticket = current(work, command, desk)
-    _move(work, ticket, command.actor, Action.WAIT)
+    move(work, ticket, command.actor, Action.WAIT)
+    waiting(work, desk, ticket)
     return changed(work, ticket, command.actor, desk, ("put the ticket on hold for the customer",))
 
 
 def resume(work: Work, command: Resume, desk: Desk) -> TicketView:
     """Take the ticket off hold; its clocks go on from where they stood."""
     ticket = current(work, command, desk)
-    _move(work, ticket, command.actor, Action.RESUME)
+    move(work, ticket, command.actor, Action.RESUME)
     return changed(work, ticket, command.actor, desk, ("took the ticket off hold",))
 
 
 def resolve(work: Work, command: Resolve, desk: Desk) -> TicketView:
     """Resolve the ticket and tell its requester."""
     ticket = current(work, command, desk)
-    _move(work, ticket, command.actor, Action.RESOLVE)
+    move(work, ticket, command.actor, Action.RESOLVE)
     ticket.resolved_at = work.now
     answered(work, ticket, command.actor, desk)
     tell_requester(work, desk, ticket, ("has been resolved by ", Mention(command.actor), "."))
+    resolved(work, desk, ticket, command.actor)
     return changed(work, ticket, command.actor, desk, ("resolved the ticket",))
 
 
 def reopen(work: Work, command: Reopen, desk: Desk) -> TicketView:
     """Open the ticket again; its clocks run again."""
     ticket = current(work, command, desk)
-    _move(work, ticket, command.actor, Action.REOPEN)
+    move(work, ticket, command.actor, Action.REOPEN)
     ticket.resolved_at = None
     return changed(work, ticket, command.actor, desk, ("reopened the ticket",))
 
@@ -186,7 +189,8 @@ def answered(work: Work, ticket: Ticket, actor: str, desk: Desk) -> None:
         ticket.first_responded_at = work.now
 
 
-def _move(work: Work, ticket: Ticket, actor: str, action: Action) -> None:
+def move(work: Work, ticket: Ticket, actor: str, action: Action) -> None:
+    """Move the ticket as the action says (IllegalTransition if it cannot), and record the move."""
     before = Status(ticket.status)
     after = next_status(before, action)
     if after is not before:

@@ -53,6 +53,7 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
         vip=desk.roles.is_vip(command.requester),
         category=command.category,
         priority=command.priority,
+        team=command.team,
     )
     now = work.now
     title = (command.title or text).strip().splitlines()[0]
@@ -78,6 +79,12 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
         "updated_at": now,
         "first_responded_at": None,
         "resolved_at": None,
+        "asks": 0,
+        "nudges": 0,
+        "nudge_at": None,
+        "survey": None,
+        "csat_score": None,
+        "csat_comment": None,
         **opening_clocks(desk, triage.team, triage.priority, now),
     }
     # Intake is the hot path: plain inserts cost a fraction of the ORM's unit-of-work bookkeeping.
@@ -144,6 +151,8 @@ def _checked(command: OpenTicket, desk: Desk) -> str:
         raise InvalidInput(f"There is no category {command.category!r}.")
     if command.priority is not None and command.priority not in {p.id for p in desk.config.priorities}:
         raise InvalidInput(f"There is no priority {command.priority!r}.")
+    if command.team is not None and command.team not in {t.id for t in desk.config.teams}:
+        raise InvalidInput(f"There is no team {command.team!r}.")
     return text
 
 

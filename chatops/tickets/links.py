@@ -1,5 +1,6 @@
 """Tickets as their cards show them: with what outside the desk belongs to them (the message each was
-made from, its issue in the tracker) and the open issues a ticket without one could be merged onto."""
+made from, its issue in the tracker), the open issues a ticket without one could be merged onto, and the
+canned replies saved from chat that a worked ticket's card offers."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from chatops.conversation import repository as conversation
 from chatops.tickets import repository
+from chatops.tickets.card import MENU_LIMIT
 from chatops.tickets.model import IssueLink, TicketView
 from chatops.tickets.repository import ORIGIN
+from chatops.tickets.workflow import WORKED, Status
 from chatops.tracking import repository as tracking
 from chatops.tracking.repository import ISSUE
 
@@ -57,6 +61,8 @@ def views_of(
             IssueLink(i.project, i.key, i.url, i.status, i.summary)
             for i in tracking.open_issues(session, tracker, MERGE_CHOICES)
         )
+    worked = {ticket.id for ticket in tickets if Status(ticket.status) in WORKED}
+    saved = tuple(conversation.saved_reply_names(session, MENU_LIMIT)) if worked else ()
     views = {}
     for ticket in tickets:
         origin = links.get((ticket.id, ORIGIN, ticket.platform))
@@ -66,6 +72,7 @@ def views_of(
             origin_url=origin.url if origin is not None else None,
             issue=issue,
             merge_options=() if issue is not None and issue.key is not None else options,
+            saved_replies=saved if ticket.id in worked else (),
         )
     return views
 

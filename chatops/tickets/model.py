@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chatops.messaging.rich import Rich
 from chatops.sla.clocks import Clocks
 from chatops.tickets.clocking import clocks_of
 from chatops.tickets.workflow import Status
@@ -21,6 +22,15 @@ class IssueLink:
     status: str | None = None
     summary: str | None = None
     shipped: bool = False
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What a requester's answer to a question card came to: the ticket as it now stands, and what they
+    read in place of the question, where the platform can replace it (never the ticket's own card)."""
+
+    ticket: TicketView
+    said: Rich
 
 
 @dataclass(frozen=True)
@@ -54,6 +64,13 @@ class TicketView:
     issue: IssueLink | None = None
     # The open issues it could be merged onto (offered on its card while it has none).
     merge_options: tuple[IssueLink, ...] = ()
+    # The requester's rating (1 to 5) and comment, once they gave them; and the survey's course.
+    csat_score: int | None = None
+    csat_comment: str | None = None
+    survey: str | None = None
+    # The canned replies saved from chat, by name, that its card offers beside the rules' (read only for
+    # a ticket being worked: no other card offers canned replies).
+    saved_replies: tuple[str, ...] = ()
 
     @classmethod
     def of(
@@ -63,6 +80,7 @@ class TicketView:
         origin_url: str | None = None,
         issue: IssueLink | None = None,
         merge_options: tuple[IssueLink, ...] = (),
+        saved_replies: tuple[str, ...] = (),
     ) -> TicketView:
         """Snapshot a ticket: a row of the tickets table, its ORM object, or the values just inserted."""
         return cls(
@@ -89,6 +107,10 @@ class TicketView:
             origin_url=origin_url,
             issue=issue,
             merge_options=merge_options,
+            saved_replies=saved_replies,
+            csat_score=ticket.csat_score,
+            csat_comment=ticket.csat_comment,
+            survey=ticket.survey,
         )
 
     @property

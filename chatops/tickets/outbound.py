@@ -9,7 +9,7 @@ from typing import Protocol
 import structlog
 
 from chatops.desk import Desk
-from chatops.messaging.outbox import MESSAGE, message_payload
+from chatops.messaging.outbox import MESSAGE, RELAY, message_payload
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.messaging.rich import Rich, rich_to_json
 from chatops.tickets.card import clip
@@ -36,10 +36,16 @@ def update_cards(work: Work, desk: Desk, ticket_id: int, team: str) -> None:
         work.send(place.platform, UPDATE_CARD, ticket_id=ticket_id)
 
 
-def note(work: Work, desk: Desk, ticket_id: int, team: str, text: Rich) -> None:
-    """Add a line to the thread under each of the ticket's cards."""
+def note(
+    work: Work, desk: Desk, ticket_id: int, team: str, text: Rich, *, copy_of: int | None = None
+) -> None:
+    """Add a line to the thread under each of the ticket's cards; `copy_of`: the ticket's message it
+    relays, whose copies are kept once posted."""
+    payload: dict[str, object] = {"text": rich_to_json(text)}
+    if copy_of is not None:
+        payload["copy_of"] = copy_of
     for place in desk.config.team(team).places():
-        work.send(place.platform, THREAD_NOTE, ticket_id=ticket_id, payload={"text": rich_to_json(text)})
+        work.send(place.platform, THREAD_NOTE, ticket_id=ticket_id, payload=payload)
 
 
 def tell_person(
@@ -51,9 +57,11 @@ def tell_person(
     prefer: str,
     ticket_id: int | None,
     cards: Mapping[str, MessageRef] | None = None,
+    copy_of: int | None = None,
 ) -> None:
     """Send a person a direct message on the platform they are on (`prefer`, if they are on it); with the
-    ticket's `cards` (by platform), it ends with a link to the card on that platform, if there is one."""
+    ticket's `cards` (by platform), it ends with a link to the card on that platform, if there is one;
+    `copy_of`: the ticket's message it relays, whose copy is kept once posted."""
     platform = desk.directory.reach(person, prefer, desk.config.platforms())
     if platform is None:
         # Someone known only by an email, say: no chat platform of ours can reach them. Said, not lost unseen.
@@ -61,7 +69,15 @@ def tell_person(
         return
     card = (cards or {}).get(platform)
     payload = message_payload(Destination(person=person), text, link_to=card, label="Open the card")
-    work.send(platform, MESSAGE, ticket_id=ticket_id, payload=payload)
+    if copy_of is None:
+        work.send(platform, MESSAGE, ticket_id=ticket_id, payload=payload)
+    else:
+        relay(work, platform, ticket_id, payload, copy_of)
+
+
+def relay(work: Work, platform: str, ticket_id: int | None, payload: dict[str, object], copy_of: int) -> None:
+    """Queue words relayed from one person to another, keeping where they land once posted."""
+    work.send(platform, RELAY, ticket_id=ticket_id, payload={**payload, "copy_of": copy_of})
 
 
 def tell_requester(work: Work, desk: Desk, ticket: TicketLike, news: Rich) -> None:

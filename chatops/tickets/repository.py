@@ -10,7 +10,7 @@ from sqlalchemy import Row, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from chatops.store.db import insert_ignoring
-from chatops.store.tables import SlaPing, Ticket, TicketEvent, TicketLink
+from chatops.store.tables import MessageCopy, SlaPing, Ticket, TicketEvent, TicketLink
 from chatops.work import Work
 
 # The kinds of link a ticket has: its card on a platform, and the message it was made from.
@@ -26,6 +26,7 @@ _INSERT_TICKET = insert_ignoring(_TICKETS, on=[_TICKETS.c.intake_key], returning
 _INSERT_LINK = insert_ignoring(_LINKS)
 # Two sweeps owing the same notice at the same moment: one records it, the other records nothing.
 _INSERT_PING = insert_ignoring(SlaPing.__table__, returning=SlaPing.__table__.c.id)
+_INSERT_COPY = insert_ignoring(MessageCopy.__table__)
 _OPENED_BY = select(_TICKETS).where(_TICKETS.c.intake_key == bindparam("key"))
 _INSERT_EVENTS = insert(TicketEvent.__table__)
 _IDS = bindparam("ids", expanding=True)
@@ -191,3 +192,10 @@ def forget_intake_keys(session: Session, before: datetime, limit: int) -> int:
     if ids:
         session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(intake_key=None))
     return len(ids)
+
+
+def record_copy(session: Session, message_id: int, platform: str, place: str, ref: str) -> None:
+    """Keep where a relayed copy of a ticket's message landed (once, however often it is recorded)."""
+    connection = session.connection()
+    row = {"message_id": message_id, "platform": platform, "place": place, "ref": ref}
+    connection.execute(_INSERT_COPY[connection.dialect.name], row)

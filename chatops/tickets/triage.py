@@ -38,8 +38,10 @@ def classify(
     vip: bool,
     category: str | None = None,
     priority: str | None = None,
+    team: str | None = None,
 ) -> Classification:
-    """Categorise, prioritise and route a request; an explicit category or priority wins over keywords.
+    """Categorise, prioritise and route a request; an explicit category or priority wins over keywords,
+    and an explicit team over the category's.
 
     The most urgent priority whose keywords appear wins; a VIP requester lifts it one step.
     """
@@ -77,4 +79,7 @@ def classify(
                 priority = raised
 
     owner = config.category(category).team if category else None
+    if team is not None:
+        reasons.append(f"team {team}: chosen for where the request was made")
+        owner = team
     return Classification(category, priority, owner or config.default_team, tuple(reasons))

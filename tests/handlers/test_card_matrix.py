@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 from world import World
 
+from chatops.closing.commands import Close
 from chatops.messaging.ports import Place
 from chatops.tickets.commands import (
     Assign,
@@ -50,6 +51,7 @@ COMMANDS: dict[str, Callable[[int, int, str], CardCommand]] = {
     "priority": lambda n, v, actor: ChangePriority(n, v, actor, CHANNEL, priority="urgent"),
     "resolve": lambda n, v, actor: Resolve(n, v, actor, CHANNEL),
     "reopen": lambda n, v, actor: Reopen(n, v, actor, CHANNEL),
+    "close": lambda n, v, actor: Close(n, v, actor, CHANNEL),
 }
 # What the workflow refuses, by state, and the words it uses; everything else is allowed to the team.
 REFUSED = {
@@ -67,9 +69,15 @@ REFUSED = {
     },
     ("at T3", "escalate"): "already at T3, the top tier",
     ("at T3", "reopen"): "A ticket that is triaged cannot be reopened",
+    **{
+        (state, "close"): f"A ticket that is {state} cannot be closed; that needs a ticket that is resolved"
+        for state in ("triaged", "assigned")
+    },
+    ("at T3", "close"): "A ticket that is triaged cannot be closed",
 }
-# Who hears of an allowed change besides the card and its thread: the requester, when it is theirs to know.
-TELLS_REQUESTER = {"claim", "assign", "resolve"}
+# Who hears of an allowed change besides the card and its thread: the requester, when it is theirs to know
+# (a resolve tells them, then asks whether it solved it; a close sends the survey).
+TELLS_REQUESTER = {"claim": 1, "assign": 1, "resolve": 2, "close": 1}
 
 
 @pytest.mark.parametrize("actor", [AGENT, LEAD, OUTSIDER, CUSTOMER])
@@ -96,6 +104,6 @@ def test_a_card_command(world: World, state: str, command: str, actor: str) -> N
         return
     assert answer.done, answer.refusal
     assert after.version == version + 1
-    expected = ["message"] if command in TELLS_REQUESTER else []
+    expected = ["message"] * TELLS_REQUESTER.get(command, 0)
     assert sent == [*expected, "update_card", "thread_note"]
-    assert (after.next_check_at is None) == (after.status == "resolved")
+    assert (after.next_check_at is None) == (after.status in ("resolved", "closed"))

@@ -38,7 +38,7 @@ def to_customer(world: World, after: int = 0) -> list[str]:
     return [
         plain(row.text())
         for row in world.outbox(after=after)
-        if row.kind == "message" and row.payload["to"]["person"] == CUSTOMER
+        if row.kind in ("message", "relay") and row.payload["to"]["person"] == CUSTOMER
     ]
 
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from world import CUSTOMER, World
 
-from chatops.conversation.commands import CustomerWrote
-from chatops.conversation.follow_ups import Joined
+from chatops.conversation.commands import CustomerWrote, PlaceHeld
+from chatops.conversation.follow_ups import Held, Joined
+from chatops.messaging.cards import card_from_json
 from chatops.messaging.rich import plain
 from chatops.tickets.commands import Claim, OpenTicket, WaitOnCustomer
 from chatops.tickets.intake import Opened
@@ -72,10 +73,62 @@ def test_new_opens_another_ticket_and_a_closed_one_catches_nothing(world: World)
 
     assert isinstance(second, Opened) and second.ticket.id != first.ticket.id
     assert second.ticket.title == "Also, my invoice is wrong"
+    before = world.last_outbox_id()
     third = write(world, "About the export: it is the PDF one", "3.0")
-    # Both are open from this DM: the most recently changed one takes it, and the others are named.
-    assert third.ticket.id == second.ticket.id
-    assert f"#{first.ticket.id}" in plain(third.confirmation)
+    again = write(world, "About the export: it is the PDF one", "3.0")
+
+    # Both are open from this DM: the message waits for the requester to say which one, asked once.
+    assert isinstance(third, Held) and third.open_tickets == 2 and isinstance(again, Held)
+    [asked] = chooser_cards(world, before)
+    assert asked.header == "Which ticket is this about?"
+    assert [c.label for c in asked.actions] == [
+        f"#{second.ticket.id} Also, my invoice is wrong",
+        f"#{first.ticket.id} The export crashes every time",
+        "A new ticket",
+    ]
+    assert not any("PDF one" in note for note in world.thread_notes(first.ticket.id))
+
+
+def chooser_cards(world: World, after: int) -> list[Any]:
+    return [card_from_json(row.payload["card"]) for row in world.outbox(after=after) if "card" in row.payload]
+
+
+def choose(world: World, card: Any, label: str, actor: str = CUSTOMER) -> Any:
+    button = next(c for c in card.actions if c.label.startswith(label))
+    return world.do(PlaceHeld(button.ref.ticket_id, button.ref.version, actor, None))
+
+
+def test_the_chosen_ticket_gets_the_held_message_once(world: World) -> None:
+    first = write(world, "The export crashes every time", "1.0").ticket.id
+    second = write(world, "new My invoice is wrong", "2.0").ticket.id
+    before = world.last_outbox_id()
+    write(world, "It is the PDF export & the <CSV> one", "3.0")
+    [card] = chooser_cards(world, before)
+
+    someone = choose(world, card, f"#{first}", actor="slack:U0AGENT1")
+    chosen = choose(world, card, f"#{first}")
+    twice = choose(world, card, f"#{second}")
+
+    assert not someone.done and "Only the person who wrote" in plain(someone.refusal)
+    assert chosen.done and plain(chosen.value.said) == f"Added to ticket #{first}."
+    assert not twice.done and "in a ticket already" in plain(twice.refusal)
+    assert "It is the PDF export & the <CSV> one" in world.thread_notes(first)[-1]
+    assert not any("PDF" in note for note in world.thread_notes(second))
+    redelivered = write(world, "It is the PDF export & the <CSV> one", "3.0")
+    assert isinstance(redelivered, Joined) and redelivered.ticket.id == first
+
+
+def test_a_held_message_can_open_a_new_ticket_instead(world: World) -> None:
+    write(world, "The export crashes every time", "1.0")
+    write(world, "new My invoice is wrong", "2.0")
+    before = world.last_outbox_id()
+    write(world, "And the VPN drops hourly", "3.0")
+    [card] = chooser_cards(world, before)
+
+    opened = choose(world, card, "A new ticket")
+
+    assert opened.done and opened.value.ticket.title == "And the VPN drops hourly"
+    assert plain(opened.value.said) == f"Your message opened ticket #{opened.value.ticket.id}."
 
 
 def test_a_ticket_opened_elsewhere_does_not_catch_a_dm(world: World) -> None:

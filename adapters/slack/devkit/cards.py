@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from adapters.slack.blocks import PROMPT
 from chatops.messaging.cards import ActionRef
 
 
 def controls(message: dict[str, Any]) -> list[tuple[ActionRef, dict[str, Any]]]:
-    """Every control of ours on a posted card, with its ref and the element (block_id filled in)."""
+    """Every control of ours on a posted card, with its ref and the element (block_id filled in); a
+    prompt's button is read through the form it opens."""
     found = []
     for block in message.get("blocks", []):
         for element in block.get("elements", []):
             try:
-                ref = ActionRef.unpack(element.get("action_id", ""))
+                ref = ActionRef.unpack(element.get("action_id", "").removeprefix(PROMPT))
             except ValueError:
                 continue
             found.append((ref, {**element, "block_id": block.get("block_id")}))

@@ -1,0 +1,197 @@
+"""The closing steps' handlers: the requester's answers, an agent's close, and the sweep of the timed
+steps, each under the ticket's row lock so that every step is taken once whatever runs beside it."""
+
+from __future__ import annotations
+
+from chatops.closing import repository
+from chatops.closing.commands import Close, Comment, Confirm, Rate, SweepQuiet
+from chatops.closing.questions import SCORES, ask_comment, ask_rating
+from chatops.closing.timers import resolved
+from chatops.desk import Desk
+from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from chatops.messaging.rich import Mention, Moment, Rich
+from chatops.people.identity import system
+from chatops.tickets import repository as tickets
+from chatops.tickets.card import clip
+from chatops.tickets.clocking import reclock, running_of
+from chatops.tickets.handlers import changed, current, move, record
+from chatops.tickets.model import Answered, TicketView
+from chatops.tickets.outbound import note, tell_person, tell_requester
+from chatops.tickets.repository import TicketRecord as Ticket
+from chatops.tickets.workflow import MAX_TIER, Action, Status
+from chatops.work import Work
+
+CLOSING = system("closing")
+# The survey's course: to be sent, sent, answered, over unanswered, or not to be sent.
+DUE, ASKED, RATED, EXPIRED, OFF = "due", "asked", "rated", "expired", "off"
+COMMENT_LIMIT = 3000
+
+
+def confirm(work: Work, command: Confirm, desk: Desk) -> Answered:
+    """Yes closes the ticket (the survey follows); No reopens it one tier up and tells its assignee."""
+    ticket = _requesters(work, command, desk)
+    if command.version != ticket.asks or ticket.status != Status.RESOLVED.value:
+        raise IllegalTransition(
+            f"Thank you. Ticket #{ticket.id} has moved on since that question "
+            f"(it is {Status(ticket.status).label.lower()} now), so the answer changes nothing."
+        )
+    if command.solved:
+        tell_requester(work, desk, ticket, ("is closed. Thank you for letting us know.",))
+        closed = _close(
+            work, desk, ticket, command.actor, ("confirmed it is solved, so the ticket is closed",)
+        )
+        return Answered(closed, (f"Yes, it is solved: ticket #{ticket.id} is closed. Thank you.",))
+    move(work, ticket, command.actor, Action.REOPEN)
+    ticket.resolved_at = None
+    ticket.nudge_at = None
+    said: Rich = ("said it is not solved, so the ticket is open again",)
+    if ticket.tier < MAX_TIER:
+        before = ticket.tier
+        ticket.tier += 1
+        tiers = (f"T{before}", f"T{ticket.tier}")
+        record(work, ticket, command.actor, "escalated", *tiers, {"tier": ticket.tier})
+        said += (f" and escalated from T{before} to T{ticket.tier}",)
+    about: Rich = (f"Ticket #{ticket.id} “{clip(ticket.title, 80)}”: ", Mention(ticket.requester), " ")
+    if ticket.assignee is not None:
+        tell_person(
+            work, desk, ticket.assignee, (*about, *said, "."), prefer=ticket.platform, ticket_id=ticket.id
+        )
+    sorry = "is open again, and the team has been told it is not solved yet. Sorry about that."
+    tell_requester(work, desk, ticket, (sorry,))
+    reopened = changed(work, ticket, command.actor, desk, said)
+    return Answered(reopened, (f"Not solved yet: ticket #{ticket.id} is open again, and the team knows.",))
+
+
+def close(work: Work, command: Close, desk: Desk) -> TicketView:
+    """An agent closes a resolved ticket, with the survey (if the team has one) or without it."""
+    ticket = current(work, command, desk)
+    said: Rich = ("closed the ticket" if command.survey else "closed the ticket without a survey",)
+    return _close(work, desk, ticket, command.actor, said, survey=command.survey)
+
+
+def rate(work: Work, command: Rate, desk: Desk) -> Answered:
+    """Keep the requester's rating, once, and offer them a box for a comment."""
+    ticket = _requesters(work, command, desk)
+    if command.score not in SCORES:
+        raise InvalidInput("Pick a rating from 1 to 5.")
+    if ticket.csat_score is not None:
+        raise IllegalTransition(
+            f"You rated ticket #{ticket.id} {ticket.csat_score} of 5 already; that answer stands. Thank you."
+        )
+    if ticket.survey != ASKED or command.version != ticket.asks:
+        raise IllegalTransition(
+            f"The survey on ticket #{ticket.id} is over, so this answer was not counted. "
+            "Thank you all the same."
+        )
+    ticket.csat_score = command.score
+    ticket.survey = RATED
+    # The comment box stays open as long as the survey was.
+    ticket.nudge_at = work.now + desk.config.csat.answer_within
+    record(work, ticket, command.actor, "csat", None, str(command.score), {"score": command.score})
+    ask_comment(work, desk, ticket, command.score)
+    rated = changed(work, ticket, command.actor, desk, (f"rated the help {command.score} of 5",))
+    return Answered(rated, (f"You rated ticket #{ticket.id} {command.score} of 5. Thank you.",))
+
+
+def comment(work: Work, command: Comment, desk: Desk) -> Answered:
+    """Keep the requester's comment on their rating, once."""
+    ticket = _requesters(work, command, desk)
+    text = (command.text or "").strip()
+    if not text:
+        raise InvalidInput("Write your comment in the box, then send it.")
+    if len(text) > COMMENT_LIMIT:
+        raise InvalidInput(f"Please keep the comment within {COMMENT_LIMIT:,} characters.")
+    if ticket.csat_comment is not None:
+        raise IllegalTransition(f"Your comment on ticket #{ticket.id} is in already. Thank you.")
+    if ticket.survey != RATED or command.version != ticket.asks:
+        raise IllegalTransition(
+            f"The survey on ticket #{ticket.id} is over, so the comment was not kept. Thank you all the same."
+        )
+    ticket.csat_comment = text
+    ticket.nudge_at = None
+    record(work, ticket, command.actor, "csat_comment", None, None, {"comment": text})
+    said: Rich = ("commented on their rating: “", clip(text, 500), "”")
+    return Answered(changed(work, ticket, command.actor, desk, said), ("Thank you for your comment.",))
+
+
+def sweep(work: Work, command: SweepQuiet, desk: Desk) -> int:
+    """Take the step each due ticket is owed: a follow-up, resolving or closing itself, the survey, or
+    the survey's end; a ticket that moved on since its step was set just has it cleared."""
+    due = repository.due(work.session, work.now, command.limit)
+    for ticket in due:
+        status = ticket.status
+        ticket.nudge_at = None
+        if status == Status.WAITING_ON_CUSTOMER.value:
+            _quiet_customer(work, desk, ticket)
+        elif status == Status.RESOLVED.value:
+            reclock(ticket, desk, work.now, running_of(ticket))
+            days = _days(desk.config.confirm_close_after.total_seconds())
+            said = (f"No answer from the customer in {days}: the ticket closed itself",)
+            _close(work, desk, ticket, CLOSING, said)
+        elif status == Status.CLOSED.value and ticket.survey == DUE:
+            _survey(work, desk, ticket)
+        elif status == Status.CLOSED.value and ticket.survey == ASKED:
+            ticket.survey = EXPIRED
+    return len(due)
+
+
+def _quiet_customer(work: Work, desk: Desk, ticket: Ticket) -> None:
+    """One follow-up after the first quiet period; after the second, the ticket resolves itself."""
+    config = desk.config
+    if ticket.nudges == 0:
+        ticket.nudges = 1
+        resolves = work.now + config.auto_resolve_after if config.auto_resolve_after is not None else None
+        ticket.nudge_at = resolves
+        text: Rich = (
+            f"Still there? Your ticket #{ticket.id} “{clip(ticket.title, 80)}” is waiting for your answer. "
+            "Reply here and it goes straight to the team.",
+        )
+        if resolves is not None:
+            text += (" Without an answer it resolves itself ", Moment(resolves), ".")
+        tell_person(work, desk, ticket.requester, text, prefer=ticket.platform, ticket_id=ticket.id)
+        note(work, desk, ticket.id, ticket.team, ("Followed up with the customer, who has not answered yet",))
+        return
+    reclock(ticket, desk, work.now, running_of(ticket))
+    move(work, ticket, CLOSING, Action.RESOLVE)
+    ticket.resolved_at = work.now
+    resolved(work, desk, ticket, CLOSING)
+    changed(work, ticket, CLOSING, desk, ("No answer from the customer: the ticket resolved itself",))
+
+
+def _close(
+    work: Work, desk: Desk, ticket: Ticket, actor: str, said: Rich, *, survey: bool = True
+) -> TicketView:
+    """Close a resolved ticket; its requester gets the survey, now or after the delay, once per ticket."""
+    move(work, ticket, actor, Action.CLOSE)
+    ticket.nudge_at = None
+    if ticket.csat_score is None:
+        if not (survey and desk.config.surveys(ticket.team)):
+            ticket.survey = OFF
+        elif desk.config.csat.delay:
+            ticket.survey = DUE
+            ticket.nudge_at = work.now + desk.config.csat.delay
+        else:
+            _survey(work, desk, ticket)
+    return changed(work, ticket, actor, desk, said)
+
+
+def _survey(work: Work, desk: Desk, ticket: Ticket) -> None:
+    ticket.survey = ASKED
+    ticket.nudge_at = work.now + desk.config.csat.answer_within
+    ask_rating(work, desk, ticket)
+
+
+def _requesters(work: Work, command: Confirm | Rate | Comment, desk: Desk) -> Ticket:
+    """The ticket, locked, if the one answering is its requester."""
+    ticket = tickets.locked(work.session, command.ticket_id)
+    if ticket is None:
+        raise NotFound(f"Ticket #{command.ticket_id} no longer exists.")
+    if not desk.roles.same(command.actor, ticket.requester):
+        raise Forbidden(f"Only the person who asked for ticket #{ticket.id} can answer this.")
+    reclock(ticket, desk, work.now, running_of(ticket))
+    return ticket
+
+
+def _days(seconds: float) -> str:
+    days = seconds / 86400
+    return f"{days:g} day{'s' if days != 1 else ''}" if days >= 1 else f"{seconds / 3600:g} hours"
