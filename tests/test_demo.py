@@ -20,7 +20,11 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "@alex escalated the ticket from T1 to T2" in out
     assert "Only agents of Customer Support can do that." in out
     assert "has been resolved by @alex." in out
-    assert "· resolved · T2 · @alex" in out
+    assert "Ticket #1 was resolved: did this solve it?" in out
+    assert "confirmed it is solved, so the ticket is closed" in out
+    assert "How did we do on ticket #1? Rate it from 1 to 5." in out
+    assert "│ Satisfaction: ★★★★★ 5 of 5" in out
+    assert "· closed · T2 · @alex" in out
 
     # The second chapter: one desk in Slack and Teams, one ticket opened in Teams and worked from both.
     slack, chapter, rest = out.partition("Chapter 2: one desk in Slack and Teams")

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from adapters.slack.devkit.cards import control, version
+from adapters.slack.devkit.cards import control, verbs, version
 from adapters.slack.devkit.requests import FORM, SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.bootstrap import build_desk, build_web_app
@@ -62,6 +62,32 @@ class Story:
         )
         self.settle(drawn)
 
+    def answer(self, user: str, verb: str, label: str, *, replies: int = 1) -> None:
+        """`user` presses `label` on the bot's latest question in their DMs, which `replies` DMs answer."""
+        step(f"{name(user)} presses {label} in their DM")
+        chat = "D" + user
+        deadline = time.monotonic() + 5
+        while not (asked := [m for m in self.standin.messages(chat) if verb in verbs(m)]):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the demo's story broke: no question offering {label} came")
+            time.sleep(0.02)
+        card = self.card()
+        drawn = version(card) if card is not None else None
+        dms, notes = len(self.standin.messages(chat)), len(self._notes())
+        send(
+            self.url,
+            self.requests.block_action(
+                control(asked[-1], verb), user_id=user, channel_id=chat, message=asked[-1]
+            ),
+        )
+        # An answer is thanked by DM and noted under the card: both are shown with the card they changed.
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and (
+            len(self.standin.messages(chat)) < dms + replies or len(self._notes()) <= notes
+        ):
+            time.sleep(0.02)
+        self.settle(drawn)
+
     def settle(self, drawn: int | None) -> None:
         """Wait until the bot has done what the last step asked, then show what changed."""
         deadline = time.monotonic() + 5
@@ -75,9 +101,7 @@ class Story:
         card = self.card()
         if card is not None:
             show("#support sees the triage card", render(card))
-        notes = [
-            m for m in self.standin.messages(SUPPORT) if m.get("thread_ts") and m["ts"] != m["thread_ts"]
-        ]
+        notes = self._notes()
         for note in notes[self._seen_notes :]:
             show("the card's thread gets a line", text(note["text"]))
         self._seen_notes = len(notes)
@@ -89,6 +113,9 @@ class Story:
         for dm in dms[self._seen_dms :]:
             show(f"{name('U0CUSTOMER')} gets a DM from the bot", text(dm["text"]))
         self._seen_dms = len(dms)
+
+    def _notes(self) -> list[dict[str, Any]]:
+        return [m for m in self.standin.messages(SUPPORT) if m.get("thread_ts") and m["ts"] != m["thread_ts"]]
 
     def card(self) -> dict[str, Any] | None:
         """The triage card in #support (the only message there with blocks)."""
@@ -128,10 +155,15 @@ def run_demo() -> int:
             story.click("U0AGENT1", "escalate", "Escalate to T2")
             story.click("U0BILL1", "resolve", "Resolve (not their team)")
             story.click("U0AGENT1", "resolve", "Resolve")
+            story.answer("U0CUSTOMER", "solved", "Yes, close it", replies=2)
+            story.answer("U0CUSTOMER", "rate-5", "5")
             story.command("U0CUSTOMER", "status 1")
         finally:
             server.stop()
-    print("\nThat was Slack: one ticket opened, triaged, assigned, escalated and resolved, all from chat.")
+    print(
+        "\nThat was Slack: one ticket opened, triaged, assigned, escalated and resolved, then closed and "
+        "rated by its customer, all from chat."
+    )
     # Imported here, not above: the chapters import this module to draw their Slack side.
     from adapters.teams.demo import run_teams_chapter
     from integrations.jira.demo import run_jira_chapter

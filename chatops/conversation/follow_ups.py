@@ -4,6 +4,7 @@ card's thread, and taking it off hold if it waited for them; `new <text>` opens 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import timedelta
 
 from chatops.conversation import repository as conversation
 from chatops.conversation.commands import JOIN, CustomerWrote, PlaceHeld
@@ -31,6 +32,9 @@ from chatops.work import Work
 NEW = "new"
 # How many of a requester's open tickets the chooser offers, besides a new one.
 CHOICES = 5
+# A requester writing again within this long of their last message about a ticket is not told again
+# that it was added: thirty lines in a row get one answer, not thirty.
+CONFIRM_QUIET = timedelta(minutes=10)
 CONVERSATION = system("conversation")
 
 
@@ -129,7 +133,11 @@ def _join(work: Work, desk: Desk, request: OpenTicket, ticket: Ticket) -> Joined
     )
     name = desk.directory.name(request.requester)
     note(work, desk, ticket.id, ticket.team, (f"From the customer, {name}:\n", said), copy_of=message)
-    tell_person(work, desk, request.requester, told, prefer=request.platform, ticket_id=ticket.id)
+    if message is not None and not conversation.heard_since(
+        work.session, ticket.id, work.now - CONFIRM_QUIET, before=message
+    ):
+        # The first of a run of messages is confirmed; the rest follow where the requester knows they go.
+        tell_person(work, desk, request.requester, told, prefer=request.platform, ticket_id=ticket.id)
     if ticket.status == Status.WAITING_ON_CUSTOMER.value:
         return Joined(resumed(work, ticket, request.requester, name, desk), False, told)
     ticket.updated_at = work.now

@@ -184,3 +184,14 @@ def held(session: Session, held_id: int) -> HeldMessage | None:
 def release(session: Session, message: HeldMessage) -> None:
     """The held message has its ticket."""
     session.delete(message)
+
+
+def heard_since(session: Session, ticket_id: int, since: datetime, *, before: int) -> bool:
+    """Whether the requester wrote about the ticket since then, before the message `before`."""
+    query = select(TicketMessage.id).where(
+        TicketMessage.ticket_id == ticket_id,
+        TicketMessage.kind == CUSTOMER,
+        TicketMessage.at >= since,
+        TicketMessage.id < before,
+    )
+    return session.scalar(query.limit(1)) is not None

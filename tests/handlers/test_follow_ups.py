@@ -150,3 +150,17 @@ def test_the_requesters_answer_takes_the_ticket_off_hold(world: World) -> None:
     assert world.ticket(number).status == "in_progress"
     assert "U0CUSTOMER wrote back, so the ticket is off hold" in world.thread_notes(number)[-1]
     assert [e.action for e in world.events(number)][-1] == "resume"
+
+
+def test_a_run_of_messages_is_confirmed_once_and_a_later_one_again(world: World) -> None:
+    number = write(world, "The export crashes every time", "1.0").ticket.id
+    before = world.last_outbox_id()
+
+    for ref in ("2.0", "3.0", "4.0"):
+        write(world, f"More detail {ref}", ref)
+    world.clock.advance(minutes=11)
+    write(world, "Still broken today", "5.0")
+
+    confirmations = [text for text in told(world, before) if text.startswith("Added to your ticket")]
+    assert len(confirmations) == 2
+    assert sum("More detail" in note for note in world.thread_notes(number)) == 3
