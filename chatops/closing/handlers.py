@@ -6,7 +6,7 @@ from __future__ import annotations
 from chatops.closing import repository
 from chatops.closing.commands import Close, Comment, Confirm, Rate, SweepQuiet
 from chatops.closing.questions import SCORES, ask_comment, ask_rating
-from chatops.closing.timers import resolved
+from chatops.closing.timers import ASKED, DONE, DUE, EXPIRED, OFF, RATED, reopened, resolved
 from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from chatops.messaging.rich import Mention, Moment, Rich
@@ -22,8 +22,6 @@ from chatops.tickets.workflow import MAX_TIER, Action, Status
 from chatops.work import Work
 
 CLOSING = system("closing")
-# The survey's course: to be sent, sent, answered, over unanswered, or not to be sent.
-DUE, ASKED, RATED, EXPIRED, OFF = "due", "asked", "rated", "expired", "off"
 COMMENT_LIMIT = 3000
 
 
@@ -43,7 +41,7 @@ def confirm(work: Work, command: Confirm, desk: Desk) -> Answered:
         return Answered(closed, (f"Yes, it is solved: ticket #{ticket.id} is closed. Thank you.",))
     move(work, ticket, command.actor, Action.REOPEN)
     ticket.resolved_at = None
-    ticket.nudge_at = None
+    reopened(ticket)
     said: Rich = ("said it is not solved, so the ticket is open again",)
     if ticket.tier < MAX_TIER:
         before = ticket.tier
@@ -58,8 +56,8 @@ def confirm(work: Work, command: Confirm, desk: Desk) -> Answered:
         )
     sorry = "is open again, and the team has been told it is not solved yet. Sorry about that."
     tell_requester(work, desk, ticket, (sorry,))
-    reopened = changed(work, ticket, command.actor, desk, said)
-    return Answered(reopened, (f"Not solved yet: ticket #{ticket.id} is open again, and the team knows.",))
+    open_again = changed(work, ticket, command.actor, desk, said)
+    return Answered(open_again, (f"Not solved yet: ticket #{ticket.id} is open again, and the team knows.",))
 
 
 def close(work: Work, command: Close, desk: Desk) -> TicketView:
@@ -108,6 +106,7 @@ def comment(work: Work, command: Comment, desk: Desk) -> Answered:
             f"The survey on ticket #{ticket.id} is over, so the comment was not kept. Thank you all the same."
         )
     ticket.csat_comment = text
+    ticket.survey = DONE
     ticket.nudge_at = None
     record(work, ticket, command.actor, "csat_comment", None, None, {"comment": text})
     said: Rich = ("commented on their rating: “", clip(text, 500), "”")
@@ -132,6 +131,9 @@ def sweep(work: Work, command: SweepQuiet, desk: Desk) -> int:
             _survey(work, desk, ticket)
         elif status == Status.CLOSED.value and ticket.survey == ASKED:
             ticket.survey = EXPIRED
+        elif status == Status.CLOSED.value and ticket.survey == RATED:
+            # The comment box closes with the survey.
+            ticket.survey = DONE
     return len(due)
 
 

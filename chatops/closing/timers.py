@@ -8,12 +8,16 @@ from chatops.closing.questions import Asked, ask_confirmation
 from chatops.desk import Desk
 from chatops.work import Work
 
+# The survey's course: to be sent, sent, rated (a comment may follow), over, over unanswered, not sent.
+DUE, ASKED, RATED, DONE, EXPIRED, OFF = "due", "asked", "rated", "done", "expired", "off"
+
 
 class Timed(Asked, Protocol):
     """What setting a ticket's next step needs of its row, besides asking."""
 
     nudge_at: object
     nudges: int
+    survey: str | None
 
 
 def waiting(work: Work, desk: Desk, ticket: Timed) -> None:
@@ -31,3 +35,10 @@ def resolved(work: Work, desk: Desk, ticket: Timed, actor: str) -> None:
     ticket.nudge_at = work.now + desk.config.confirm_close_after
     if not desk.roles.same(actor, ticket.requester):
         ask_confirmation(work, desk, ticket)
+
+
+def reopened(ticket: Timed) -> None:
+    """The ticket is open again: a survey not yet answered is withdrawn (the next close asks anew)."""
+    if ticket.survey in (DUE, ASKED):
+        ticket.survey = None
+    ticket.nudge_at = None

@@ -6,7 +6,7 @@ history, resets its clocks, and queues the card edits, the thread note and any w
 
 from __future__ import annotations
 
-from chatops.closing.timers import resolved, waiting
+from chatops.closing.timers import reopened, resolved, waiting
 from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, StaleCard
 from chatops.messaging.rich import Mention, Moment, Rich
@@ -138,6 +138,7 @@ def reopen(work: Work, command: Reopen, desk: Desk) -> TicketView:
     ticket = current(work, command, desk)
     move(work, ticket, command.actor, Action.REOPEN)
     ticket.resolved_at = None
+    reopened(ticket)
     return changed(work, ticket, command.actor, desk, ("reopened the ticket",))
 
 

@@ -14,7 +14,7 @@ from chatops.closing.commands import Close, Comment, Confirm, Rate, SweepQuiet
 from chatops.messaging.cards import ActionRef, Prompt, card_from_json
 from chatops.messaging.rich import plain
 from chatops.tickets.card import ticket_card
-from chatops.tickets.commands import Claim, Resolve, Resume, WaitOnCustomer
+from chatops.tickets.commands import Claim, Reopen, Resolve, Resume, WaitOnCustomer
 from chatops.tickets.model import TicketView
 
 
@@ -227,3 +227,32 @@ def test_an_answer_from_the_customer_stops_the_follow_up(world: World) -> None:
     assert words_to(world, CUSTOMER, before) == []
     ticket = world.ticket(number)
     assert (ticket.status, ticket.nudge_at) == ("in_progress", None)
+
+
+def test_a_comment_after_the_survey_is_over_is_not_kept(world: World) -> None:
+    number = resolved_one(world)
+    answer(world, Confirm, refs(questions(world)[0])[0], solved=True)
+    answer(world, Rate, refs(questions(world)[-1])[4], score=5)
+    [prompt] = questions(world)[-1].actions
+    world.clock.advance(days=8)
+    world.do(SweepQuiet())
+
+    late = answer(world, Comment, prompt.ref, text="Great help")
+
+    assert not late.done and "is over" in plain(late.refusal)
+    assert (world.ticket(number).csat_score, world.ticket(number).csat_comment) == (5, None)
+
+
+def test_reopening_withdraws_an_unanswered_survey_and_the_next_close_asks_anew(world: World) -> None:
+    number = resolved_one(world)
+    answer(world, Confirm, refs(questions(world)[0])[0], solved=True)
+    first = questions(world)[-1]
+    world.click(Reopen, number)
+
+    withdrawn = answer(world, Rate, refs(first)[1], score=2)
+
+    assert not withdrawn.done and "is over" in plain(withdrawn.refusal)
+    world.click(Resolve, number)
+    world.click(Close, number)
+    assert answer(world, Rate, refs(questions(world)[-1])[3], score=4).done
+    assert world.ticket(number).csat_score == 4
