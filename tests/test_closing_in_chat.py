@@ -52,9 +52,13 @@ def test_yes_closes_the_ticket_and_a_rating_with_a_comment_lands_on_the_card_onc
 
     assert press(slack, asked, "solved").status == 200
     wait_until(lambda: probe.ticket(number).status, lambda s: s == "closed", "the ticket closed")
+    # The question gives way to what became of it: no buttons left to press again.
+    [settled] = [m for m in slack.standin.messages(DM) if m["ts"] == asked["ts"]]
+    assert settled["text"] == f"Yes, it is solved: ticket #{number} is closed. Thank you."
+    assert not any(block["type"] == "actions" for block in settled["blocks"])
     survey = question(slack, "How did we do")
     press(slack, survey, "rate-4")
-    thanks = question(slack, "You rated ticket")
+    thanks = question(slack, "Anything to add")
     card = slack.card(number, version=5)
     assert "★★★★☆ 4 of 5" in card_text(card)
 

@@ -30,6 +30,7 @@ from chatops.messaging.ports import Place
 from chatops.messaging.rich import Rich, plain
 from chatops.tickets.actions import command_for
 from chatops.tickets.commands import OpenTicket
+from chatops.tickets.model import Answered
 from commands.handlers import Caller, CommandRunner
 from commands.parser import OpenForm, parse
 
@@ -192,7 +193,9 @@ def build_bolt_app(
         await _answering(ack, run, user=user)
 
     @app.action(re.compile(r"^chatops\|"))
-    async def on_click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def on_click(
+        ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], client: AsyncWebClient
+    ) -> None:
         user = body["user"]["id"]
         place = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
 
@@ -213,8 +216,10 @@ def build_bolt_app(
                 await tell(place, user, refusal.text)
                 await ack()
                 return
-            await bus.handle(command)
+            answer = await bus.handle(command)
             await ack()
+            if answer.done and isinstance(answer.value, Answered):
+                await _settled(client, body, text(answer.value.said))
 
         await _answering(ack, run, user=user)
 
@@ -293,6 +298,24 @@ def build_bolt_app(
         command=command_name,
     )
     return app
+
+
+async def _settled(client: AsyncWebClient, body: dict[str, Any], said: str) -> None:
+    """The question a requester answered gives way to what became of it, so it is not pressed again; only
+    how it looks is at stake, so a failure is logged and the answer stands."""
+    channel = (body.get("channel") or {}).get("id")
+    message = (body.get("message") or {}).get("ts")
+    if not (isinstance(channel, str) and isinstance(message, str)):
+        return
+    try:
+        await client.chat_update(
+            channel=channel,
+            ts=message,
+            text=said,
+            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": said}}],
+        )
+    except Exception as error:  # noqa: BLE001 - the answer is in; the question's buttons merely linger
+        log.warning("slack_question_not_settled", channel=channel, error=str(error)[:200])
 
 
 def _bot_users(body: dict[str, Any], identity: BotIdentity) -> set[str]:
