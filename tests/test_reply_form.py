@@ -89,3 +89,20 @@ def test_a_teams_agent_replies_from_the_box_under_the_card(
         10,
     )
     assert any("Alice Ng, of the support team" in t for t in told)
+
+
+def test_a_form_that_cannot_open_is_told_to_the_agent(slack: Slack, probe: Probe) -> None:
+    number = slack.open_ticket("The export crashes every time")
+    card = slack.card(number)
+    slack.standin.inject("views.open", "error:expired_trigger_id")
+
+    pressed = slack.send(
+        slack.requests.block_action(
+            control(card, "reply"), user_id="U0AGENT1", channel_id="C0SUPPORT", message=card
+        )
+    )
+
+    assert pressed.status == 200
+    [told] = slack.ephemerals("U0AGENT1")
+    assert told.startswith("The form could not be opened just now")
+    assert probe.ticket(number).first_responded_at is None

@@ -286,7 +286,7 @@ def build_bolt_app(
         if not answer.done:
             await tell(channel, user, answer.refusal or ())
 
-    listen_for_prompts(app, bus=bus, person=person)
+    listen_for_prompts(app, bus=bus, person=person, tell=tell)
     listen_for_emoji(
         app,
         bus=bus,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -17,7 +17,7 @@ from adapters.slack.blocks import PROMPT, clip
 from chatops.bus import MessageBus
 from chatops.errors import DeskError
 from chatops.messaging.cards import ActionRef
-from chatops.messaging.rich import plain
+from chatops.messaging.rich import Rich, plain
 from chatops.tickets.actions import command_for
 
 log = structlog.get_logger("chatops.slack")
@@ -29,10 +29,18 @@ TITLE_LIMIT = 24
 BUTTON_LIMIT = 24
 WORDS_LIMIT = 3000
 ERROR_LIMIT = 150
+NOT_OPENED = "The form could not be opened just now; press the button again in a moment."
 
 
-def listen_for_prompts(app: AsyncApp, *, bus: MessageBus, person: Callable[[str], str]) -> None:
-    """Open a prompt's form when its button is pressed, and run its command when the form is sent."""
+def listen_for_prompts(
+    app: AsyncApp,
+    *,
+    bus: MessageBus,
+    person: Callable[[str], str],
+    tell: Callable[[str, str, Rich], Awaitable[None]],
+) -> None:
+    """Open a prompt's form when its button is pressed, and run its command when the form is sent; a form
+    that cannot be opened is told to the person who pressed, where they pressed it."""
 
     @app.action(re.compile("^" + re.escape(PROMPT)))
     async def on_prompt(
@@ -46,10 +54,14 @@ def listen_for_prompts(app: AsyncApp, *, bus: MessageBus, person: Callable[[str]
             log.warning("slack_prompt_unknown", action_id=action["action_id"][:255])
             return
         metadata = {"ref": action["action_id"][len(PROMPT) :]}
+        user = body["user"]["id"]
         try:
-            await client.views_open(trigger_id=body["trigger_id"], view=_form(form, metadata))
+            await client.views_open(trigger_id=body.get("trigger_id") or "", view=_form(form, metadata))
         except SlackApiError as error:
-            log.warning("prompt_not_opened", user=body["user"]["id"], error=error.response.get("error"))
+            log.warning("prompt_not_opened", user=user, error=error.response.get("error"))
+            place = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+            if place:
+                await tell(place, user, (NOT_OPENED,))
 
     @app.view(PROMPT_CALLBACK)
     async def on_words(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:

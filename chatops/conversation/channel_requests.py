@@ -16,7 +16,7 @@ from chatops.conversation.noise import not_a_request
 from chatops.desk import Desk
 from chatops.messaging.outbox import MESSAGE, message_payload
 from chatops.messaging.ports import Destination, MessageRef
-from chatops.messaging.rich import Code, Moment, Rich
+from chatops.messaging.rich import Rich
 from chatops.people import repository as people
 from chatops.tickets.card import clip
 from chatops.tickets.clocking import reclock, running_of
@@ -138,12 +138,5 @@ def _name(desk: Desk, command: ChannelMessage) -> str:
 
 def _answer(view: TicketView, desk: Desk, command: str | None) -> Rich:
     """What the bot answers in the request's thread: the ticket's number and where it stands."""
-    text: Rich = (
-        f"Ticket {view.number} opened · {view.status.label} · routed to {desk.config.team(view.team).name}. "
-        "Expect a first answer by ",
-        Moment(view.clocks.first_response_due),
-        ". Replies in this thread go to the team.",
-    )
-    if command:
-        text += (" Check on it any time with ", Code(f"{command} status {view.id}"), ".")
-    return text
+    also = f" It is {view.status.label.lower()}; replies in this thread go to the team."
+    return confirmation(view, desk, command, also=(also,))

@@ -49,42 +49,31 @@ class Timers:
         # APScheduler reports every run, and every run skipped while one overruns, which is by design here.
         logging.getLogger("apscheduler").setLevel(logging.ERROR)
         scheduler = AsyncIOScheduler(timezone=UTC)
-        # One sweep at a time in a process: one that overruns its interval is not started twice.
-        scheduler.add_job(
-            until_stopped(self.sweep),
-            "interval",
-            seconds=sla.sweep_seconds,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-            id="sla-sweep",
-        )
-        scheduler.add_job(
-            until_stopped(self.closing),
-            "interval",
-            seconds=sla.sweep_seconds,
-            max_instances=1,
-            coalesce=True,
-            next_run_time=datetime.now(UTC),
-            id="closing-sweep",
-        )
-        scheduler.add_job(
-            until_stopped(self.housekeeping),
-            "interval",
-            seconds=HOUSEKEEPING_EVERY.total_seconds(),
-            max_instances=1,
-            coalesce=True,
-            id="housekeeping",
-        )
-        rules = self.bus.desk.config.jira
-        if self.bus.desk.tracker is not None:
+
+        def every(
+            seconds: float, job: Callable[[], Awaitable[object]], name: str, *, now: bool = False
+        ) -> None:
+            # One run at a time in a process: one that overruns its interval is not started twice.
+            first = {"next_run_time": datetime.now(UTC)} if now else {}
             scheduler.add_job(
-                until_stopped(self.reconcile),
+                until_stopped(job),
                 "interval",
-                seconds=(rules.reconcile_minutes if rules is not None else 10.0) * 60,
+                seconds=seconds,
                 max_instances=1,
                 coalesce=True,
-                id="tracker-reconcile",
+                id=name,
+                **first,
+            )
+
+        every(sla.sweep_seconds, self.sweep, "sla-sweep", now=True)
+        every(sla.sweep_seconds, self.closing, "closing-sweep", now=True)
+        every(HOUSEKEEPING_EVERY.total_seconds(), self.housekeeping, "housekeeping")
+        rules = self.bus.desk.config.jira
+        if self.bus.desk.tracker is not None:
+            every(
+                (rules.reconcile_minutes if rules is not None else 10.0) * 60,
+                self.reconcile,
+                "tracker-reconcile",
             )
         scheduler.start()
         self._scheduler = scheduler

@@ -176,8 +176,9 @@ def _send_out(work: Work, desk: Desk, command: OpenTicket, view: TicketView, not
         tell_person(work, desk, command.requester, told, prefer=command.platform, ticket_id=view.id)
 
 
-def confirmation(view: TicketView, desk: Desk, command: str | None = None) -> Rich:
-    """What the requester reads once their ticket exists; with a command, how to check on it."""
+def confirmation(view: TicketView, desk: Desk, command: str | None = None, also: Rich = ()) -> Rich:
+    """What the requester reads once their ticket exists, with `also` said after it; with a command, how
+    to check on it."""
     team = desk.config.team(view.team).name
     text: Rich = (
         f"Ticket {view.number} opened: “{clip(view.title, 80)}”. "
@@ -185,6 +186,7 @@ def confirmation(view: TicketView, desk: Desk, command: str | None = None) -> Ri
         "Expect a first answer by ",
         Moment(view.clocks.first_response_due),
         ".",
+        *also,
     )
     if command:
         text += (" Check on it any time with ", Code(f"{command} status {view.id}"), ".")

@@ -77,7 +77,8 @@ def test_a_new_message_opens_a_ticket_for_the_channels_team_answered_in_its_thre
     assert "team billing: chosen for where the request was made" in ticket.reasons
     [(place, thread, text)] = in_threads(desk)
     assert (place, thread) == (HELP, "1800000000.000001")
-    assert text.startswith(f"Ticket #{ticket.id} opened · Triaged · routed to Billing.")
+    assert text.startswith(f"Ticket #{ticket.id} opened: “")
+    assert "routed to Billing." in text and "It is triaged; replies in this thread go to the team." in text
     assert to_requester_directly(desk) == []
     assert [row.kind for row in desk.outbox() if row.kind == "link_origin"] == ["link_origin"]
 
