@@ -7,6 +7,7 @@ from chatops.closing import repository
 from chatops.closing.commands import Close, Comment, Confirm, Rate, SweepQuiet
 from chatops.closing.questions import SCORES, ask_comment, ask_rating
 from chatops.closing.timers import ASKED, DONE, DUE, EXPIRED, OFF, RATED, reopened, resolved
+from chatops.conversation.repository import REQUEST_CHANNEL
 from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from chatops.messaging.rich import Mention, Moment, Rich
@@ -144,9 +145,11 @@ def _quiet_customer(work: Work, desk: Desk, ticket: Ticket) -> None:
         ticket.nudges = 1
         resolves = work.now + config.auto_resolve_after if config.auto_resolve_after is not None else None
         ticket.nudge_at = resolves
+        # The requester answers where the ticket's conversation is: a request's thread, or this chat.
+        where = "in your request's thread" if ticket.via == REQUEST_CHANNEL else "here"
         text: Rich = (
             f"Still there? Your ticket #{ticket.id} “{clip(ticket.title, 80)}” is waiting for your answer. "
-            "Reply here and it goes straight to the team.",
+            f"Reply {where} and it goes straight to the team.",
         )
         if resolves is not None:
             text += (" Without an answer it resolves itself ", Moment(resolves), ".")

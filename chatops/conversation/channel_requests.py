@@ -31,9 +31,6 @@ from chatops.work import Work
 
 log = structlog.get_logger("chatops.conversation")
 
-# How a ticket opened from a request channel says it came in.
-VIA = "channel"
-
 
 @dataclass(frozen=True)
 class Skipped:
@@ -71,7 +68,7 @@ def channel_message(work: Work, command: ChannelMessage, desk: Desk) -> Opened |
             text=command.text,
             requester=command.author,
             requester_name=command.author_name,
-            via=VIA,
+            via=conversation.REQUEST_CHANNEL,
             platform=command.platform,
             workspace=command.workspace,
             origin_place=command.place,

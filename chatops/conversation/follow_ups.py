@@ -56,8 +56,9 @@ class Joined:
 
 
 def customer_wrote(work: Work, command: CustomerWrote, desk: Desk) -> Opened | Joined | Held:
-    """Join the message to the requester's open ticket from this conversation, or open a ticket; with
-    several open there, hold it and ask the requester which one it is about."""
+    """Join the message to the requester's open ticket, or open a ticket; with several open, hold it and
+    ask the requester which one it is about. Their chat with the bot is the conversation of every ticket
+    whose news reaches them there: a ticket asked for with a command, a form or a shortcut too."""
     request = command.request
     word, _, rest = request.text.strip().partition(" ")
     if word.lower() == NEW:
@@ -74,9 +75,7 @@ def customer_wrote(work: Work, command: CustomerWrote, desk: Desk) -> Opened | J
             view_of(work.session, ticket, desk.tracker), False, confirmation(ticket, request.command)
         )
     statuses = [status.value for status in OPEN]
-    waiting = conversation.open_from(
-        work.session, request.requester, request.platform, request.origin_place, statuses
-    )
+    waiting = conversation.open_for(work.session, request.requester, request.platform, statuses)
     if not waiting:
         return open_ticket(work, request, desk)
     if len(waiting) > 1:

@@ -8,7 +8,6 @@ import hashlib
 
 from chatops.conversation import repository as conversation
 from chatops.conversation import saved
-from chatops.conversation.channel_requests import VIA as REQUEST_CHANNEL
 from chatops.conversation.commands import ReplyToCustomer, SendCanned, ThreadMessage
 from chatops.desk import Desk
 from chatops.errors import Forbidden, InvalidInput, NotFound, Overloaded, StaleCard
@@ -139,7 +138,7 @@ def _relay(
     )
     origin = (
         conversation.origin_of(work.session, ticket.id, ticket.platform)
-        if ticket.via == REQUEST_CHANNEL
+        if ticket.via == conversation.REQUEST_CHANNEL
         else None
     )
     if origin is not None:

@@ -20,6 +20,8 @@ from chatops.store.tables import (
 )
 from chatops.tickets.repository import CARD, ORIGIN
 
+# How a ticket opened in a request channel says it came in.
+REQUEST_CHANNEL = "channel"
 # Who said it: the requester, an agent to the requester, or agents among themselves.
 CUSTOMER = "customer"
 PUBLIC = "public"
@@ -58,17 +60,18 @@ def add(
     return None if kept is None else kept[0]
 
 
-def open_from(
-    session: Session, requester: str, platform: str, place: str, statuses: list[str]
-) -> list[Ticket]:
-    """The requester's tickets in these statuses that were opened from this conversation, most recently
-    changed first, locked for a change."""
-    origins = select(TicketLink.ticket_id).where(
-        TicketLink.kind == ORIGIN, TicketLink.system == platform, TicketLink.address == place
-    )
+def open_for(session: Session, requester: str, platform: str, statuses: list[str]) -> list[Ticket]:
+    """The requester's tickets in these statuses whose conversation is their own chat with the bot on
+    this platform (all but those asked in a request channel, whose conversation is that thread), most
+    recently changed first, locked for a change."""
     query = (
         select(Ticket)
-        .where(Ticket.requester == requester, Ticket.status.in_(statuses), Ticket.id.in_(origins))
+        .where(
+            Ticket.requester == requester,
+            Ticket.platform == platform,
+            Ticket.via != REQUEST_CHANNEL,
+            Ticket.status.in_(statuses),
+        )
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
         .with_for_update()
     )

@@ -204,6 +204,7 @@ def test_a_waiting_ticket_is_followed_up_once_then_resolves_itself(world: World)
 
     [nudge] = words_to(world, CUSTOMER, before)
     assert nudge.startswith(f"Still there? Your ticket #{number}") and "resolves itself" in nudge
+    assert "Reply here and it goes straight to the team" in nudge
     assert world.ticket(number).status == "waiting_on_customer"
     world.clock.advance(days=5)
     world.do(SweepQuiet())

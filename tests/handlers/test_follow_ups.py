@@ -3,11 +3,12 @@ the ticket off hold; `new` opens another, and a ticket from elsewhere does not c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from world import CUSTOMER, World
+from world import CUSTOMER, World, rules
 
-from chatops.conversation.commands import CustomerWrote, PlaceHeld
+from chatops.conversation.commands import ChannelMessage, CustomerWrote, PlaceHeld
 from chatops.conversation.follow_ups import Held, Joined
 from chatops.messaging.cards import card_from_json
 from chatops.messaging.rich import plain
@@ -131,12 +132,27 @@ def test_a_held_message_can_open_a_new_ticket_instead(world: World) -> None:
     assert plain(opened.value.said) == f"Your message opened ticket #{opened.value.ticket.id}."
 
 
-def test_a_ticket_opened_elsewhere_does_not_catch_a_dm(world: World) -> None:
+def test_a_dm_answers_a_ticket_asked_for_by_command_whose_news_comes_there(world: World) -> None:
     command = world.open_one("The export crashes every time")
+    assert world.click(Claim, command).done
+    assert world.click(WaitOnCustomer, command).done
 
-    dm = write(world, "Something else entirely", "1.0")
+    dm = write(world, "Here is the log you asked for", "1.0")
 
-    assert isinstance(dm, Opened) and dm.ticket.id != command
+    assert isinstance(dm, Joined) and dm.ticket.id == command
+    assert world.ticket(command).status == "in_progress"
+
+
+def test_a_ticket_asked_for_in_a_request_channel_does_not_catch_a_dm(
+    world_with: Callable[..., World],
+) -> None:
+    desk = world_with(rules(request_channels=["C0HELP"]))
+    asked = desk.do(ChannelMessage("slack", "C0HELP", CUSTOMER, "The export crashes", "1700000000.000001"))
+    assert asked.done, asked.refusal
+
+    dm = write(desk, "Something else entirely", "1.0")
+
+    assert isinstance(dm, Opened) and dm.ticket.id != asked.value.ticket.id
 
 
 def test_the_requesters_answer_takes_the_ticket_off_hold(world: World) -> None:

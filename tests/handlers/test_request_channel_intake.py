@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 from world import AGENT, CUSTOMER, World, rules
 
+from chatops.closing.commands import SweepQuiet
 from chatops.config.conversation import NoiseRules
 from chatops.conversation.channel_requests import Skipped
 from chatops.conversation.commands import (
@@ -242,3 +243,16 @@ def test_a_channel_of_the_rules_cannot_be_turned_off_from_chat(desk: World) -> N
 
     assert "by the desk's rules" in plain(answer.refusal or ())
     assert desk.ask(RequestChannelOf("slack", HELP)).value == "billing"
+
+
+def test_a_quiet_requester_is_pointed_back_to_the_request_thread(desk: World) -> None:
+    number = write(desk, "The export crashes every time", "1800000000.000001").ticket.id
+    assert desk.click(Claim, number, actor="slack:U0BILL1").done
+    assert desk.click(WaitOnCustomer, number, actor="slack:U0BILL1").done
+    desk.clock.advance(days=2, minutes=1)
+    before = desk.last_outbox_id()
+
+    desk.do(SweepQuiet())
+
+    [nudge] = to_requester_directly(desk, before)
+    assert "Reply in your request's thread and it goes straight to the team" in nudge
