@@ -38,10 +38,10 @@ def test_the_manifest_asks_for_exactly_the_scopes_the_bot_uses(slack: Slack) -> 
     slack.command("")
     slack.send(
         slack.requests.direct_message(
-            "My login fails, <@U0AGENT1> knows", user_id="U0CUSTOMER", event_id="Ev9", encoded=True
+            "My login fails, <@U0AGENT1> knows", user_id="U0VIP", event_id="Ev9", encoded=True
         )
     )
-    slack.dms("U0CUSTOMER", timeout=10)
+    slack.dms("U0VIP", timeout=10)
     slack.click(1, "claim", user="U0AGENT1")
     slack.wait_thread(1, 1)
     # Resolving posts a thread note and two DMs to the requester (the news, then "did this solve it?"):

@@ -109,10 +109,10 @@ def test_a_mentioned_person_is_named_and_looked_up_once(slack: Slack, probe: Pro
 
 def test_control_characters_are_dropped_and_the_rest_kept_as_written(slack: Slack, probe: Probe) -> None:
     reply = slack.reply_text(slack.command("Export\x00 crashes\x01 on\x7f start\ttab\r\nnext line"))
-    slack.send(slack.requests.direct_message("Login\x00 fails\x1b[31m", user_id="U0CUSTOMER"))
+    slack.send(slack.requests.direct_message("Login\x00 fails\x1b[31m", user_id="U0VIP"))
 
     assert reply.startswith("Ticket #1 opened")
-    assert slack.dms("U0CUSTOMER")[0].startswith("Ticket #2 opened")
+    assert slack.dms("U0VIP")[0].startswith("Ticket #2 opened")
     assert probe.ticket(1).description == "Export crashes on start\ttab\nnext line"
     assert probe.ticket(2).description == "Login fails[31m"
 
