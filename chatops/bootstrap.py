@@ -18,12 +18,12 @@ from adapters.slack.gateway import POSTS_PER_SECOND, SlackGateway, make_client
 from adapters.slack.http import slack_endpoint
 from adapters.slack.identity import BotIdentity, SlackUnreachable
 from adapters.slack.text import SlackNames
-from chatops.bus import MessageBus
+from chatops.bus import MessageBus, Reactions
 from chatops.clock import Clock, SystemClock
+from chatops.composition import cards
 from chatops.config.rules import DeskConfig
 from chatops.config.settings import Settings, require_jira_credentials
 from chatops.desk import Desk
-from chatops.entrypoints.scheduling import Timers
 from chatops.errors import ConfigError
 from chatops.messaging.addresses import AddressBook, place_key
 from chatops.messaging.cards import Card
@@ -32,15 +32,17 @@ from chatops.messaging.dispatcher import Dispatcher
 from chatops.messaging.ports import ChatGateway, DeliveryError, Pace, PermanentFailure
 from chatops.people.directory import Directory, Person
 from chatops.people.roles import Roles
+from chatops.scheduling import Timers
 from chatops.store import migrate
 from chatops.store.db import Database
 from chatops.store.health import Health
-from chatops.tickets.card import ticket_card
+from chatops.tickets.card import TicketCard
 from chatops.tickets.delivery import CardDelivery
-from chatops.tickets.model import TicketView
 from chatops.tracking.jobs import TrackerJobs
 from chatops.tracking.ports import Tracker
 from chatops.tracking.product import ProductCards
+from commands.pipeline import Pipeline
+from commands.routes import pipeline_of
 
 if TYPE_CHECKING:
     # Teams' side is imported only for a desk that has Teams: its SDK alone holds some 30 MB.
@@ -125,12 +127,12 @@ def prepare_database(db: Database) -> None:
 def desk_of(config: DeskConfig, tracker: str | None = None) -> Desk:
     """The desk's rules, with its people and their roles, and the tracker it is connected to."""
     directory = Directory(Person(p.id, p.name, p.slack, p.teams, p.email) for p in config.people)
-    return Desk(config, directory, Roles(config, directory), tracker=tracker)
+    return Desk(config, directory, Roles(config.teams, config.vip_users, directory), tracker=tracker)
 
 
-def card_of(desk: Desk, clock: Clock) -> Callable[[TicketView], Card]:
+def card_of(desk: Desk, clock: Clock) -> Callable[[TicketCard], Card]:
     """How the desk draws a ticket's card, as of the moment it is drawn."""
-    return lambda view: ticket_card(view, desk.config, desk.roles.staff(view.team), clock.now(), desk.tracker)
+    return lambda ticket: cards.draw(ticket, desk, clock.now())
 
 
 def dispatcher_for(
@@ -138,7 +140,9 @@ def dispatcher_for(
 ) -> Dispatcher:
     """The outbox dispatcher of the chat platforms, with every handler the desk has for the platforms it
     has gateways to; the tracker's rows are left to the tracker's own dispatcher."""
-    delivery = CardDelivery(desk, card_of(desk, clock))
+    delivery = CardDelivery(
+        desk, lambda session, views: cards.load(session, views, desk), card_of(desk, clock)
+    )
     handlers = {**chat_handlers(gateways), **delivery.handlers(gateways)}
     if desk.tracker is not None:
         handlers.update(ProductCards(desk, desk.tracker).handlers(list(gateways)))
@@ -150,6 +154,7 @@ def dispatcher_for(
         gateways=gateways,
         prepare=delivery.prepare,
         excluding=excluding,
+        react=Reactions(desk),
         **options,  # type: ignore[arg-type]
     )
 
@@ -170,6 +175,7 @@ def tracker_dispatcher(
         handlers=jobs.handlers(),
         gateways=gateways,
         targets=(tracker.system,),
+        react=Reactions(desk),
         concurrency=TRACKER_CALLS,
         # A batch is recorded once all its calls are done: small batches let each issue show up soon.
         batch_size=TRACKER_CALLS * 2,
@@ -228,9 +234,12 @@ def build_desk(
     )
     on_commit = dispatcher.wake if tracking is None else _both(dispatcher, tracking.dispatcher)
     bus = MessageBus(db, desk, clock, on_commit=on_commit)
+    pipeline = pipeline_of(bus)
     identity = BotIdentity()
-    bolt = build_bolt_app(client=client, config=config, bus=bus, identity=identity, names=SlackNames(client))
-    teams = _teams_side(settings, config, desk, bus, *teams_link) if teams_link is not None else None
+    bolt = build_bolt_app(
+        client=client, config=config, pipeline=pipeline, identity=identity, names=SlackNames(client)
+    )
+    teams = _teams_side(settings, config, pipeline, *teams_link) if teams_link is not None else None
     return Desktop(
         db,
         bolt,
@@ -240,7 +249,7 @@ def build_desk(
         identity,
         settings.slack_signing_secret,
         Health(db, clock),
-        Timers(bus, clock),
+        Timers(bus),
         teams,
         tracking,
     )
@@ -302,8 +311,7 @@ def _teams_link(settings: Settings, db: Database, clock: Clock) -> tuple[TeamsCo
 def _teams_side(
     settings: Settings,
     config: DeskConfig,
-    desk: Desk,
-    bus: MessageBus,
+    pipeline: Pipeline,
     connection: TeamsConnection,
     addresses: AddressBook,
 ) -> TeamsSide:
@@ -326,7 +334,7 @@ def _teams_side(
         )
     )
     places = tuple(p.address for team in config.teams for p in team.places() if p.platform == "teams")
-    agent = TeamsAgent(bus, addresses, desk.directory, card_of(desk, bus.clock))
+    agent = TeamsAgent(pipeline, addresses)
     return TeamsSide(connection, adapter, agent, tokens, addresses, places)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chatops.messaging.rich import Rich, Segment, plain
+from chatops.rich import Rich, Segment, plain
 
 
 class DeskError(Exception):
@@ -36,6 +36,10 @@ class StaleCard(DeskError):
 
 class InvalidInput(DeskError):
     """The text or form the user sent cannot be used as it is."""
+
+
+class TooMany(DeskError):
+    """The person asked for more than the desk takes from one person in a while."""
 
 
 class ConfigError(Exception):

@@ -286,6 +286,28 @@ class Slack:
             self.requests.block_action(action, user_id=user, channel_id=channel, message=message, **selected)
         )
 
+    def open_prompt(self, number: int, verb: str, *, user: str, channel: str = "C0SUPPORT") -> dict[str, Any]:
+        """Press a card's control that asks for words (a prompt); the form Slack was asked to open."""
+        card = self.card(number, channel)
+        before = len(self.standin.calls("views.open"))
+        pressed = self.requests.block_action(
+            control(card, verb), user_id=user, channel_id=channel, message=card
+        )
+        self.send(pressed)
+        return self.standin.wait_for("views.open", count=before + 1, timeout=10)[-1].params["view"]
+
+    def submit_prompt(self, form: dict[str, Any], typed: str, *, user: str) -> Response:
+        """Send a prompt's form with the words typed into it."""
+        values = {"words": {"words": {"type": "plain_text_input", "value": typed}}}
+        return self.send(self.requests.view_submission(form, user_id=user, values=values))
+
+    def prompt(
+        self, number: int, verb: str, typed: str, *, user: str, channel: str = "C0SUPPORT"
+    ) -> Response:
+        """Press a card's control that asks for words, type them into its form and send it."""
+        form = self.open_prompt(number, verb, user=user, channel=channel)
+        return self.submit_prompt(form, typed, user=user)
+
     def write_under(
         self, card: dict[str, Any], text: str, *, user: str, ts: str, channel: str = "C0SUPPORT"
     ) -> Response:

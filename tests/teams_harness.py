@@ -13,7 +13,7 @@ from typing import Any
 
 from adapters.teams.devkit.activities import TeamsActivities, TeamsUser, signed, teams_user
 from adapters.teams.devkit.authority import APP_ID, APP_SECRET, TENANT_ID, IdentityProvider
-from adapters.teams.devkit.cards import card_of, find_action
+from adapters.teams.devkit.cards import card_of, find_action, words
 from adapters.teams.devkit.connector import BotConnector, personal_chat_id
 from chatops.config.settings import Settings
 from harness import at_least, settings_for
@@ -96,11 +96,15 @@ class Teams:
         return card
 
     def chat(self, user: TeamsUser, count: int = 1, timeout: float = 5.0) -> list[str]:
-        """The texts the bot wrote in its personal chat with `user`, once there are `count`."""
+        """What the bot wrote in its personal chat with `user` (a card's words, for a card), once there are
+        `count` messages."""
         chat = personal_chat_id(user.user_id)
         return at_least(
             count,
-            lambda: [m.get("text", "") for m in self.connector.messages(chat)],
+            lambda: [
+                m.get("text") or (words(card_of(m)) if m.get("attachments") else "")
+                for m in self.connector.messages(chat)
+            ],
             f"{count} message(s) in {user.name}'s chat",
             timeout,
         )

@@ -59,18 +59,17 @@ def test_escalate_climbs_tiers_and_stops_at_t3(slack: Slack, probe: Probe) -> No
     number = slack.open_ticket("Export crashes every time")
     slack.card(number)
 
-    slack.click(number, "escalate", user="U0AGENT1")
+    slack.prompt(number, "escalate", "The database team needs to look", user="U0AGENT1")
     slack.card(number, version=2)
-    slack.click(number, "escalate", user="U0AGENT1")
+    slack.prompt(number, "escalate", "Needs the vendor", user="U0AGENT1")
     card = slack.card(number, version=3)
 
     assert probe.ticket(number).tier == 3
     assert "*Tier*\nT3" in card_text(card)
-    assert verbs(card) == ["claim", "assign", "priority", "resolve", "reply", "category"]
+    assert verbs(card) == ["claim", "assign", "priority", "resolve", "reply", "category", "move"]
     notes = slack.wait_thread(number, 2)
-    assert (
-        "escalated the ticket from T1 to T2" in notes[0] and "escalated the ticket from T2 to T3" in notes[1]
-    )
+    assert "escalated the ticket from T1 to T2: “The database team needs to look”" in notes[0]
+    assert "escalated the ticket from T2 to T3: “Needs the vendor”" in notes[1]
 
 
 def test_priority_menu_changes_priority_and_due_times(slack: Slack, probe: Probe) -> None:
@@ -132,7 +131,7 @@ def test_only_the_teams_agents_may_act_and_nothing_changes_otherwise(slack: Slac
 def test_a_double_click_makes_one_transition(slack: Slack, probe: Probe) -> None:
     number = slack.open_ticket("Export crashes every time")
     message = slack.card(number)
-    click = control(message, "escalate")
+    click = control(message, "resolve")
     request = slack.requests.block_action(click, user_id="U0AGENT1", channel_id="C0SUPPORT", message=message)
 
     first = slack.send(request)
@@ -141,8 +140,8 @@ def test_a_double_click_makes_one_transition(slack: Slack, probe: Probe) -> None
     )
 
     assert (first.status, second.status) == (200, 200)
-    assert probe.ticket(number).tier == 2
-    assert [a for _, a, _, _ in probe.events(number)].count("escalated") == 1
+    assert probe.ticket(number).status == "resolved"
+    assert [a for _, a, _, _ in probe.events(number)].count("resolve") == 1
     assert "changed since this card was drawn" in slack.ephemerals("U0AGENT1")[0]
     assert len(slack.wait_thread(number, 1)) == 1
 

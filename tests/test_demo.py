@@ -17,7 +17,8 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "Ticket #1 opened" in out
     assert 'Why: category bug: matched "error", "crashes"; priority urgent: matched "urgent"' in out
     assert "@alex assigned the ticket to themselves" in out
-    assert "@alex escalated the ticket from T1 to T2" in out
+    assert "@alex escalated the ticket from T1 to T2: “The export needs the database team”" in out
+    assert "has been passed to our Tier 2 team." in out
     assert "Only agents of Customer Support can do that." in out
     assert "has been resolved by @alex." in out
     assert "Ticket #1 was resolved: did this solve it?" in out
@@ -37,8 +38,8 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "Slack #support gets the same ticket's card" in teams
     # The Adaptive Card drawn as text: facts, its inputs, and its buttons.
     assert "│ Status: Triaged" in teams
-    assert "│ [Assign to ▾] [Priority: Normal ▾] [Category: Bug ▾]" in teams
-    assert "│ [Assign to me] [Escalate to T2] [Resolve]" in teams
+    assert "│ [Assign to ▾] [Priority: Normal ▾] [Category: Bug ▾] [Move to team ▾]" in teams
+    assert "│ [Assign to me] [Escalate to T2…] [Resolve] [Reply to customer…]" in teams
     assert "Ticket #1 opened: “The export to PDF fails with error 500”" in teams
     # Tom, known only in Teams, assigns himself: his card at once, everyone's edited in place, both threads.
     assert "Tom Ito sees the card redrawn at once" in teams
@@ -52,7 +53,8 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     assert "Alice Ng (support agent, in Slack and Teams) clicks Escalate to T2 on the Slack card" in teams
     assert teams.count("@Alice Ng escalated the ticket from T1 to T2") == 2
     assert "Teams #support sees the card edited in place" in teams
-    assert "│ [Assign to me] [Escalate to T3] [Waiting on customer] [Resolve]" in teams
+    buttons = "[Assign to me] [Start] [Escalate to T3…] [Waiting on customer] [Resolve] [Reply to customer…]"
+    assert f"│ {buttons}" in teams
     # A stranger is refused privately; Tom resolves, and the customer reads it in their chat.
     assert (
         "Lee Ross is told, and no one else sees it:\n    │ Only agents of Customer Support can do that."
@@ -89,6 +91,6 @@ def test_the_demo_runs_the_story_end_to_end() -> None:
     for customer, ticket in (("dana (customer)", 2), ("vic (VIP customer)", 3)):
         told = f"{customer} gets a DM from the bot:\n    │ Good news: "
         assert jira.count(told) == 1, jira
-        assert f"which you asked for in ticket #{ticket}, has shipped (PROD-1 (" in jira
+        assert f"which you asked for in ticket #{ticket}, has shipped: PROD-1 (" in jira
     assert jira.count("has shipped") == 2
     assert jira.rstrip().endswith("and each customer told once when it shipped.")

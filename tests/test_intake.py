@@ -52,6 +52,7 @@ def test_slash_command_confirms_ephemerally_and_posts_a_triage_card(slack: Slack
         "Resolve",
         "Reply to customer",
         "static_select",
+        "static_select",
     ]
     for block in card["blocks"]:
         Block.parse(block).validate_json()
@@ -270,4 +271,6 @@ def test_a_replayed_form_or_shortcut_opens_one_ticket(slack: Slack, probe: Probe
     assert answers[1].json() == answers[0].json()
     assert [(t.id, t.title) for t in probe.tickets()] == [(1, "Reports are blank"), (2, "The export crashes")]
     wait_until(probe.pending_outbox, lambda n: n == 0, "the outbox to settle", 10)
-    assert len(slack.ephemerals("U0AGENT1")) == 1
+    # One message is one ticket: whoever uses the shortcut on it again is told which ticket it is.
+    told = slack.ephemerals("U0AGENT1", count=2)
+    assert len(told) == 2 and all(note.startswith("Ticket #2 opened") for note in told)

@@ -16,19 +16,11 @@ from harness import Probe, Slack, wait_until
 
 
 def open_form(slack: Slack, number: int, user: str) -> dict[str, Any]:
-    card = slack.card(number)
-    before = len(slack.standin.calls("views.open"))
-    slack.send(
-        slack.requests.block_action(
-            control(card, "reply"), user_id=user, channel_id="C0SUPPORT", message=card
-        )
-    )
-    return slack.standin.wait_for("views.open", count=before + 1, timeout=10)[-1].params["view"]
+    return slack.open_prompt(number, "reply", user=user)
 
 
 def submit(slack: Slack, form: dict[str, Any], user: str, typed: str) -> Any:
-    values = {"words": {"words": {"type": "plain_text_input", "value": typed}}}
-    return slack.send(slack.requests.view_submission(form, user_id=user, values=values))
+    return slack.submit_prompt(form, typed, user=user)
 
 
 def test_an_agent_replies_through_the_form_and_the_requester_reads_it_once(

@@ -19,8 +19,6 @@ from adapters.slack.devkit.standin import SlackStandIn
 from adapters.teams.devkit.authority import IdentityProvider
 from adapters.teams.devkit.connector import BotConnector, personal_chat_id
 from adapters.teams.devkit.tls import LocalCA
-from chatops.errors import InvalidInput
-from commands.parser import OpenTicket, SwitchChannel, parse
 from harness import (
     CONFIG_PATH,
     SIGNING_SECRET,
@@ -332,11 +330,3 @@ def test_a_teams_lead_turns_a_channel_on_with_a_mention(teams: Teams, probe: Pro
     wait_until(lambda: teams_thread(teams, channel, asked["id"]), bool, "the answer in the thread", 10)
     [ticket] = probe.tickets()
     assert (ticket.via, ticket.title) == ("channel", "The VPN drops every hour")
-
-
-def test_channel_on_and_off_are_commands_and_other_words_after_channel_a_request() -> None:
-    assert parse("channel on") == SwitchChannel(on=True)
-    assert parse("Channel OFF") == SwitchChannel(on=False)
-    assert parse("channel is down since noon") == OpenTicket("channel is down since noon")
-    with pytest.raises(InvalidInput, match="takes on or off"):
-        parse("channel")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -13,17 +13,24 @@ from adaptive_cards import problems
 
 from adapters.teams.cards import MAX_ACTIONS, adaptive_card, attachment, read_action
 from adapters.teams.text import card_text, clip, escape, message_text
+from chatops.composition import cards
 from chatops.config.loading import load_desk_config
-from chatops.config.rules import DeskConfig, Priority
+from chatops.config.rules import MAX_TIER, DeskConfig, Priority
 from chatops.config.tracking import TrackerSection
+from chatops.desk import Desk
 from chatops.messaging.cards import ActionRef, Button, Card, Field
-from chatops.messaging.rich import Bullets, Code, Link, Mention, Moment, Strong
+from chatops.messaging.cards import Card as NeutralCard
 from chatops.people.directory import Directory, Person
+from chatops.people.roles import Roles
+from chatops.rich import Bullets, Code, Link, Mention, Moment, Strong
 from chatops.sla.calendar import ALWAYS
 from chatops.sla.clocks import started
-from chatops.tickets.card import ticket_card
-from chatops.tickets.model import IssueLink, TicketView
-from chatops.tickets.workflow import MAX_TIER, Status
+from chatops.tickets.card import TICKETS, TicketCard
+from chatops.tickets.views import TicketView
+from chatops.tickets.workflow import Status
+from chatops.tracking.controls import PART as TRACKING
+from chatops.tracking.controls import Tracked
+from chatops.tracking.views import IssueLink
 
 ALICE_ID = "3f2504e0-4f89-41d3-9a0c-0305e82c3301"
 BOB_ID = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
@@ -52,7 +59,27 @@ def config() -> DeskConfig:
     return load_desk_config(Path(__file__).parent / "desk.yaml")
 
 
-def view(**changes: Any) -> TicketView:
+@dataclass(frozen=True)
+class Staff:
+    """The support team as the cards here see it."""
+
+    id: str = "support"
+    agents: tuple[str, ...] = STAFF
+    leads: tuple[str, ...] = ()
+    tiers: dict[int, tuple[str, ...]] = field(default_factory=dict)
+
+
+def ticket_card(
+    ticket: TicketCard, config: DeskConfig, staff: tuple[str, ...], now: datetime, tracker: str | None = None
+) -> NeutralCard:
+    """The ticket's card as the desk draws it, with these people on its team and this tracker."""
+    desk = Desk(config, PEOPLE, Roles([Staff(agents=staff)], (), PEOPLE), tracker)
+    return cards.draw(ticket, desk, now)
+
+
+def view(
+    *, issue: IssueLink | None = None, merge_options: tuple[IssueLink, ...] = (), **changes: Any
+) -> TicketCard:
     """A triaged ticket from a Teams customer, filed by Bob and assigned to Alice, with `changes`."""
     ticket = TicketView(
         id=42,
@@ -75,9 +102,12 @@ def view(**changes: Any) -> TicketView:
         clocks=started(CREATED, NORMAL, ALWAYS, 0.75),
         first_responded_at=None,
         resolved_at=None,
-        origin_url="https://teams.microsoft.com/l/message/19:abc/1700000000000",
     )
-    return replace(ticket, **changes)
+    loaded = {
+        TICKETS: "https://teams.microsoft.com/l/message/19:abc/1700000000000",
+        TRACKING.name: Tracked(issue, merge_options),
+    }
+    return TicketCard(replace(ticket, **changes), loaded)
 
 
 def elements(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -125,7 +155,16 @@ def test_a_triaged_ticket_card_has_every_control_and_parses_clean(config: DeskCo
         "Resolve",
         "Reply to customer",
     ]
-    assert [a.get("style") for a in card["actions"]] == ["positive", "destructive", "positive", None]
+    assert [a.get("style") for a in card["actions"]] == ["positive", None, "positive", None]
+    # Escalating asks why in a box under the card; what is typed there comes back with its reference.
+    escalate = card["actions"][1]
+    assert escalate["type"] == "Action.ShowCard"
+    [why] = escalate["card"]["body"]
+    [go] = escalate["card"]["actions"]
+    assert read_action(invoke(go, {why["id"]: "Needs the database team"})) == (
+        ActionRef(42, "escalate", 7),
+        "Needs the database team",
+    )
     # The reply opens a box under the card; what is typed there comes back with the reply's reference.
     reply = card["actions"][3]
     assert reply["type"] == "Action.ShowCard"
@@ -136,8 +175,9 @@ def test_a_triaged_ticket_card_has_every_control_and_parses_clean(config: DeskCo
         ActionRef(42, "reply", 7),
         "Try again & tell me",
     )
-    picker, menu, category = elements(card, "Input.ChoiceSet")
+    picker, menu, category, move = elements(card, "Input.ChoiceSet")
     assert [c["value"] for c in category["choices"]] == ["billing", "bug", "feedback", "access"]
+    assert [c["value"] for c in move["choices"]] == ["billing"]
     assert category["value"] == "access"
     # Carol has no Teams identity, so she cannot be picked here.
     assert picker["choices"] == [
@@ -342,18 +382,19 @@ def test_more_buttons_than_teams_shows_spill_into_the_body(config: DeskConfig) -
 
 def test_every_control_reads_back_from_its_invoke(config: DeskConfig) -> None:
     card = adaptive_card(ticket_card(view(), config, STAFF, CREATED), PEOPLE)
-    picker, menu, category = elements(card, "Input.ChoiceSet")
-    inputs = {picker["id"]: "bob", menu["id"]: "urgent", category["id"]: "bug"}
+    picker, menu, category, move = elements(card, "Input.ChoiceSet")
+    inputs = {picker["id"]: "bob", menu["id"]: "urgent", category["id"]: "bug", move["id"]: "billing"}
     read = [read_action(invoke(a, inputs)) for a in elements(card, "Action.Execute")]
 
     assert read == [
         (ActionRef(42, "assign", 7), "bob"),
         (ActionRef(42, "priority", 7), "urgent"),
         (ActionRef(42, "category", 7), "bug"),
+        (ActionRef(42, "move", 7), "billing"),
         (ActionRef(42, "claim", 7), None),
+        # The boxes were left empty here: the desk asks for words rather than act on none.
         (ActionRef(42, "escalate", 7), None),
         (ActionRef(42, "resolve", 7), None),
-        # The reply's box was left empty here: the desk asks for words rather than send nothing.
         (ActionRef(42, "reply", 7), None),
     ]
     submit = elements(card, "Action.Execute")[0]
@@ -472,7 +513,7 @@ def test_a_card_with_jira_offers_send_and_merge_then_shows_the_issue_and_parses_
     *_, send, merge = elements(offered, "Input.ChoiceSet")
     assert [c["value"] for c in send["choices"]] == ["SUP · Bug", "PROD · Story"]
     assert merge["choices"][0]["value"] == "PROD-7"
-    assert len(elements(shown_card, "Input.ChoiceSet")) == 3
+    assert len(elements(shown_card, "Input.ChoiceSet")) == 4
     facts = {fact["title"]: fact["value"] for fact in elements(shown_card, "FactSet")[0]["facts"]}
     assert shown(facts["Jira"]) == "[SUP-3](https://jira.example/browse/SUP-3) · In Progress"
-    assert len(elements(untracked, "Input.ChoiceSet")) == 3
+    assert len(elements(untracked, "Input.ChoiceSet")) == 4

@@ -11,7 +11,7 @@ from teams_harness import ALICE, CUSTOMER, STRANGER, TOM, Reply, Teams
 from adapters.teams.devkit.cards import card_of
 from adapters.teams.devkit.cards import words as card_words
 from adapters.teams.devkit.connector import personal_chat_id
-from harness import Probe
+from harness import Probe, wait_until
 
 GROUP_CHAT = "19:group-chat@unq.gbl.spaces"
 
@@ -115,15 +115,22 @@ def test_an_agent_works_the_card_in_teams_and_every_click_updates_it_in_place(
     # The requester hears of it in their personal chat, which the bot writes to of its own accord.
     assert any("is now handled by" in message for message in teams.chat(CUSTOMER, 2))
 
-    escalated = teams.click(TOM, updated, "Escalate")
+    escalated = teams.click(TOM, updated, "Escalate", choice="The database team needs to look")
     assert "T2" in card_words(escalated.body["value"])
+    wait_until(
+        lambda: teams.thread(card),
+        lambda notes: any("The database team needs to look" in note for note in notes),
+        "the reason in the card's thread",
+    )
     prioritised = teams.click(TOM, redrawn(card, escalated), "Priority", choice="urgent")
     assert "urgent" in card_words(prioritised.body["value"])
     resolved = teams.click(TOM, redrawn(card, prioritised), "Resolve")
     assert "Reopen" in card_words(resolved.body["value"])
     (ticket,) = probe.tickets()
     assert (ticket.assignee, ticket.tier, ticket.priority, ticket.status) == ("tom", 2, "urgent", "resolved")
-    assert any("resolved" in message for message in teams.chat(CUSTOMER, 3))
+    told = teams.chat(CUSTOMER, 5)
+    assert any("has been passed to our Tier 2 team" in message for message in told)
+    assert any("has been resolved by" in message for message in told)
 
 
 def test_assigning_someone_from_the_card_offers_the_team_people_teams_knows(

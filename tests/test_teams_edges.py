@@ -138,13 +138,13 @@ def test_a_ticket_opened_in_slack_is_worked_in_teams_and_back_with_both_cards_cu
     assert "Tom Ito" in card_text(slack.card(number, version=2))
 
     # Worked from Slack by the same person Teams knows as Alice: the Teams card follows.
-    assert slack.click(number, "escalate", user="U0AGENT1").status == 200
+    assert slack.prompt(number, "escalate", "Needs the database team", user="U0AGENT1").status == 200
     teams.connector.wait_for("update_activity", 2)
     (teams_card,) = teams.cards()
     assert "T2" in card_words(teams_card)
     (ticket,) = probe.tickets()
     assert (ticket.id, ticket.tier, ticket.assignee) == (number, 2, "tom")
-    assert probe.events(number)[-1][0] == "alice"
+    assert [e for e in probe.events(number) if e[1] == "escalated"][-1][0] == "alice"
 
 
 def _get(url: str) -> str:

@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from chatops.messaging.cards import Button, Card, Control, Menu, PersonPicker, Prompt
-from chatops.messaging.rich import Bullets, Code, Link, Mention, Moment, Rich, Strong
 from chatops.people.directory import Directory
+from chatops.rich import Bullets, Code, Link, Mention, Moment, Rich, Strong
 
 HEADER_LIMIT = 150
 SECTION_LIMIT = 3000

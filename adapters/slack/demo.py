@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from adapters.slack.devkit.cards import control, verbs, version
+from adapters.slack.devkit.prompts import open_prompt, submit_prompt
 from adapters.slack.devkit.requests import FORM, SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.bootstrap import build_desk, build_web_app
@@ -50,7 +51,7 @@ class Story:
         answer = send(self.url, self.requests.sign(urlencode(fields).encode(), content_type=FORM))
         show(f"{name(user)} sees (only they can see it)", text(answer.json()["text"]))
 
-    def click(self, user: str, verb: str, label: str, **selected: Any) -> None:
+    def click(self, user: str, verb: str, label: str, *, dms: int = 0, **selected: Any) -> None:
         step(f"{name(user)} clicks {label} on the card")
         card = self.card()
         assert card is not None, "the story clicks only after the card is posted"
@@ -60,7 +61,17 @@ class Story:
             self.url,
             self.requests.block_action(action, user_id=user, channel_id=SUPPORT, message=card, **selected),
         )
-        self.settle(drawn)
+        self.settle(drawn, dms=dms)
+
+    def fill(self, user: str, verb: str, label: str, typed: str, *, dms: int = 0) -> None:
+        """`user` presses `label` on the card, types `typed` into the form it opens, and sends it."""
+        step(f"{name(user)} clicks {label} on the card and types “{typed}”")
+        card = self.card()
+        assert card is not None, "the story clicks only after the card is posted"
+        drawn = version(card)
+        form = open_prompt(self.url, self.standin, self.requests, card, verb, user=user, channel=SUPPORT)
+        submit_prompt(self.url, self.requests, form, typed, user=user)
+        self.settle(drawn, dms=dms)
 
     def answer(self, user: str, verb: str, label: str, *, replies: int = 1) -> None:
         """`user` presses `label` on the bot's latest question in their DMs, which `replies` DMs answer."""
@@ -88,13 +99,15 @@ class Story:
             time.sleep(0.02)
         self.settle(drawn)
 
-    def settle(self, drawn: int | None) -> None:
-        """Wait until the bot has done what the last step asked, then show what changed."""
+    def settle(self, drawn: int | None, *, dms: int = 0) -> None:
+        """Wait until the bot has done what the last step asked (the card redrawn, and `dms` more direct
+        messages to the customer, which go out at Slack's pace), then show what changed."""
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
             card = self.card()
             refused = len(self.standin.ephemerals()) > self._seen_ephemerals
-            if refused or (card is not None and (drawn is None or version(card) != drawn)):
+            told = len(self.standin.messages("DU0CUSTOMER")) >= self._seen_dms + dms
+            if refused or (told and card is not None and (drawn is None or version(card) != drawn)):
                 break
             time.sleep(0.02)
         time.sleep(0.2)
@@ -151,10 +164,10 @@ def run_demo() -> int:
             story = Story(standin, server.url)
             story.command("U0CUSTOMER", "The export button crashes with error 500, urgent")
             story.settle(None)
-            story.click("U0AGENT1", "claim", "Assign to me")
-            story.click("U0AGENT1", "escalate", "Escalate to T2")
+            story.click("U0AGENT1", "claim", "Assign to me", dms=1)
+            story.fill("U0AGENT1", "escalate", "Escalate to T2", "The export needs the database team", dms=1)
             story.click("U0BILL1", "resolve", "Resolve (not their team)")
-            story.click("U0AGENT1", "resolve", "Resolve")
+            story.click("U0AGENT1", "resolve", "Resolve", dms=2)
             story.answer("U0CUSTOMER", "solved", "Yes, close it", replies=2)
             story.answer("U0CUSTOMER", "rate-5", "5")
             story.command("U0CUSTOMER", "status 1")

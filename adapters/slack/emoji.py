@@ -3,7 +3,6 @@ from that message and its thread so far, credited to the message's author, once 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -12,10 +11,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.text import SlackNames, read_message_text
-from chatops.bus import MessageBus
 from chatops.errors import Overloaded
-from chatops.messaging.rich import Rich
-from chatops.tickets.commands import OpenTicket
+from commands.inbound import Reacted
+from commands.pipeline import Pipeline
 
 log = structlog.get_logger("chatops.slack")
 
@@ -27,11 +25,9 @@ THREAD_LIMIT = 200
 def listen_for_emoji(
     app: AsyncApp,
     *,
-    bus: MessageBus,
+    pipeline: Pipeline,
     client: AsyncWebClient,
     names: SlackNames,
-    person: Callable[[str], str],
-    tell: Callable[[str, str, Rich], Awaitable[None]],
     emoji: str,
     command: str,
 ) -> None:
@@ -44,46 +40,46 @@ def listen_for_emoji(
         if (
             event.get("reaction") != emoji
             or item.get("type") != "message"
-            or not (reactor and channel and ts)
+            or not (isinstance(reactor, str) and isinstance(channel, str) and isinstance(ts, str))
         ):
             return
+        common = {
+            "platform": PLATFORM,
+            "user": reactor,
+            "place": channel,
+            "request_id": body.get("event_id"),
+            "workspace": body.get("team_id"),
+            "command": command,
+        }
         try:
             answer = await client.conversations_replies(channel=channel, ts=ts, limit=THREAD_LIMIT)
         except SlackApiError as error:
             log.warning("slack_emoji_unreadable", channel=channel, error=error.response.get("error"))
-            await tell(channel, reactor, ("I could not read that message, so no ticket was opened.",))
+            shown = await pipeline.notice(
+                Reacted(**common, author=None, ref=ts),
+                ("I could not read that message, so no ticket was opened.",),
+            )
+            if shown.retry:
+                raise Overloaded() from None
             return
         thread = [m for m in answer.get("messages") or [] if isinstance(m, dict)]
         reacted = next((m for m in thread if m.get("ts") == ts), None)
         author = reacted.get("user") if reacted is not None and not reacted.get("bot_id") else None
-        if reacted is None or author is None:
-            await tell(channel, reactor, ("Only a person's message can become a ticket.",))
-            return
-        opened = await bus.handle(
-            OpenTicket(
+        reply = await pipeline.take(
+            Reacted(
+                **common,
+                author=author if isinstance(author, str) else None,
+                author_name=(await names.names([author])).get(author) if isinstance(author, str) else None,
+                ref=ts,
+                title=(await read_message_text(reacted.get("text") or "", names)).strip() or None
+                if reacted is not None
+                else None,
                 text=await _thread_text(thread, names),
-                title=(await read_message_text(reacted.get("text") or "", names)).strip() or None,
-                requester=person(author),
-                requester_name=(await names.names([author])).get(author),
-                filed_by=person(reactor) if reactor != author else None,
-                via="emoji",
-                platform=PLATFORM,
-                command=command,
-                workspace=body.get("team_id"),
-                origin_place=channel,
-                origin_ref=ts,
-                link_origin=True,
-                confirm_privately_in=channel,
-                # The message, not the reaction: a second reaction, or a second person's, opens nothing new.
-                request_id=f"message:{channel}:{ts}",
             )
         )
-        if opened.retry:
+        if reply.retry:
+            # Unanswered, Slack delivers the event again; the message's own id keeps that to one ticket.
             raise Overloaded()
-        if not opened.done:
-            await tell(channel, reactor, opened.refusal or ())
-        elif not opened.value.new:
-            await tell(channel, reactor, opened.value.confirmation)
 
 
 async def _thread_text(thread: list[dict[str, Any]], names: SlackNames) -> str:

@@ -23,8 +23,8 @@ from chatops.messaging.ports import (
     RateLimited,
     TransientFailure,
 )
-from chatops.messaging.rich import Rich
 from chatops.people.directory import Directory
+from chatops.rich import Rich
 
 log = structlog.get_logger("chatops.slack")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
@@ -14,14 +13,15 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import PROMPT, clip
-from chatops.bus import MessageBus
-from chatops.errors import DeskError
+from chatops.bus import SORRY
 from chatops.messaging.cards import ActionRef
-from chatops.messaging.rich import Rich, plain
-from chatops.tickets.actions import command_for
+from chatops.rich import plain
+from commands.inbound import Pressed
+from commands.pipeline import Pipeline
 
 log = structlog.get_logger("chatops.slack")
 
+PLATFORM = "slack"
 PROMPT_CALLBACK = "chatops_prompt"
 WORDS = "words"
 # Slack's limits: a modal's title and buttons, an input's length, and an error under it.
@@ -32,13 +32,7 @@ ERROR_LIMIT = 150
 NOT_OPENED = "The form could not be opened just now; press the button again in a moment."
 
 
-def listen_for_prompts(
-    app: AsyncApp,
-    *,
-    bus: MessageBus,
-    person: Callable[[str], str],
-    tell: Callable[[str, str, Rich], Awaitable[None]],
-) -> None:
+def listen_for_prompts(app: AsyncApp, *, pipeline: Pipeline, command: str) -> None:
     """Open a prompt's form when its button is pressed, and run its command when the form is sent; a form
     that cannot be opened is told to the person who pressed, where they pressed it."""
 
@@ -48,7 +42,7 @@ def listen_for_prompts(
     ) -> None:
         await ack()
         try:
-            ActionRef.unpack(action["action_id"][len(PROMPT) :])
+            ref = ActionRef.unpack(action["action_id"][len(PROMPT) :])
             form = json.loads(action.get("value") or "")
         except ValueError:
             log.warning("slack_prompt_unknown", action_id=action["action_id"][:255])
@@ -61,7 +55,8 @@ def listen_for_prompts(
             log.warning("prompt_not_opened", user=user, error=error.response.get("error"))
             place = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
             if place:
-                await tell(place, user, (NOT_OPENED,))
+                pressed = Pressed(platform=PLATFORM, user=user, place=place, command=command, ref=ref)
+                await pipeline.notice(pressed, (NOT_OPENED,))
 
     @app.view(PROMPT_CALLBACK)
     async def on_words(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -73,17 +68,22 @@ def listen_for_prompts(
             await ack(response_action="errors", errors={WORDS: "This form is not one the desk knows."})
             return
         words = (((view.get("state") or {}).get("values") or {}).get(WORDS) or {}).get(WORDS) or {}
-        try:
-            command = command_for(ref, person(user), None, words.get("value"))
-        except DeskError as refusal:
-            await ack(response_action="errors", errors={WORDS: clip(plain(refusal.text), ERROR_LIMIT)})
-            return
-        answer = await bus.handle(command)
-        if not answer.done:
-            # The words stay in the form, with what stopped them under the box.
-            await ack(
-                response_action="errors", errors={WORDS: clip(plain(answer.refusal or ()), ERROR_LIMIT)}
+        typed = words.get("value")
+        reply = await pipeline.take(
+            Pressed(
+                platform=PLATFORM,
+                user=user,
+                place=None,
+                command=command,
+                answer_later=False,
+                ref=ref,
+                choice=typed if isinstance(typed, str) else None,
             )
+        )
+        if reply.said is not None or reply.retry:
+            # The words stay in the form, with what stopped them under the box.
+            said = plain(reply.said or SORRY)
+            await ack(response_action="errors", errors={WORDS: clip(said, ERROR_LIMIT)})
             return
         await ack()
 

@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 from adapters.slack.demo import render as render_slack
 from adapters.slack.demo import show, step
 from adapters.slack.demo import text as slack_text
-from adapters.slack.devkit.cards import control, version
-from adapters.slack.devkit.requests import SlackRequests, send
+from adapters.slack.devkit.cards import version
+from adapters.slack.devkit.prompts import open_prompt, submit_prompt
+from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from adapters.teams.devkit.activities import TeamsActivities, TeamsUser, signed, teams_user
 from adapters.teams.devkit.authority import APP_ID, APP_SECRET, TENANT_ID, IdentityProvider
@@ -111,17 +112,17 @@ class TwoPlatforms:
         until(lambda: changed(drawn, self.versions()), "card redrawn in both #support channels")
         self.settle("teams", expect, pressed=answer["value"])
 
-    def click(
-        self, person: TeamsUser, user: str, verb: str, label: str, expect: tuple[str, ...] = ()
+    def fill(
+        self, person: TeamsUser, user: str, verb: str, label: str, typed: str, expect: tuple[str, ...] = ()
     ) -> None:
-        """`person`, Slack user `user`, clicks the control that does `verb` on the Slack card."""
-        step(f"{who(person)} clicks {label} on the Slack card")
+        """`person`, Slack user `user`, clicks the control that does `verb` on the Slack card and types
+        `typed` into the form it opens."""
+        step(f"{who(person)} clicks {label} on the Slack card and types “{typed}”")
         card = until(self.slack_card, "card in Slack's #support")
         drawn = self.versions()
-        action = self.requests.block_action(
-            control(card, verb), user_id=user, channel_id=SLACK_SUPPORT, message=card
-        )
-        answer = send(self.url + "/slack/events", action)
+        url = self.url + "/slack/events"
+        form = open_prompt(url, self.slack, self.requests, card, verb, user=user, channel=SLACK_SUPPORT)
+        answer = submit_prompt(url, self.requests, form, typed, user=user)
         if answer.status != 200:
             raise RuntimeError(f"the demo's story broke: Slack's click got HTTP {answer.status}")
         until(lambda: changed(drawn, self.versions()), "card redrawn in both #support channels")
@@ -250,7 +251,8 @@ def run_teams_chapter() -> None:
             story.add_bot_to_team()
             story.write(CUSTOMER, "The export to PDF fails with error 500")
             story.press(TOM, "Assign to me", expect=NEWS)
-            story.click(ALICE, ALICE_IN_SLACK, "escalate", "Escalate to T2", expect=THREADS)
+            typed = "The PDF service needs the platform team"
+            story.fill(ALICE, ALICE_IN_SLACK, "escalate", "Escalate to T2", typed, expect=THREADS)
             story.press(STRANGER, "Resolve")
             story.press(TOM, "Resolve", expect=NEWS)
         finally:
@@ -350,4 +352,7 @@ def _controls(node: Any) -> list[str]:
     if node.get("type") == "Action.Execute":
         # An Apply button belongs to the input beside it, which already stands for both.
         return [] if node["title"] == "Apply" else [f"[{node['title']}]"]
+    if node.get("type") == "Action.ShowCard":
+        # A button that opens a box for words: the box and its own button stay folded until pressed.
+        return [f"[{node['title']}…]"]
     return [drawn for key in ("columns", "items", "actions") for drawn in _controls(node.get(key, []))]

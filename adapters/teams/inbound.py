@@ -3,7 +3,6 @@ adapter sees anything, and the agent that turns each activity into what the desk
 
 from __future__ import annotations
 
-import re
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -25,21 +24,14 @@ from adapters.teams.cards import adaptive_card, read_action
 from adapters.teams.gateway import PLATFORM, member_key
 from adapters.teams.reading import mentions_bot, with_attachments, written_text
 from chatops import deadline
-from chatops.bus import SORRY, Answer, MessageBus
+from chatops.bus import SORRY
+from chatops.composition.cards import DrawCard
 from chatops.conversation import noise
-from chatops.conversation.commands import ChannelMessage, CustomerWrote, RequestChannelOf, ThreadMessage
-from chatops.errors import DeskError, InvalidInput
 from chatops.messaging.addresses import AddressBook, chat_key, place_key
 from chatops.messaging.cards import Card
-from chatops.messaging.notices import TellPrivately
-from chatops.messaging.ports import Place
-from chatops.messaging.rich import Rich, plain
-from chatops.people.directory import Directory
-from chatops.tickets.actions import command_for
-from chatops.tickets.commands import OpenTicket
-from chatops.tickets.model import Answered, TicketView
-from commands.handlers import Caller, CommandRunner
-from commands.parser import Help, OpenForm, help_text, parse
+from chatops.rich import plain
+from commands.inbound import Direct, Inbound, Posted, Pressed, Typed
+from commands.pipeline import Pipeline
 
 log = structlog.get_logger("chatops.teams")
 
@@ -48,35 +40,24 @@ log = structlog.get_logger("chatops.teams")
 CLAIMS_KEY = "claims_identity"
 warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"adapters\.teams\.inbound")
 
-# How a person asks the bot in Teams: `ticket <what is wrong>`, or one of the words below on its own.
+# How a person asks the bot in Teams: `ticket <what is wrong>`, or one of the desk's commands on its own.
 COMMAND = "ticket"
-_VERBS = {"status", "list", "help", "sla", "link", "unlink"}
-# `reply` speaks to the desk only before add, remove or list: "reply to me soon" is a customer's own words.
-_REPLIES = re.compile(r"reply\s+(add|remove|list)(\s|$)", re.IGNORECASE)
 # Teams waits about 15 s for an activity's answer, and less for a card's; well inside both.
 REPLY_BUDGET = 4.5
 CARD_ACTION = "adaptiveCard/action"
 
 
 class Redeliver(Exception):
-    """The desk was too busy to record the activity: Teams should send it again."""
+    """The desk could not record the activity: Teams should send it again."""
 
 
 class TeamsAgent:
-    """Turns each activity into what the desk is asked, and keeps how to reach whoever it came from."""
+    """Turns each activity into what the desk's pipeline takes, and keeps how to reach whoever it came
+    from; renders what the pipeline replies."""
 
-    def __init__(
-        self,
-        bus: MessageBus,
-        addresses: AddressBook,
-        people: Directory,
-        render: Callable[[TicketView], Card],
-    ) -> None:
-        self.bus = bus
-        self.runner = CommandRunner(bus)
+    def __init__(self, pipeline: Pipeline, addresses: AddressBook) -> None:
+        self.pipeline = pipeline
         self.addresses = addresses
-        self.people = people
-        self.render = render
 
     async def on_turn(self, context: TurnContext) -> None:
         """One activity: remember its conversation, then act on a message or a card's action."""
@@ -84,7 +65,7 @@ class TeamsAgent:
         try:
             await self.addresses.remember(_addresses(activity, self._person(activity)))
             if activity.type == ActivityTypes.message:
-                await self._message(context)
+                await self._message(activity)
             elif activity.type == ActivityTypes.invoke and activity.name == CARD_ACTION:
                 await self._card_action(context)
         except Redeliver:
@@ -94,176 +75,87 @@ class TeamsAgent:
             await _say_sorry(context)
 
     def _person(self, activity: Activity) -> str | None:
-        sender = activity.from_property
-        if sender is None:
-            return None
-        user = sender.aad_object_id or sender.id
-        return self.people.person(PLATFORM, user) if user else None
+        user = _user(activity)
+        return self.pipeline.bus.desk.directory.person(PLATFORM, user) if user else None
 
-    async def _message(self, context: TurnContext) -> None:
-        activity = context.activity
-        person = self._person(activity)
-        if person is None or activity.conversation is None:
+    async def _message(self, activity: Activity) -> None:
+        user = _user(activity)
+        if user is None or activity.conversation is None:
             log.warning("teams_message_ignored", problem="no sender or conversation", activity_id=activity.id)
             return
         text = with_attachments(written_text(activity), activity)
-        conversation = _place(activity)
-        root = _thread_root(activity)
-        if root is not None and await self._under_a_card(activity, person, conversation, root, text):
-            return
-        kind = activity.conversation.conversation_type
-        personal = kind == "personal"
+        personal = activity.conversation.conversation_type == "personal"
         # Teams shows the bot every message of a channel it may read: only those mentioning it speak to it.
         addressed = personal or mentions_bot(activity)
+        common = {
+            "platform": PLATFORM,
+            "user": user,
+            "place": _place(activity),
+            "request_id": activity.id,
+            "name": _name(activity),
+            "workspace": _tenant(activity),
+            "command": COMMAND,
+        }
         word, _, rest = text.partition(" ")
-        verb = word.lower()
-        commanded = addressed and (verb == COMMAND or verb in _VERBS or _REPLIES.match(text) is not None)
-        if kind == "channel" and not commanded:
-            if await self._in_a_request_channel(activity, person, conversation, root, text):
-                return
-        if not addressed:
-            return
-        if commanded:
-            await self._command(activity, person, conversation, rest if verb == COMMAND else text)
-            return
-        if not personal or not text:
-            # Only the personal chat takes a request in plain words; elsewhere, or with no words at all (a
-            # file on its own), the person learns how to ask.
-            await self._tell(person, conversation, _help())
-            return
-        request = OpenTicket(
-            text=text,
-            requester=person,
-            requester_name=_name(activity),
-            via="dm",
-            platform=PLATFORM,
-            workspace=_tenant(activity),
-            origin_place=conversation,
-            origin_ref=activity.id,
-            request_id=activity.id,
-            command=COMMAND,
-            confirm_directly=True,
-        )
-        # A follow-up joins the ticket the person has open in this chat; otherwise it opens one.
-        answer = await self.bus.handle(CustomerWrote(request))
-        await self._answered(answer, person, conversation)
-
-    async def _in_a_request_channel(
-        self, activity: Activity, person: str, conversation: str, root: str | None, text: str
-    ) -> bool:
-        """A message in a request channel (True): a new one is a request, and a reply in the thread of one
-        joins its ticket. The desk is asked each time, so a channel turned on from chat counts at once."""
-        known = await self.bus.ask(RequestChannelOf(PLATFORM, conversation))
-        if not known.done:
-            raise Redeliver()
-        if known.value is None:
-            return False
-        skipped = noise.BOT if _from_a_bot(activity) else None
-        if skipped is not None or not activity.id:
-            log.info(
-                "request_skipped",
-                reason=skipped or "no message id",
-                platform=PLATFORM,
-                place=conversation,
-                message=activity.id,
-            )
-            return True
-        answer = await self.bus.handle(
-            ChannelMessage(
-                platform=PLATFORM,
-                place=conversation,
-                author=person,
+        inbound: Inbound
+        if addressed and word.lower() == COMMAND:
+            inbound = Typed(**common, text=rest)
+        elif personal:
+            inbound = Direct(**common, text=text, ref=activity.id or "", commands=True)
+        else:
+            inbound = Posted(
+                **common,
                 text=text,
-                ref=activity.id,
-                thread=root,
-                author_name=_name(activity),
-                workspace=_tenant(activity),
-                command=COMMAND,
+                ref=activity.id or "",
+                thread=_thread_root(activity),
+                addressed=addressed,
+                skipped=noise.BOT if _from_a_bot(activity) else (None if activity.id else "no message id"),
             )
-        )
-        await self._answered(answer, person, conversation)
-        return True
-
-    async def _under_a_card(
-        self, activity: Activity, person: str, conversation: str, root: str, text: str
-    ) -> bool:
-        """A reply in a channel thread: under a ticket's card it is the ticket's conversation (True)."""
-        answer = await self.bus.handle(
-            ThreadMessage(PLATFORM, conversation, root, person, text, activity.id or "")
-        )
-        if answer.retry:
-            raise Redeliver()
-        if not answer.done:
-            await self._tell(person, conversation, answer.refusal or SORRY)
-            return True
-        return answer.value is not None
-
-    async def _command(self, activity: Activity, person: str, conversation: str, words: str) -> None:
-        try:
-            command = parse(words, command=COMMAND)
-        except InvalidInput as refusal:
-            await self._tell(person, conversation, refusal.text)
-            return
-        if isinstance(command, Help | OpenForm):
-            await self._tell(person, conversation, _help(self.runner.bus.desk.tracker))
-            return
-        caller = Caller(
-            person=person,
-            place=conversation,
-            platform=PLATFORM,
-            command=COMMAND,
-            workspace=_tenant(activity),
-            request_id=activity.id,
-            name=_name(activity),
-        )
-        answer = await self.runner.run(command, caller)
-        if answer.retry:
-            raise Redeliver()
-        await self._tell(person, conversation, answer.value if answer.done else answer.refusal or SORRY)
-
-    async def _answered(self, answer: Answer, person: str, conversation: str) -> None:
-        if answer.retry:
-            raise Redeliver()
-        if not answer.done:
-            await self._tell(person, conversation, answer.refusal or SORRY)
-
-    async def _tell(self, person: str, conversation: str, text: Rich) -> None:
-        """An answer for the person alone: Teams has no private message in a shared conversation, so it
-        goes to their one-to-one chat with the bot, through the outbox like everything the bot says."""
-        answer = await self.bus.handle(TellPrivately(Place(PLATFORM, conversation), person, text))
-        if answer.retry:
+        if (await self.pipeline.take(inbound)).retry:
             raise Redeliver()
 
     async def _card_action(self, context: TurnContext) -> None:
         activity = context.activity
-        person = self._person(activity)
+        user = _user(activity)
         try:
             ref, choice = read_action(activity.value)
         except ValueError as error:
             log.warning("teams_action_unknown", problem=str(error)[:200], activity_id=activity.id)
             await _answer_invoke(context, _message("This control is not one the desk knows."))
             return
-        if person is None:
+        if user is None:
             await _answer_invoke(context, _message("Teams did not say who pressed this."))
             return
-        try:
-            # No place: a refusal comes back here and is shown to the clicker alone, as the invoke's answer.
-            command = command_for(ref, person, None, choice)
-        except DeskError as refusal:
-            await _answer_invoke(context, _message(plain(refusal.text)))
-            return
-        answer = await self.bus.handle(command)
-        if answer.retry:
+        # The answer comes back here, shown to the clicker alone, as the invoke's answer.
+        pressed = Pressed(
+            platform=PLATFORM,
+            user=user,
+            place=_place(activity) if activity.conversation is not None else None,
+            request_id=activity.id,
+            workspace=_tenant(activity),
+            command=COMMAND,
+            answer_later=False,
+            ref=ref,
+            choice=choice,
+        )
+        reply = await self.pipeline.take(pressed)
+        if reply.retry:
             raise Redeliver()
-        if not answer.done:
-            await _answer_invoke(context, _message(plain(answer.refusal or SORRY)))
+        people = self.pipeline.bus.desk.directory
+        if reply.said is not None:
+            await _answer_invoke(context, _message(plain(reply.said)))
             return
-        if isinstance(answer.value, Answered):
+        if reply.settled is not None:
             # A requester's answer: the question gives way to what became of it, never to the ticket's card.
-            said = answer.value.said
-            card = adaptive_card(Card(header="Thank you", summary=plain(said), body=said), self.people)
+            said = reply.settled
+            card = adaptive_card(Card(header="Thank you", summary=plain(said), body=said), people)
         else:
-            card = adaptive_card(self.render(answer.value), self.people)
+            bus = self.pipeline.bus
+            drawn = await bus.ask(DrawCard(reply.ticket or ref.ticket_id, bus.clock.now()))
+            if not drawn.done:
+                await _answer_invoke(context, _message(plain(drawn.refusal or SORRY)))
+                return
+            card = adaptive_card(drawn.value, people)
         await _answer_invoke(
             context,
             AdaptiveCardInvokeResponse(
@@ -297,8 +189,10 @@ async def _say_sorry(context: TurnContext) -> None:
         log.warning("teams_sorry_not_sent", activity_id=context.activity.id)
 
 
-def _help(tracker: str | None = None) -> Rich:
-    return help_text(COMMAND, form=False, tracker=tracker)
+def _user(activity: Activity) -> str | None:
+    """Who sent an activity, by their Teams id (their Entra object id where Teams gives it)."""
+    sender = activity.from_property
+    return (sender.aad_object_id or sender.id or None) if sender is not None else None
 
 
 def _name(activity: Activity) -> str | None:

@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from chatops.messaging.rich import Bullets, Code, Link, Mention, Moment, Rich, Strong
 from chatops.people.directory import Directory
+from chatops.rich import Bullets, Code, Link, Mention, Moment, Rich, Strong
 
 TEAMS = "teams"
 

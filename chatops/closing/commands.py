@@ -5,32 +5,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatops.tickets.commands import CardCommand
+from chatops.tickets.commands import TicketCommand
 
 
 @dataclass(frozen=True)
-class Confirm(CardCommand):
+class Confirm(TicketCommand):
     """The requester's answer to “Did this solve it?”: Yes closes the ticket, No reopens it."""
 
     solved: bool = True
 
 
 @dataclass(frozen=True)
-class Rate(CardCommand):
+class Rate(TicketCommand):
     """The requester's rating of the help they got, 1 to 5."""
 
     score: int = 0
 
 
 @dataclass(frozen=True)
-class Comment(CardCommand):
+class Comment(TicketCommand):
     """The requester's words with their rating."""
 
     text: str | None = None
 
 
 @dataclass(frozen=True)
-class Close(CardCommand):
+class Close(TicketCommand):
     """An agent closes a resolved ticket, with the survey or without it."""
 
     survey: bool = True

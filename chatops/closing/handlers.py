@@ -5,21 +5,19 @@ from __future__ import annotations
 
 from chatops.closing import repository
 from chatops.closing.commands import Close, Comment, Confirm, Rate, SweepQuiet
-from chatops.closing.questions import SCORES, ask_comment, ask_rating
-from chatops.closing.timers import ASKED, DONE, DUE, EXPIRED, OFF, RATED, reopened, resolved
-from chatops.conversation.repository import REQUEST_CHANNEL
+from chatops.closing.questions import SCORES, ask_comment
+from chatops.closing.timers import ASKED, DONE, DUE, EXPIRED, RATED, survey
+from chatops.config.rules import MAX_TIER
 from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
-from chatops.messaging.rich import Mention, Moment, Rich
 from chatops.people.identity import system
-from chatops.tickets import repository as tickets
-from chatops.tickets.card import clip
-from chatops.tickets.clocking import reclock, running_of
-from chatops.tickets.handlers import changed, current, move, record
-from chatops.tickets.model import Answered, TicketView
+from chatops.rich import Mention, Moment, Rich
+from chatops.text import clip
+from chatops.tickets.commands import Via
+from chatops.tickets.model import Ticket
 from chatops.tickets.outbound import note, tell_person, tell_requester
-from chatops.tickets.repository import TicketRecord as Ticket
-from chatops.tickets.workflow import MAX_TIER, Action, Status
+from chatops.tickets.views import Answered, TicketView
+from chatops.tickets.workflow import Status
 from chatops.work import Work
 
 CLOSING = system("closing")
@@ -29,43 +27,40 @@ COMMENT_LIMIT = 3000
 def confirm(work: Work, command: Confirm, desk: Desk) -> Answered:
     """Yes closes the ticket (the survey follows); No reopens it one tier up and tells its assignee."""
     ticket = _requesters(work, command, desk)
-    if command.version != ticket.asks or ticket.status != Status.RESOLVED.value:
+    if command.version != ticket.asks or ticket.state is not Status.RESOLVED:
         raise IllegalTransition(
             f"Thank you. Ticket #{ticket.id} has moved on since that question "
-            f"(it is {Status(ticket.status).label.lower()} now), so the answer changes nothing."
+            f"(it is {ticket.state.label.lower()} now), so the answer changes nothing."
         )
     if command.solved:
         tell_requester(work, desk, ticket, ("is closed. Thank you for letting us know.",))
-        closed = _close(
-            work, desk, ticket, command.actor, ("confirmed it is solved, so the ticket is closed",)
-        )
+        ticket.close(command.actor)
+        closed = ticket.changed(command.actor, ("confirmed it is solved, so the ticket is closed",))
         return Answered(closed, (f"Yes, it is solved: ticket #{ticket.id} is closed. Thank you.",))
-    move(work, ticket, command.actor, Action.REOPEN)
-    ticket.resolved_at = None
-    reopened(ticket)
+    ticket.reopen(command.actor, requester_told=True)
     said: Rich = ("said it is not solved, so the ticket is open again",)
+    sorry = "is open again, and the team has been told it is not solved yet."
     if ticket.tier < MAX_TIER:
         before = ticket.tier
-        ticket.tier += 1
-        tiers = (f"T{before}", f"T{ticket.tier}")
-        record(work, ticket, command.actor, "escalated", *tiers, {"tier": ticket.tier})
+        ticket.escalate(command.actor, "the customer said it is not solved", requester_told=True)
         said += (f" and escalated from T{before} to T{ticket.tier}",)
+        sorry = f"is open again, and has been passed to our Tier {ticket.tier} team."
     about: Rich = (f"Ticket #{ticket.id} “{clip(ticket.title, 80)}”: ", Mention(ticket.requester), " ")
     if ticket.assignee is not None:
         tell_person(
             work, desk, ticket.assignee, (*about, *said, "."), prefer=ticket.platform, ticket_id=ticket.id
         )
-    sorry = "is open again, and the team has been told it is not solved yet. Sorry about that."
-    tell_requester(work, desk, ticket, (sorry,))
-    open_again = changed(work, ticket, command.actor, desk, said)
+    tell_requester(work, desk, ticket, (sorry, " Sorry about that."))
+    open_again = ticket.changed(command.actor, said)
     return Answered(open_again, (f"Not solved yet: ticket #{ticket.id} is open again, and the team knows.",))
 
 
 def close(work: Work, command: Close, desk: Desk) -> TicketView:
     """An agent closes a resolved ticket, with the survey (if the team has one) or without it."""
-    ticket = current(work, command, desk)
+    ticket = Ticket.for_command(work, desk, command)
+    ticket.close(command.actor, survey=command.survey)
     said: Rich = ("closed the ticket" if command.survey else "closed the ticket without a survey",)
-    return _close(work, desk, ticket, command.actor, said, survey=command.survey)
+    return ticket.changed(command.actor, said)
 
 
 def rate(work: Work, command: Rate, desk: Desk) -> Answered:
@@ -86,9 +81,9 @@ def rate(work: Work, command: Rate, desk: Desk) -> Answered:
     ticket.survey = RATED
     # The comment box stays open as long as the survey was.
     ticket.nudge_at = work.now + desk.config.csat.answer_within
-    record(work, ticket, command.actor, "csat", None, str(command.score), {"score": command.score})
+    ticket.audit(command.actor, "csat", None, str(command.score), {"score": command.score})
     ask_comment(work, desk, ticket, command.score)
-    rated = changed(work, ticket, command.actor, desk, (f"rated the help {command.score} of 5",))
+    rated = ticket.changed(command.actor, (f"rated the help {command.score} of 5",))
     return Answered(rated, (f"You rated ticket #{ticket.id} {command.score} of 5. Thank you.",))
 
 
@@ -109,30 +104,29 @@ def comment(work: Work, command: Comment, desk: Desk) -> Answered:
     ticket.csat_comment = text
     ticket.survey = DONE
     ticket.nudge_at = None
-    record(work, ticket, command.actor, "csat_comment", None, None, {"comment": text})
+    ticket.audit(command.actor, "csat_comment", None, None, {"comment": text})
     said: Rich = ("commented on their rating: “", clip(text, 500), "”")
-    return Answered(changed(work, ticket, command.actor, desk, said), ("Thank you for your comment.",))
+    return Answered(ticket.changed(command.actor, said), ("Thank you for your comment.",))
 
 
 def sweep(work: Work, command: SweepQuiet, desk: Desk) -> int:
     """Take the step each due ticket is owed: a follow-up, resolving or closing itself, the survey, or
     the survey's end; a ticket that moved on since its step was set just has it cleared."""
     due = repository.due(work.session, work.now, command.limit)
-    for ticket in due:
-        status = ticket.status
+    for ticket in (Ticket(row, work, desk) for row in due):
+        status = ticket.state
         ticket.nudge_at = None
-        if status == Status.WAITING_ON_CUSTOMER.value:
+        if status is Status.WAITING_ON_CUSTOMER:
             _quiet_customer(work, desk, ticket)
-        elif status == Status.RESOLVED.value:
-            reclock(ticket, desk, work.now, running_of(ticket))
+        elif status is Status.RESOLVED:
             days = _days(desk.config.confirm_close_after.total_seconds())
-            said = (f"No answer from the customer in {days}: the ticket closed itself",)
-            _close(work, desk, ticket, CLOSING, said)
-        elif status == Status.CLOSED.value and ticket.survey == DUE:
-            _survey(work, desk, ticket)
-        elif status == Status.CLOSED.value and ticket.survey == ASKED:
+            ticket.close(CLOSING)
+            ticket.changed(CLOSING, (f"No answer from the customer in {days}: the ticket closed itself",))
+        elif status is Status.CLOSED and ticket.survey == DUE:
+            survey(work, desk, ticket)
+        elif status is Status.CLOSED and ticket.survey == ASKED:
             ticket.survey = EXPIRED
-        elif status == Status.CLOSED.value and ticket.survey == RATED:
+        elif status is Status.CLOSED and ticket.survey == RATED:
             # The comment box closes with the survey.
             ticket.survey = DONE
     return len(due)
@@ -146,7 +140,7 @@ def _quiet_customer(work: Work, desk: Desk, ticket: Ticket) -> None:
         resolves = work.now + config.auto_resolve_after if config.auto_resolve_after is not None else None
         ticket.nudge_at = resolves
         # The requester answers where the ticket's conversation is: a request's thread, or this chat.
-        where = "in your request's thread" if ticket.via == REQUEST_CHANNEL else "here"
+        where = "in your request's thread" if ticket.via == Via.CHANNEL else "here"
         text: Rich = (
             f"Still there? Your ticket #{ticket.id} “{clip(ticket.title, 80)}” is waiting for your answer. "
             f"Reply {where} and it goes straight to the team.",
@@ -156,47 +150,23 @@ def _quiet_customer(work: Work, desk: Desk, ticket: Ticket) -> None:
         tell_person(work, desk, ticket.requester, text, prefer=ticket.platform, ticket_id=ticket.id)
         note(work, desk, ticket.id, ticket.team, ("Followed up with the customer, who has not answered yet",))
         return
-    reclock(ticket, desk, work.now, running_of(ticket))
-    move(work, ticket, CLOSING, Action.RESOLVE)
-    ticket.resolved_at = work.now
-    resolved(work, desk, ticket, CLOSING)
-    changed(work, ticket, CLOSING, desk, ("No answer from the customer: the ticket resolved itself",))
-
-
-def _close(
-    work: Work, desk: Desk, ticket: Ticket, actor: str, said: Rich, *, survey: bool = True
-) -> TicketView:
-    """Close a resolved ticket; its requester gets the survey, now or after the delay, once per ticket."""
-    move(work, ticket, actor, Action.CLOSE)
-    ticket.nudge_at = None
-    if ticket.csat_score is None:
-        if not (survey and desk.config.surveys(ticket.team)):
-            ticket.survey = OFF
-        elif desk.config.csat.delay:
-            ticket.survey = DUE
-            ticket.nudge_at = work.now + desk.config.csat.delay
-        else:
-            _survey(work, desk, ticket)
-    return changed(work, ticket, actor, desk, said)
-
-
-def _survey(work: Work, desk: Desk, ticket: Ticket) -> None:
-    ticket.survey = ASKED
-    ticket.nudge_at = work.now + desk.config.csat.answer_within
-    ask_rating(work, desk, ticket)
+    ticket.resolve(CLOSING)
+    ticket.changed(CLOSING, ("No answer from the customer: the ticket resolved itself",))
 
 
 def _requesters(work: Work, command: Confirm | Rate | Comment, desk: Desk) -> Ticket:
     """The ticket, locked, if the one answering is its requester."""
-    ticket = tickets.locked(work.session, command.ticket_id)
+    ticket = Ticket.load(work, desk, command.ticket_id)
     if ticket is None:
         raise NotFound(f"Ticket #{command.ticket_id} no longer exists.")
     if not desk.roles.same(command.actor, ticket.requester):
         raise Forbidden(f"Only the person who asked for ticket #{ticket.id} can answer this.")
-    reclock(ticket, desk, work.now, running_of(ticket))
     return ticket
 
 
 def _days(seconds: float) -> str:
     days = seconds / 86400
     return f"{days:g} day{'s' if days != 1 else ''}" if days >= 1 else f"{seconds / 3600:g} hours"
+
+
+COMMAND_HANDLERS = {Confirm: confirm, Rate: rate, Comment: comment, Close: close, SweepQuiet: sweep}

@@ -11,7 +11,8 @@ from chatops.desk import Desk
 from chatops.messaging.cards import ActionRef, Button, Card, Prompt
 from chatops.messaging.outbox import MESSAGE, card_payload
 from chatops.messaging.ports import Destination
-from chatops.tickets.card import clip
+from chatops.rich import Rich, plain
+from chatops.text import clip
 from chatops.work import Work
 
 log = structlog.get_logger("chatops.closing")
@@ -34,13 +35,18 @@ class Asked(Protocol):
     asks: int
 
 
-def ask_confirmation(work: Work, desk: Desk, ticket: Asked) -> None:
-    """Ask the requester whether the resolution solved it, with Yes and No."""
+def ask_confirmation(work: Work, desk: Desk, ticket: Asked, news: Rich | None = None) -> None:
+    """Ask the requester whether the resolution solved it, with Yes and No; `news`: what they hear first,
+    in the same message (that what they asked for shipped, say)."""
     number = _next(ticket)
+    said: Rich = (*news, "\n\n") if news else ()
+    # The notification says the news too: it is what the requester most wants to read first.
+    summary = f"{plain(news)} " if news else ""
     card = Card(
         header=f"Ticket #{ticket.id}: did this solve it?",
-        summary=f"Ticket #{ticket.id} was resolved: did this solve it?",
+        summary=f"{summary}Ticket #{ticket.id} was resolved: did this solve it?",
         body=(
+            *said,
             f"Your ticket #{ticket.id} “{clip(ticket.title, 80)}” was resolved. Did this solve it? "
             "If you do not answer, it closes by itself in a few days.",
         ),

@@ -62,3 +62,11 @@ class CsatSection(_Strict):
     delay: Annotated[timedelta, BeforeValidator(duration_or_zero)] = timedelta(0)
     # After this the survey is over: a late answer is thanked and not counted.
     answer_within: Quiet = timedelta(days=7)
+
+
+class IntakeLimit(_Strict):
+    """How many new tickets one person may open within a while: past it they are told, and their next
+    words join their latest open ticket instead, so that one person cannot flood a team."""
+
+    tickets: int = Field(default=10, ge=1)
+    within: Quiet = timedelta(minutes=10)

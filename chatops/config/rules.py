@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from chatops.config.conversation import CsatSection, NoiseRules, Quiet, RequestChannels
+from chatops.config.conversation import CsatSection, IntakeLimit, NoiseRules, Quiet, RequestChannels
 from chatops.config.durations import positive_duration
 from chatops.config.tracking import TrackerSection
 from chatops.messaging.ports import Place
@@ -18,6 +18,8 @@ from chatops.people.identity import DECLARED_ID, EMAIL_ADDRESS, TEAMS_USER, plat
 from chatops.sla.calendar import ALWAYS, Clockwork, WorkCalendar
 
 SlaTarget = Annotated[timedelta, BeforeValidator(positive_duration)]
+# Tickets start at tier 1 and go up to this one.
+MAX_TIER = 3
 
 
 # Slack ids are uppercase letters and digits after a one-letter kind: C (public channel) or G (private
@@ -101,6 +103,8 @@ class Team(_Strict):
     escalate_on_breach: bool = False
     # Whether the team's requesters get the satisfaction survey (when the desk sends one at all).
     csat: bool = True
+    # Who hears of a ticket escalated to tier 2 or 3 (as agents are named); without a list, the leads.
+    tiers: dict[int, list[str]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _placed(self) -> Team:
@@ -230,6 +234,8 @@ class DeskConfig(_Strict):
     # A resolved ticket whose requester answers neither Yes nor No closes itself after this long.
     confirm_close_after: Quiet = timedelta(days=3)
     csat: CsatSection = Field(default_factory=CsatSection)
+    # The most new tickets one person may open in a while (null: no limit).
+    intake_limit: IntakeLimit | None = Field(default_factory=IntakeLimit)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> DeskConfig:
@@ -254,6 +260,13 @@ class DeskConfig(_Strict):
             for role in ("agents", "leads"):
                 for position, entry in enumerate(getattr(team, role)):
                     _check_member(f"teams[{index}].{role}[{position}]", entry, person_ids)
+            for tier, entries in team.tiers.items():
+                if not 2 <= tier <= MAX_TIER:
+                    raise ValueError(
+                        f"teams[{index}].tiers.{tier}: tickets are escalated to tiers 2 to {MAX_TIER} only"
+                    )
+                for position, entry in enumerate(entries):
+                    _check_member(f"teams[{index}].tiers.{tier}[{position}]", entry, person_ids)
         for position, entry in enumerate(self.vip_users):
             _check_member(f"vip_users[{position}]", entry, person_ids)
         if self.default_team not in team_ids:

@@ -16,16 +16,14 @@ from chatops.conversation.noise import not_a_request
 from chatops.desk import Desk
 from chatops.messaging.outbox import MESSAGE, message_payload
 from chatops.messaging.ports import Destination, MessageRef
-from chatops.messaging.rich import Rich
 from chatops.people import repository as people
-from chatops.tickets.card import clip
-from chatops.tickets.clocking import reclock, running_of
-from chatops.tickets.commands import OpenTicket
-from chatops.tickets.handlers import answered, changed
+from chatops.rich import Rich
+from chatops.text import clip
+from chatops.tickets.commands import OpenTicket, Via
 from chatops.tickets.intake import Opened, confirmation, open_ticket
-from chatops.tickets.links import view_of
-from chatops.tickets.model import TicketView
-from chatops.tickets.outbound import note
+from chatops.tickets.model import Ticket
+from chatops.tickets.outbound import in_parts, note
+from chatops.tickets.views import TicketView
 from chatops.tickets.workflow import Status
 from chatops.work import Work
 
@@ -60,7 +58,7 @@ def channel_message(work: Work, command: ChannelMessage, desk: Desk) -> Opened |
     earlier = conversation.ticket_of_origin(work.session, command.platform, command.place, command.ref)
     if earlier is not None:
         # Delivered again after its request id was forgotten, or made a ticket another way first (an emoji).
-        view = view_of(work.session, earlier, desk.tracker)
+        view = TicketView.of(earlier)
         return Opened(view, False, confirmation(view, desk, command.command))
     opened = open_ticket(
         work,
@@ -68,7 +66,7 @@ def channel_message(work: Work, command: ChannelMessage, desk: Desk) -> Opened |
             text=command.text,
             requester=command.author,
             requester_name=command.author_name,
-            via=conversation.REQUEST_CHANNEL,
+            via=Via.CHANNEL,
             platform=command.platform,
             workspace=command.workspace,
             origin_place=command.place,
@@ -92,10 +90,11 @@ def channel_message(work: Work, command: ChannelMessage, desk: Desk) -> Opened |
 
 def _in_thread(work: Work, command: ChannelMessage, root: str, desk: Desk) -> TicketView | None:
     """A reply under a request: the customer's words, or an agent's public reply, kept once."""
-    ticket = conversation.ticket_of_origin(work.session, command.platform, command.place, root)
+    row = conversation.ticket_of_origin(work.session, command.platform, command.place, root)
     said = command.text.strip()
-    if ticket is None or not said:
+    if row is None or not said:
         return None
+    ticket = Ticket(row, work, desk)
     agent = desk.roles.may_act(ticket.team, command.author)
     fresh = conversation.add(
         work.session,
@@ -109,21 +108,21 @@ def _in_thread(work: Work, command: ChannelMessage, root: str, desk: Desk) -> Ti
         text=said,
     )
     if not fresh:
-        return view_of(work.session, ticket, desk.tracker)
+        return ticket.view()
     if agent:
         # Written where the requester asked, so it has reached them: it is not relayed again.
-        reclock(ticket, desk, work.now, running_of(ticket))
-        answered(work, ticket, command.author, desk)
+        ticket.answered(command.author)
         replied: Rich = (f"replied to the customer in the request thread: “{clip(said, 200)}”",)
-        return changed(work, ticket, command.author, desk, replied)
+        return ticket.changed(command.author, replied)
     name = _name(desk, command)
     if command.author_name:
         people.met(work, desk.directory, desk.known, [command.author], {command.author: command.author_name})
-    note(work, desk, ticket.id, ticket.team, (f"From the customer, {name}:\n", said), copy_of=fresh)
-    if ticket.status == Status.WAITING_ON_CUSTOMER.value:
-        return resumed(work, ticket, command.author, name, desk)
+    for part in in_parts((f"From the customer, {name}",), said):
+        note(work, desk, ticket.id, ticket.team, part, copy_of=fresh)
+    if ticket.state is Status.WAITING_ON_CUSTOMER:
+        return resumed(ticket, command.author, name)
     ticket.updated_at = work.now
-    return view_of(work.session, ticket, desk.tracker)
+    return ticket.view()
 
 
 def _name(desk: Desk, command: ChannelMessage) -> str:

@@ -14,7 +14,7 @@ from chatops.conversation.commands import RequestChannelOf, SwitchRequestChannel
 from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, InvalidInput
 from chatops.messaging.ports import Place
-from chatops.messaging.rich import Rich
+from chatops.rich import Rich
 from chatops.work import Work
 
 log = structlog.get_logger("chatops.conversation")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatops.tickets.commands import CardCommand, OpenTicket
+from chatops.tickets.commands import OpenTicket, TicketCommand
 
 
 @dataclass(frozen=True)
-class CustomerWrote:
+class DirectMessage:
     """A requester wrote to the bot in a conversation of their own (a DM, a personal chat): it joins their
     open ticket from that conversation, or opens one (`new <text>` always opens one)."""
 
@@ -21,7 +21,7 @@ JOIN = "join"
 
 
 @dataclass(frozen=True)
-class PlaceHeld(CardCommand):
+class PlaceHeld(TicketCommand):
     """The requester chose the ticket a held message of theirs is about (ticket 0: a new one); the card
     command's version is the held message's id."""
 
@@ -44,14 +44,14 @@ class ThreadMessage:
 
 
 @dataclass(frozen=True)
-class SendCanned(CardCommand):
+class SendCanned(TicketCommand):
     """Send the requester one of the rules' canned replies, chosen on the card."""
 
     name: str | None = None
 
 
 @dataclass(frozen=True)
-class ReplyToCustomer(CardCommand):
+class ReplyToCustomer(TicketCommand):
     """An agent's reply to the requester, typed in the card's Reply to customer form: sent whatever the
     card showed since, so that typed words are never turned away for a stale card."""
 

@@ -7,25 +7,22 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from chatops.conversation import repository as conversation
-from chatops.conversation.commands import JOIN, CustomerWrote, PlaceHeld
+from chatops.conversation.commands import JOIN, DirectMessage, PlaceHeld
 from chatops.desk import Desk
-from chatops.errors import Forbidden, IllegalTransition
+from chatops.errors import Forbidden, IllegalTransition, TooMany
 from chatops.messaging.cards import ActionRef, Button, Card
 from chatops.messaging.outbox import MESSAGE, card_payload
 from chatops.messaging.ports import Destination
-from chatops.messaging.rich import Code, Rich
 from chatops.people.identity import system
+from chatops.rich import Code, Rich
+from chatops.text import clip
 from chatops.tickets import repository as tickets
-from chatops.tickets.card import clip
-from chatops.tickets.clocking import reclock, running_of
-from chatops.tickets.commands import OpenTicket
-from chatops.tickets.handlers import changed, record
+from chatops.tickets.commands import OpenTicket, Via
 from chatops.tickets.intake import Opened, open_ticket
-from chatops.tickets.links import view_of
-from chatops.tickets.model import Answered, TicketView
-from chatops.tickets.outbound import note, tell_person
-from chatops.tickets.repository import TicketRecord as Ticket
-from chatops.tickets.workflow import OPEN, Action, Status, next_status
+from chatops.tickets.model import Ticket
+from chatops.tickets.outbound import in_parts, note, tell_person
+from chatops.tickets.views import Answered, TicketView
+from chatops.tickets.workflow import OPEN, Action, Status
 from chatops.work import Work
 
 # The word that opens a separate ticket when the requester already has one open here.
@@ -55,32 +52,58 @@ class Joined:
     confirmation: Rich
 
 
-def customer_wrote(work: Work, command: CustomerWrote, desk: Desk) -> Opened | Joined | Held:
+def direct_request(
+    platform: str,
+    requester: str,
+    place: str,
+    ref: str,
+    text: str,
+    *,
+    request_id: str | None,
+    command: str | None,
+    name: str | None = None,
+    workspace: str | None = None,
+) -> OpenTicket:
+    """A requester's message in their own conversation with the bot, as the request it may open."""
+    return OpenTicket(
+        text=text,
+        requester=requester,
+        requester_name=name,
+        via=Via.DM,
+        platform=platform,
+        workspace=workspace,
+        origin_place=place,
+        origin_ref=ref,
+        request_id=request_id,
+        command=command,
+        confirm_directly=True,
+    )
+
+
+def direct_message(work: Work, command: DirectMessage, desk: Desk) -> Opened | Joined | Held:
     """Join the message to the requester's open ticket, or open a ticket; with several open, hold it and
     ask the requester which one it is about. Their chat with the bot is the conversation of every ticket
     whose news reaches them there: a ticket asked for with a command, a form or a shortcut too."""
     request = command.request
     word, _, rest = request.text.strip().partition(" ")
     if word.lower() == NEW:
-        return open_ticket(work, replace(request, text=rest.strip()), desk)
+        return _open_or_join(work, desk, replace(request, text=rest.strip()))
     if request.origin_place is None or request.origin_ref is None or _opened_it(work, request):
         # A redelivery of the message that opened a ticket is answered as the first delivery was.
         return open_ticket(work, request, desk)
     kept = conversation.kept_in(work.session, request.platform, request.origin_place, request.origin_ref)
     if kept is not None:
         # Delivered again once it joined its ticket: taken in already.
-        ticket = tickets.locked(work.session, kept)
+        ticket = tickets.get(work.session, kept)
         assert ticket is not None, "a kept message's ticket is never deleted"
-        return Joined(
-            view_of(work.session, ticket, desk.tracker), False, confirmation(ticket, request.command)
-        )
+        return Joined(TicketView.of(ticket), False, confirmation(ticket, request.command))
     statuses = [status.value for status in OPEN]
     waiting = conversation.open_for(work.session, request.requester, request.platform, statuses)
     if not waiting:
-        return open_ticket(work, request, desk)
+        return _open_or_join(work, desk, request)
     if len(waiting) > 1:
         return _held(work, desk, request, waiting)
-    return _join(work, desk, request, waiting[0])
+    return _join(work, desk, request, Ticket(waiting[0], work, desk))
 
 
 def place_held(work: Work, command: PlaceHeld, desk: Desk) -> Answered:
@@ -90,23 +113,21 @@ def place_held(work: Work, command: PlaceHeld, desk: Desk) -> Answered:
         raise IllegalTransition("That message is in a ticket already; write again to add more.")
     if not desk.roles.same(command.actor, message.requester):
         raise Forbidden("Only the person who wrote that message can choose its ticket.")
-    request = OpenTicket(
-        text=message.text,
-        requester=message.requester,
-        via="dm",
-        platform=message.platform,
-        origin_place=message.place,
-        origin_ref=message.ref,
+    request = direct_request(
+        message.platform,
+        message.requester,
+        message.place,
+        message.ref,
+        message.text,
         request_id=message.request_id,
         command=message.command,
-        confirm_directly=True,
     )
     conversation.release(work.session, message)
     if command.ticket_id == 0:
         opened = open_ticket(work, request, desk)
         return Answered(opened.ticket, (f"Your message opened ticket #{opened.ticket.id}.",))
-    ticket = tickets.locked(work.session, command.ticket_id)
-    if ticket is None or ticket.requester != message.requester or Status(ticket.status) not in OPEN:
+    ticket = Ticket.load(work, desk, command.ticket_id)
+    if ticket is None or ticket.requester != message.requester or ticket.state not in OPEN:
         raise IllegalTransition(
             f"Ticket #{command.ticket_id} is no longer open; choose another, or a new ticket."
         )
@@ -114,11 +135,27 @@ def place_held(work: Work, command: PlaceHeld, desk: Desk) -> Answered:
     return Answered(joined.ticket, (f"Added to ticket #{ticket.id}.",))
 
 
-def _join(work: Work, desk: Desk, request: OpenTicket, ticket: Ticket) -> Joined:
-    """Keep the message as the ticket's, bring it to the card's thread, and take the ticket off hold."""
+def _open_or_join(work: Work, desk: Desk, request: OpenTicket) -> Opened | Joined:
+    """Open a ticket from the message; past the requester's intake limit, it joins their latest open
+    ticket instead (they are told why), so that nothing they wrote is lost."""
+    try:
+        return open_ticket(work, request, desk)
+    except TooMany as refusal:
+        statuses = [status.value for status in OPEN]
+        waiting = conversation.open_for(work.session, request.requester, request.platform, statuses)
+        if not waiting:
+            raise
+        return _join(work, desk, request, Ticket(waiting[0], work, desk), why=refusal.text)
+
+
+def _join(work: Work, desk: Desk, request: OpenTicket, ticket: Ticket, *, why: Rich = ()) -> Joined:
+    """Keep the message as the ticket's, bring it to the card's thread, and take the ticket off hold;
+    `why`: what the requester is told first, when it was not theirs to choose."""
     assert request.origin_place is not None and request.origin_ref is not None
     said = request.text.strip()
-    told = confirmation(ticket, request.command)
+    told: Rich = (
+        (*why, " ", *confirmation(ticket, request.command)) if why else confirmation(ticket, request.command)
+    )
     message = conversation.add(
         work.session,
         ticket.id,
@@ -131,19 +168,20 @@ def _join(work: Work, desk: Desk, request: OpenTicket, ticket: Ticket) -> Joined
         text=said,
     )
     name = desk.directory.name(request.requester)
-    note(work, desk, ticket.id, ticket.team, (f"From the customer, {name}:\n", said), copy_of=message)
+    for part in in_parts((f"From the customer, {name}",), said):
+        note(work, desk, ticket.id, ticket.team, part, copy_of=message)
     if message is not None and not conversation.heard_since(
         work.session, ticket.id, work.now - CONFIRM_QUIET, before=message
     ):
         # The first of a run of messages is confirmed; the rest follow where the requester knows they go.
         tell_person(work, desk, request.requester, told, prefer=request.platform, ticket_id=ticket.id)
-    if ticket.status == Status.WAITING_ON_CUSTOMER.value:
-        return Joined(resumed(work, ticket, request.requester, name, desk), False, told)
+    if ticket.state is Status.WAITING_ON_CUSTOMER:
+        return Joined(resumed(ticket, request.requester, name), False, told)
     ticket.updated_at = work.now
-    return Joined(view_of(work.session, ticket, desk.tracker), False, told)
+    return Joined(ticket.view(), False, told)
 
 
-def _held(work: Work, desk: Desk, request: OpenTicket, waiting: list[Ticket]) -> Held:
+def _held(work: Work, desk: Desk, request: OpenTicket, waiting: list[tickets.TicketRecord]) -> Held:
     """Hold the message, and ask the requester which of their open tickets it is about."""
     assert request.origin_place is not None and request.origin_ref is not None
     said = request.text.strip()
@@ -188,16 +226,13 @@ def _opened_it(work: Work, request: OpenTicket) -> bool:
     return tickets.opened_by(work.session, f"{request.platform}:{request.request_id}") is not None
 
 
-def resumed(work: Work, ticket: Ticket, requester: str, name: str, desk: Desk) -> TicketView:
+def resumed(ticket: Ticket, requester: str, name: str) -> TicketView:
     """The requester answered: the ticket comes off hold, and its clocks go on from where they stood."""
-    reclock(ticket, desk, work.now, running_of(ticket))
-    before = ticket.status
-    ticket.status = next_status(Status(before), Action.RESUME).value
-    record(work, ticket, requester, Action.RESUME.value, before, ticket.status, None)
-    return changed(work, ticket, CONVERSATION, desk, (f"{name} wrote back, so the ticket is off hold",))
+    ticket.move(requester, Action.RESUME)
+    return ticket.changed(CONVERSATION, (f"{name} wrote back, so the ticket is off hold",))
 
 
-def confirmation(ticket: Ticket, command: str | None) -> Rich:
+def confirmation(ticket: Ticket | tickets.TicketRecord, command: str | None) -> Rich:
     """What the requester reads once their message joined a ticket."""
     text: Rich = (
         f"Added to your ticket #{ticket.id} “{clip(ticket.title, 80)}”; the team sees it. "

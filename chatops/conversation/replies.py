@@ -13,15 +13,12 @@ from chatops.desk import Desk
 from chatops.errors import Forbidden, InvalidInput, NotFound, Overloaded, StaleCard
 from chatops.messaging.outbox import message_payload
 from chatops.messaging.ports import Destination, MessageRef
-from chatops.messaging.rich import Code, Rich
-from chatops.tickets import repository as tickets
-from chatops.tickets.card import clip
-from chatops.tickets.clocking import reclock, running_of
-from chatops.tickets.handlers import answered, changed, current
-from chatops.tickets.links import view_of
-from chatops.tickets.model import TicketView
-from chatops.tickets.outbound import relay, tell_person
-from chatops.tickets.repository import TicketRecord as Ticket
+from chatops.rich import Code, Rich
+from chatops.text import clip
+from chatops.tickets.commands import Via
+from chatops.tickets.model import Ticket
+from chatops.tickets.outbound import in_parts, relay, tell_person
+from chatops.tickets.views import TicketView
 from chatops.work import Work
 
 # Where a message the desk itself sent on an agent's behalf (a canned reply) is kept.
@@ -31,13 +28,14 @@ DESK = "desk"
 def thread_message(work: Work, command: ThreadMessage, desk: Desk) -> TicketView | None:
     """Keep what was said under a card; relay it to the requester if it is a public reply. None: the
     thread is not a card's."""
-    ticket = conversation.ticket_of_card(work.session, command.platform, command.place, command.card)
-    if ticket is None:
+    row = conversation.ticket_of_card(work.session, command.platform, command.place, command.card)
+    if row is None:
         if command.under_own:
             # The bot's own message, not known as a card: one just posted, whose post is still being
             # recorded. Nothing is kept now; the platform delivers the reply again shortly.
             raise Overloaded()
         return None
+    ticket = Ticket(row, work, desk)
     prefix = desk.config.reply_prefix
     said = command.text.strip()
     public = said[: len(prefix)].casefold() == prefix.casefold() and desk.roles.may_act(
@@ -60,14 +58,13 @@ def thread_message(work: Work, command: ThreadMessage, desk: Desk) -> TicketView
         text=body,
     )
     if not fresh or not public:
-        return view_of(work.session, ticket, desk.tracker)
-    reclock(ticket, desk, work.now, running_of(ticket))
+        return ticket.view()
     return _relay(work, desk, ticket, command.author, body, fresh)
 
 
 def send_canned(work: Work, command: SendCanned, desk: Desk) -> TicketView:
     """Send the requester a canned reply, filled in for this ticket, the same way as a typed one."""
-    ticket = current(work, command, desk)
+    ticket = Ticket.for_command(work, desk, command)
     if not command.name:
         raise InvalidInput("Pick one of the canned replies the card offers.")
     canned = saved.canned(work.session, desk.config, command.name)
@@ -94,7 +91,7 @@ def send_canned(work: Work, command: SendCanned, desk: Desk) -> TicketView:
 def reply_to_customer(work: Work, command: ReplyToCustomer, desk: Desk) -> TicketView:
     """Send the requester what an agent typed in the card's reply form, the same way as a typed `reply:`;
     the same words sent twice from one card are sent once."""
-    ticket = tickets.locked(work.session, command.ticket_id)
+    ticket = Ticket.load(work, desk, command.ticket_id)
     if ticket is None:
         raise NotFound(f"Ticket #{command.ticket_id} no longer exists.")
     if not desk.roles.may_act(ticket.team, command.actor):
@@ -105,8 +102,7 @@ def reply_to_customer(work: Work, command: ReplyToCustomer, desk: Desk) -> Ticke
     typed = hashlib.sha256(f"{command.actor}\n{body}".encode()).hexdigest()[:24]
     fresh = _from_the_desk(work, ticket, command.actor, f"form:{command.version}:{typed}", body)
     if not fresh:
-        return view_of(work.session, ticket, desk.tracker)
-    reclock(ticket, desk, work.now, running_of(ticket))
+        return ticket.view()
     return _relay(work, desk, ticket, command.actor, body, fresh)
 
 
@@ -132,29 +128,28 @@ def _relay(
     asked (the thread of a request channel's message, else their own conversation with the bot), and
     answer the ticket's clock; the card's thread says it was sent (`said`, or the reply itself)."""
     agent = desk.directory.name(author)
-    relayed: Rich = (
-        f"{agent}, of the support team, about your ticket #{ticket.id} “{clip(ticket.title, 60)}”:\n",
-        body,
-    )
+    lead = f"{agent}, of the support team, about your ticket #{ticket.id} “{clip(ticket.title, 60)}”"
     origin = (
         conversation.origin_of(work.session, ticket.id, ticket.platform)
-        if ticket.via == conversation.REQUEST_CHANNEL
+        if ticket.via == Via.CHANNEL
         else None
     )
     if origin is not None:
         # Asked in front of the channel: answered in the same thread, where the requester is looking.
         place, root = origin
         thread = Destination(place=place, thread=MessageRef(place, root))
-        relay(work, ticket.platform, ticket.id, message_payload(thread, relayed), message)
+        for part in in_parts((lead,), body):
+            relay(work, ticket.platform, ticket.id, message_payload(thread, part), message)
     else:
-        tell_person(
-            work,
-            desk,
-            ticket.requester,
-            relayed,
-            prefer=ticket.platform,
-            ticket_id=ticket.id,
-            copy_of=message,
-        )
-    answered(work, ticket, author, desk)
-    return changed(work, ticket, author, desk, said or (f"replied to the customer: “{clip(body, 200)}”",))
+        for part in in_parts((lead,), body):
+            tell_person(
+                work,
+                desk,
+                ticket.requester,
+                part,
+                prefer=ticket.platform,
+                ticket_id=ticket.id,
+                copy_of=message,
+            )
+    ticket.answered(author)
+    return ticket.changed(author, said or (f"replied to the customer: “{clip(body, 200)}”",))

@@ -18,10 +18,10 @@ from chatops.store.tables import (
     TicketLink,
     TicketMessage,
 )
+from chatops.tickets.commands import Via
 from chatops.tickets.repository import CARD, ORIGIN
 
 # How a ticket opened in a request channel says it came in.
-REQUEST_CHANNEL = "channel"
 # Who said it: the requester, an agent to the requester, or agents among themselves.
 CUSTOMER = "customer"
 PUBLIC = "public"
@@ -69,7 +69,7 @@ def open_for(session: Session, requester: str, platform: str, statuses: list[str
         .where(
             Ticket.requester == requester,
             Ticket.platform == platform,
-            Ticket.via != REQUEST_CHANNEL,
+            Ticket.via != Via.CHANNEL,
             Ticket.status.in_(statuses),
         )
         .order_by(Ticket.updated_at.desc(), Ticket.id.desc())

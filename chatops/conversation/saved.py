@@ -13,7 +13,7 @@ from chatops.conversation import repository as conversation
 from chatops.conversation.commands import ListReplies, RemoveReply, SaveReply
 from chatops.desk import Desk
 from chatops.errors import Forbidden, InvalidInput, NotFound
-from chatops.messaging.rich import Code, Mention, Rich
+from chatops.rich import Code, Mention, Rich
 from chatops.work import Work
 
 

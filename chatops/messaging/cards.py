@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from chatops.messaging.rich import Rich, rich_from_json, rich_to_json
+from chatops.rich import Rich, rich_from_json, rich_to_json
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from chatops.messaging.dispatcher import Followup, Handler, Run
 from chatops.messaging.outbox import MESSAGE, TELL_PRIVATELY, destination_from
 from chatops.messaging.outbox_store import Job, Outcome
 from chatops.messaging.ports import Destination, MessageRef, PermanentFailure
-from chatops.messaging.rich import Link, Rich, rich_from_json
+from chatops.rich import Link, Rich, rich_from_json
 
 # A post may show up in history with a timestamp a little before the row, if clocks disagree.
 CLOCK_SKEW = timedelta(minutes=2)

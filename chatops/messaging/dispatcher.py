@@ -32,7 +32,7 @@ from chatops.messaging.ports import (
     TransientFailure,
 )
 from chatops.store.db import Database
-from chatops.work import Work
+from chatops.work import React, Work
 
 log = structlog.get_logger("chatops.dispatcher")
 
@@ -129,8 +129,11 @@ class Dispatcher:
         horizon: float = 2.0,
         targets: Collection[str] | None = None,
         excluding: Collection[str] = (),
+        react: React | None = None,
     ) -> None:
+        """`react`: how the desk reacts to what the handlers' results record happened (a card posted)."""
         self.db = db
+        self.react = react
         self.clock = clock
         self.handlers = dict(handlers)
         self.gateways = dict(gateways)
@@ -243,7 +246,9 @@ class Dispatcher:
         try:
             results = await asyncio.gather(*(self._run_group(group, run) for group in groups.values()))
             outcomes = [outcome for group in results for outcome in group]
-            await self.db.run(lambda session: self.store.record(session, outcomes, self.clock.now()))
+            await self.db.run(
+                lambda session: self.store.record(session, outcomes, self.clock.now(), self.react)
+            )
             if outcomes and all(o.put_off for o in outcomes) and self._next_due is not None:
                 self._quiet_until = min(self._next_due, time.monotonic() + self.horizon)
         except Exception:  # noqa: BLE001 - unrecorded rows are claimed again when their lease runs out

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from chatops.messaging.outbox import TELL_PRIVATELY, private_payload
 from chatops.messaging.ports import Place
-from chatops.messaging.rich import Rich
+from chatops.rich import Rich
 from chatops.work import Work
 
 

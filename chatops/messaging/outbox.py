@@ -6,18 +6,11 @@ dispatcher finds the handler for the pair. Each domain names its own kinds.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy import insert
-from sqlalchemy.orm import Session
 
 from chatops.messaging.cards import Card, card_to_json
 from chatops.messaging.ports import Destination, MessageRef
-from chatops.messaging.rich import Rich, rich_to_json
-from chatops.store.tables import OutboxMessage
-
-_INSERT = insert(OutboxMessage.__table__)
+from chatops.rich import Rich, rich_to_json
 
 # Kinds every chat platform carries out, whatever the message is about.
 MESSAGE = "message"
@@ -27,35 +20,6 @@ TELL_PRIVATELY = "tell_privately"
 RELAY = "relay"
 # The kinds that carry words to a person; they keep their own order, apart from a ticket's cards.
 WORDS = (MESSAGE, TELL_PRIVATELY, RELAY)
-
-
-def outbox_row(
-    target: str,
-    kind: str,
-    *,
-    now: datetime,
-    ticket_id: int | None = None,
-    payload: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """The values of one outbox row, due now."""
-    return {
-        "target": target,
-        "kind": kind,
-        "ticket_id": ticket_id,
-        "payload": payload or {},
-        "created_at": now,
-        "available_at": now,
-        "attempts": 0,
-        "in_doubt": False,
-        "after_card": False,
-        "failed": False,
-    }
-
-
-def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Add outbox rows to the current transaction, in one statement."""
-    if rows:
-        session.connection().execute(_INSERT, rows)
 
 
 def message_payload(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from chatops.messaging.outbox import WORDS
 from chatops.store.tables import OutboxMessage
-from chatops.work import Work
+from chatops.work import React, Work
 
 _OUTBOX = OutboxMessage.__table__
 
@@ -166,8 +166,11 @@ class OutboxStore:
         """Extend the lease on every row this dispatcher holds and has not recorded yet."""
         session.execute(self._renew, {"until": now + self.lease})
 
-    def record(self, session: Session, outcomes: list[Outcome], now: datetime) -> None:
-        """Mark rows done, failed or due again, and write what their results mean for the desk."""
+    def record(
+        self, session: Session, outcomes: list[Outcome], now: datetime, react: React | None = None
+    ) -> None:
+        """Mark rows done, failed or due again, and write what their results mean for the desk (`react`:
+        how the desk reacts to what that records happened)."""
         succeeded = [i for o in outcomes if o.retry_at is None and not o.failed for i in o.job_ids]
         if succeeded:
             session.execute(self._done, {"ids": succeeded, "now": now})
@@ -186,23 +189,27 @@ class OutboxStore:
         ]
         if failed:
             session.execute(self._failed, failed)
-        work = Work(session, now)
+        work = Work(session, now, react)
         for outcome in outcomes:
             if outcome.then is not None:
                 outcome.then(work)
         work.finish()
 
 
-def release_after_card(session: Session, ticket_id: int, now: datetime) -> None:
-    """The ticket's card is posted: the rows that waited for it are due now."""
+def release(session: Session, ticket_id: int, target: str, kind: str, now: datetime) -> None:
+    """Make a ticket's rows of a kind that wait, untried, for a later time due now: what they waited for
+    came first."""
     session.execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.ticket_id == ticket_id,
-            OutboxMessage.after_card.is_(True),
+            OutboxMessage.target == target,
+            OutboxMessage.kind == kind,
             OutboxMessage.done_at.is_(None),
+            OutboxMessage.attempts == 0,
+            OutboxMessage.available_at > now,
         )
-        .values(after_card=False, available_at=now)
+        .values(available_at=now)
     )
 
 

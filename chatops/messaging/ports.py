@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from chatops.messaging.cards import Card
-from chatops.messaging.rich import Rich
+from chatops.rich import Rich
 
 
 @dataclass(frozen=True)

@@ -2,31 +2,49 @@
 
 from __future__ import annotations
 
-from chatops.config.rules import DeskConfig
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
+
 from chatops.people.directory import Directory
+
+
+class Staffed(Protocol):
+    """A team as roles need it: its id, and its agents and leads as the rules name them."""
+
+    id: str
+    agents: Sequence[str]
+    leads: Sequence[str]
+    tiers: Mapping[int, Sequence[str]]
 
 
 class Roles:
     """Membership by person, whichever of their ids a ticket recorded them under."""
 
-    def __init__(self, config: DeskConfig, directory: Directory) -> None:
+    def __init__(self, teams: Sequence[Staffed], vips: Iterable[str], directory: Directory) -> None:
         self.directory = directory
-        self._agents = {team.id: self._everyone(team.agents) for team in config.teams}
-        self._leads = {team.id: self._everyone(team.leads) for team in config.teams}
+        self._agents = {team.id: self._everyone(team.agents) for team in teams}
+        self._leads = {team.id: self._everyone(team.leads) for team in teams}
         self._staff = {
             team.id: tuple(dict.fromkeys(directory.resolve(entry) for entry in [*team.agents, *team.leads]))
-            for team in config.teams
+            for team in teams
         }
         self._named = {
             team.id: (
                 tuple(dict.fromkeys(directory.resolve(entry) for entry in team.agents)),
                 tuple(dict.fromkeys(directory.resolve(entry) for entry in team.leads)),
             )
-            for team in config.teams
+            for team in teams
         }
-        self._vips = self._everyone(config.vip_users)
+        self._tiers = {
+            team.id: {
+                tier: tuple(dict.fromkeys(directory.resolve(entry) for entry in entries))
+                for tier, entries in team.tiers.items()
+            }
+            for team in teams
+        }
+        self._vips = self._everyone(vips)
 
-    def _everyone(self, entries: list[str]) -> frozenset[str]:
+    def _everyone(self, entries: Iterable[str]) -> frozenset[str]:
         return frozenset(
             alias for entry in entries for alias in self.directory.aliases(self.directory.resolve(entry))
         )
@@ -54,6 +72,10 @@ class Roles:
     def leads(self, team: str) -> tuple[str, ...]:
         """The team's leads, by person id, in the config's order."""
         return self._named[team][1]
+
+    def tier(self, team: str, tier: int) -> tuple[str, ...]:
+        """Who hears of the team's tickets escalated to a tier: the people listed for it, else the leads."""
+        return self._tiers[team].get(tier) or self.leads(team)
 
     def is_vip(self, person: str) -> bool:
         """Whether this person's requests are lifted a priority step."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from chatops.config.rules import Priority
 from chatops.sla.calendar import Clockwork
 
 ZERO = timedelta(0)
@@ -22,6 +22,16 @@ RESOLUTION = "resolution"
 WARNING = "warning"
 BREACH = "breach"
 LABELS = {FIRST_RESPONSE: "first response", RESOLUTION: "resolution"}
+
+
+class Priority(Protocol):
+    """A priority's SLA targets: how much working time each clock may use."""
+
+    @property
+    def first_response(self) -> timedelta: ...
+
+    @property
+    def resolution(self) -> timedelta: ...
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from chatops.messaging.ports import Place
+
+
+class Via(StrEnum):
+    """How a request came in."""
+
+    COMMAND = "command"
+    FORM = "form"
+    SHORTCUT = "shortcut"
+    DM = "dm"
+    EMOJI = "emoji"
+    CHANNEL = "channel"
 
 
 @dataclass(frozen=True)
@@ -41,73 +53,79 @@ class OpenTicket:
 
 
 @dataclass(frozen=True)
-class CardCommand:
-    """A change asked for from a ticket's card: which ticket, the version the card showed, who, where."""
+class TicketCommand:
+    """A change to one ticket: which, the version of the card it was asked from (None: typed, not
+    clicked, so no card can be out of date), who asked, and where."""
 
     ticket_id: int
-    version: int
+    version: int | None
     actor: str
-    # Where the person clicked, so that a refusal can be told to them privately there.
+    # Where the person clicked or typed, so that a refusal can be told to them privately there.
     place: Place | None = None
 
 
 @dataclass(frozen=True)
-class Asked:
-    """A change asked for by command, not from a card: which ticket, who, and where they typed it."""
-
-    ticket_id: int
-    actor: str
-    place: Place | None = None
-
-
-@dataclass(frozen=True)
-class Claim(CardCommand):
+class Claim(TicketCommand):
     """Assign the ticket to the person who asked."""
 
 
 @dataclass(frozen=True)
-class Assign(CardCommand):
+class Assign(TicketCommand):
     """Assign the ticket to one of its team's agents or leads."""
 
     assignee: str | None = None
 
 
 @dataclass(frozen=True)
-class Escalate(CardCommand):
-    """Move the ticket up one tier."""
+class Start(TicketCommand):
+    """Start work on an assigned ticket: it is in progress."""
 
 
 @dataclass(frozen=True)
-class ChangePriority(CardCommand):
+class Escalate(TicketCommand):
+    """Move the ticket up one tier, saying why."""
+
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class MoveTicket(TicketCommand):
+    """Hand the ticket to another team."""
+
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class ChangePriority(TicketCommand):
     """Give the ticket another priority; its clocks follow."""
 
     priority: str | None = None
 
 
 @dataclass(frozen=True)
-class ChangeCategory(CardCommand):
+class ChangeCategory(TicketCommand):
     """Give the ticket another category; a category that goes to the tracker sends it there."""
 
     category: str | None = None
 
 
 @dataclass(frozen=True)
-class WaitOnCustomer(CardCommand):
+class WaitOnCustomer(TicketCommand):
     """Put the ticket on hold for the customer: its clocks pause."""
 
 
 @dataclass(frozen=True)
-class Resume(CardCommand):
+class Resume(TicketCommand):
     """Take the ticket off hold: its clocks go on from where they stood."""
 
 
 @dataclass(frozen=True)
-class Resolve(CardCommand):
+class Resolve(TicketCommand):
     """Mark the ticket resolved; its requester is told."""
 
 
 @dataclass(frozen=True)
-class Reopen(CardCommand):
+class Reopen(TicketCommand):
     """Open a resolved or closed ticket again; its clocks run again."""
 
 
@@ -146,3 +164,17 @@ class ListNearBreach:
 
     viewer: str
     now: datetime
+
+
+@dataclass(frozen=True)
+class SweepSla:
+    """Look at up to `limit` tickets whose next SLA check has come."""
+
+    limit: int = 200
+
+
+@dataclass(frozen=True)
+class ForgetIntakeKeys:
+    """Drop the request ids of up to `limit` tickets opened longer ago than the retention."""
+
+    limit: int = 1000

@@ -1,10 +1,11 @@
-"""Carrying out a ticket's outbox rows on a chat platform: its card, edits to it, notes in its thread, and
-the link to the message it was made from. The platform's gateway decides how; these decide what."""
+"""Carrying out a ticket's outbox rows on a chat platform: its card, edits to it, notes in its thread, the
+link to the message it was made from, and the card it leaves behind when it moves to another team. The
+platform's gateway decides how; these decide what."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,23 +15,27 @@ from chatops.messaging.cards import Card
 from chatops.messaging.chat_jobs import look_since, post_text
 from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.outbox import RELAY, destination_from
-from chatops.messaging.outbox_store import Job, Outcome, release_after_card
+from chatops.messaging.outbox_store import Job, Outcome
 from chatops.messaging.ports import Destination, MessageRef
-from chatops.messaging.rich import rich_from_json
 from chatops.people import repository as people
+from chatops.rich import rich_from_json
 from chatops.tickets import repository
-from chatops.tickets.links import views_of
-from chatops.tickets.model import TicketView
-from chatops.tickets.outbound import LINK_ORIGIN, POST_CARD, THREAD_NOTE, UPDATE_CARD, update_cards
+from chatops.tickets.card import TicketCard
+from chatops.tickets.events import CardPosted, TicketChanged
+from chatops.tickets.outbound import LINK_ORIGIN, POST_CARD, RETIRE_CARD, THREAD_NOTE, UPDATE_CARD
 from chatops.tickets.repository import CARD, ORIGIN
+from chatops.tickets.views import TicketView
 from chatops.work import Work
+
+# How a batch's tickets are read for their cards: each ticket and what every part of its card loads.
+Load = Callable[[Session, Sequence[TicketView]], dict[int, TicketCard]]
 
 
 @dataclass
 class Batch:
     """What a claimed batch's ticket rows need: the tickets as they stand, and their links by platform."""
 
-    tickets: dict[int, TicketView]
+    tickets: dict[int, TicketCard]
     links: dict[tuple[int, str, str], Any]
     # Cards posted during this batch: their edits were drawn from the same snapshot, so they are done.
     fresh: set[tuple[int, str]] = field(default_factory=set)
@@ -44,8 +49,9 @@ class Batch:
 class CardDelivery:
     """The outbox handlers for a ticket's rows, with how to draw its card and where its team's places are."""
 
-    def __init__(self, desk: Desk, render: Callable[[TicketView], Card]) -> None:
+    def __init__(self, desk: Desk, load: Load, render: Callable[[TicketCard], Card]) -> None:
         self.desk = desk
+        self.load = load
         self.render = render
 
     def place(self, team: str, platform: str) -> str | None:
@@ -58,12 +64,12 @@ class CardDelivery:
         if not ids:
             return Batch({}, {})
         links = {(link.ticket_id, link.kind, link.system): link for link in repository.links_of(session, ids)}
-        tickets = views_of(session, repository.by_ids(session, ids), self.desk.tracker, links)
+        tickets = self.load(session, [TicketView.of(row) for row in repository.by_ids(session, ids)])
         # The cards name these people: whatever process draws them, it calls them what their platform does.
         people.learn_names(
             session,
             self.desk.directory,
-            (p for view in tickets.values() for p in (view.requester, view.assignee, view.filed_by) if p),
+            (p for t in tickets.values() for p in (t.view.requester, t.view.assignee, t.view.filed_by) if p),
         )
         return Batch(tickets, links)
 
@@ -75,6 +81,7 @@ class CardDelivery:
             THREAD_NOTE: self.thread_note,
             LINK_ORIGIN: self.link_origin,
             RELAY: self.relay,
+            RETIRE_CARD: self.retire_card,
         }
         return {(platform, kind): handler for platform in platforms for kind, handler in kinds.items()}
 
@@ -83,9 +90,10 @@ class CardDelivery:
         batch: Batch = run.context
         job, platform = jobs[0], jobs[0].target
         ids = [j.id for j in jobs]
-        view = batch.tickets.get(job.ticket_id) if job.ticket_id is not None else None
-        if view is None:
+        card = batch.tickets.get(job.ticket_id) if job.ticket_id is not None else None
+        if card is None:
             return [Outcome(ids, failed=True, error="the ticket no longer exists")]
+        view = card.view
         if batch.card(view.id, platform) is not None:
             return [Outcome(ids)]
         address = self.place(view.team, platform)
@@ -96,7 +104,7 @@ class CardDelivery:
         async def post() -> MessageRef:
             ref = await gateway.post(
                 Destination(place=address),
-                self.render(view),
+                self.render(card),
                 key=f"ticket-{view.id}-card",
                 look_since=look_since(job),
             )
@@ -107,7 +115,7 @@ class CardDelivery:
         def remember(ref: MessageRef) -> Callable[[Work], None]:
             def posted(work: Work) -> None:
                 repository.add_link(work, view.id, CARD, platform, ref.place, ref.id)
-                release_after_card(work.session, view.id, work.now)
+                work.record(CardPosted(view.id, platform))
 
             return posted
 
@@ -118,16 +126,16 @@ class CardDelivery:
         batch: Batch = run.context
         platform, ticket_id = jobs[0].target, jobs[0].ticket_id
         ids = [j.id for j in jobs]
-        view = batch.tickets.get(ticket_id) if ticket_id is not None else None
-        if view is None:
+        drawn = batch.tickets.get(ticket_id) if ticket_id is not None else None
+        if drawn is None:
             return [Outcome(ids, failed=True, error="the ticket no longer exists")]
-        if (view.id, platform) in batch.fresh:
+        if (drawn.view.id, platform) in batch.fresh:
             return [Outcome(ids)]
-        card = batch.card(view.id, platform)
+        card = batch.card(drawn.view.id, platform)
         if card is None:
             return [run.later(jobs, "waiting for the card")]
         gateway = run.gateway(platform)
-        rendered = self.render(view)
+        rendered = self.render(drawn)
         return [
             await run.attempt(
                 jobs, gateway.pace("update", card.place), lambda: gateway.update(card, rendered)
@@ -162,16 +170,16 @@ class CardDelivery:
         job, platform = jobs[0], jobs[0].target
         ids = [j.id for j in jobs]
         origin = batch.links.get((job.ticket_id, ORIGIN, platform)) if job.ticket_id is not None else None
-        view = batch.tickets.get(job.ticket_id) if job.ticket_id is not None else None
-        if view is None or origin is None or not origin.ref:
+        drawn = batch.tickets.get(job.ticket_id) if job.ticket_id is not None else None
+        if drawn is None or origin is None or not origin.ref:
             return [Outcome(ids, failed=True, error="the ticket has no origin message")]
         gateway = run.gateway(platform)
         message = MessageRef(origin.address, origin.ref)
 
         def remember(url: str) -> Callable[[Work], None]:
             def write(work: Work) -> None:
-                repository.set_link_url(work.session, view.id, ORIGIN, platform, url)
-                update_cards(work, self.desk, view.id, view.team)
+                repository.set_link_url(work.session, drawn.view.id, ORIGIN, platform, url)
+                work.record(TicketChanged(drawn.view.id, drawn.view.team, "", None))
 
             return write
 
@@ -180,6 +188,24 @@ class CardDelivery:
                 jobs, gateway.pace("link", origin.address), lambda: gateway.link(message), then=remember
             )
         ]
+
+    async def retire_card(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Draw a card its ticket left behind once more: as the ticket stands, saying where it went, with
+        no controls."""
+        batch: Batch = run.context
+
+        async def retire(job: Job) -> Outcome:
+            drawn = batch.tickets.get(job.ticket_id) if job.ticket_id is not None else None
+            if drawn is None:
+                return Outcome([job.id], failed=True, error="the ticket no longer exists")
+            card = MessageRef(job.payload["card"]["place"], job.payload["card"]["id"])
+            rendered = replace(self.render(drawn), context=rich_from_json(job.payload["said"]), actions=())
+            gateway = run.gateway(job.target)
+            return await run.attempt(
+                [job], gateway.pace("update", card.place), lambda: gateway.update(card, rendered)
+            )
+
+        return await run.in_order(jobs, retire)
 
 
 def _copied(job: Job) -> Callable[[MessageRef], Callable[[Work], None]] | None:

@@ -1,41 +1,45 @@
-"""The handlers of the changes made from a ticket's card, one function per command.
+"""The handlers of the changes agents make to a ticket, from its card or by command, one per command.
 
-Each checks who is asking and that the card they clicked is current, moves the ticket, writes its
-history, resets its clocks, and queues the card edits, the thread note and any word to the requester.
+Each checks who is asking and that the card they clicked is current, then changes the ticket through its
+own methods; what follows (cards, thread lines, words to people) is the reactions' to the events.
 """
 
 from __future__ import annotations
 
-from chatops.closing.timers import reopened, resolved, waiting
+from datetime import timedelta
+
 from chatops.desk import Desk
-from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, StaleCard
-from chatops.messaging.rich import Mention, Moment, Rich
-from chatops.people import repository as people
-from chatops.people.identity import is_system
-from chatops.sla.clocks import STOPPED
+from chatops.errors import Forbidden, IllegalTransition, InvalidInput
+from chatops.messaging.notices import TellPrivately, tell_privately
+from chatops.rich import Code, Mention, Rich
 from chatops.tickets import repository
-from chatops.tickets.clocking import reclock, running_of
 from chatops.tickets.commands import (
-    Asked,
     Assign,
-    CardCommand,
     ChangeCategory,
     ChangePriority,
     Claim,
     Escalate,
+    ForgetIntakeKeys,
+    MoveTicket,
+    OpenTicket,
     RedrawCards,
     Reopen,
     Resolve,
     Resume,
+    Start,
+    SweepSla,
+    TicketCommand,
     WaitOnCustomer,
 )
-from chatops.tickets.links import view_of
-from chatops.tickets.model import TicketView
-from chatops.tickets.outbound import note, tell_requester, update_cards
-from chatops.tickets.repository import TicketRecord as Ticket
-from chatops.tickets.workflow import MAX_TIER, Action, Status, next_status
-from chatops.tracking.pushing import push_category
+from chatops.tickets.events import TicketChanged
+from chatops.tickets.intake import open_ticket
+from chatops.tickets.model import Ticket
+from chatops.tickets.sweep import sweep
+from chatops.tickets.views import TicketView
+from chatops.tickets.workflow import Action
 from chatops.work import Work
+
+REASON_LIMIT = 1000
 
 
 def claim(work: Work, command: Claim, desk: Desk) -> TicketView:
@@ -50,178 +54,158 @@ def assign(work: Work, command: Assign, desk: Desk) -> TicketView:
     return _assign(work, command, desk, command.assignee, Action.ASSIGN)
 
 
-def _assign(work: Work, command: CardCommand, desk: Desk, assignee: str, action: Action) -> TicketView:
-    ticket = current(work, command, desk)
+def _assign(work: Work, command: TicketCommand, desk: Desk, assignee: str, action: Action) -> TicketView:
+    ticket = Ticket.for_command(work, desk, command)
     team = desk.config.team(ticket.team)
     if not desk.roles.may_act(ticket.team, assignee):
         raise Forbidden(f"Tickets of {team.name} can only go to its agents and leads.")
     assignee = desk.directory.canonical(assignee)
     if desk.roles.same(assignee, ticket.assignee):
         raise IllegalTransition("The ticket is already assigned to that person.")
-    move(work, ticket, command.actor, action)
-    record(work, ticket, command.actor, "assigned", ticket.assignee, assignee, {"assignee": assignee})
-    ticket.assignee = assignee
-    people.met(work, desk.directory, desk.known, [assignee])
+    ticket.assign(command.actor, assignee, action)
+    ticket.answered(command.actor)
     said: Rich = (
         ("assigned the ticket to themselves",)
         if desk.roles.same(assignee, command.actor)
         else ("assigned the ticket to ", Mention(assignee))
     )
-    answered(work, ticket, command.actor, desk)
-    tell_requester(work, desk, ticket, ("is now handled by ", Mention(assignee), "."))
-    return changed(work, ticket, command.actor, desk, said)
+    return ticket.changed(command.actor, said)
+
+
+def start(work: Work, command: Start, desk: Desk) -> TicketView:
+    """Start work on an assigned ticket."""
+    ticket = Ticket.for_command(work, desk, command)
+    ticket.move(command.actor, Action.START)
+    return ticket.changed(command.actor, ("started work on the ticket",))
 
 
 def escalate(work: Work, command: Escalate, desk: Desk) -> TicketView:
-    """Move the ticket up a tier."""
-    ticket = current(work, command, desk)
-    if ticket.tier >= MAX_TIER:
-        raise IllegalTransition(f"Ticket #{ticket.id} is already at T{MAX_TIER}, the top tier.")
-    move(work, ticket, command.actor, Action.ESCALATE)
-    record(
-        work,
-        ticket,
-        command.actor,
-        "escalated",
-        f"T{ticket.tier}",
-        f"T{ticket.tier + 1}",
-        {"tier": ticket.tier + 1},
+    """Move the ticket up a tier, with the reason given."""
+    ticket = Ticket.for_command(work, desk, command)
+    reason = (command.reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the ticket needs the next tier, so that they can pick it up from there.")
+    if len(reason) > REASON_LIMIT:
+        raise InvalidInput(f"Please keep the reason within {REASON_LIMIT:,} characters.")
+    before = ticket.tier
+    ticket.escalate(command.actor, reason)
+    return ticket.changed(
+        command.actor, (f"escalated the ticket from T{before} to T{ticket.tier}: “", reason, "”")
     )
-    said = (f"escalated the ticket from T{ticket.tier} to T{ticket.tier + 1}",)
-    ticket.tier += 1
-    return changed(work, ticket, command.actor, desk, said)
 
 
 def change_priority(work: Work, command: ChangePriority, desk: Desk) -> TicketView:
     """Give the ticket another priority; its due times and next check follow."""
-    ticket = current(work, command, desk)
+    ticket = Ticket.for_command(work, desk, command)
     chosen = command.priority
     if chosen not in {p.id for p in desk.config.priorities}:
         raise InvalidInput(f"There is no priority {chosen!r}.")
     if chosen == ticket.priority:
         raise IllegalTransition(f"The priority is already {chosen}.")
-    move(work, ticket, command.actor, Action.PRIORITY)
-    record(work, ticket, command.actor, "priority", ticket.priority, chosen, {"priority": chosen})
-    said = (f"changed the priority from {ticket.priority} to {chosen}",)
-    ticket.priority = chosen
-    return changed(work, ticket, command.actor, desk, said)
+    before = ticket.priority
+    ticket.reprioritise(command.actor, chosen)
+    return ticket.changed(command.actor, (f"changed the priority from {before} to {chosen}",))
 
 
 def wait_on_customer(work: Work, command: WaitOnCustomer, desk: Desk) -> TicketView:
     """Put the ticket on hold for the customer; its clocks pause where they stand."""
-    ticket = current(work, command, desk)
-    move(work, ticket, command.actor, Action.WAIT)
-    waiting(work, desk, ticket)
-    return changed(work, ticket, command.actor, desk, ("put the ticket on hold for the customer",))
+    ticket = Ticket.for_command(work, desk, command)
+    ticket.move(command.actor, Action.WAIT)
+    return ticket.changed(command.actor, ("put the ticket on hold for the customer",))
 
 
 def resume(work: Work, command: Resume, desk: Desk) -> TicketView:
     """Take the ticket off hold; its clocks go on from where they stood."""
-    ticket = current(work, command, desk)
-    move(work, ticket, command.actor, Action.RESUME)
-    return changed(work, ticket, command.actor, desk, ("took the ticket off hold",))
+    ticket = Ticket.for_command(work, desk, command)
+    ticket.move(command.actor, Action.RESUME)
+    return ticket.changed(command.actor, ("took the ticket off hold",))
 
 
 def resolve(work: Work, command: Resolve, desk: Desk) -> TicketView:
-    """Resolve the ticket and tell its requester."""
-    ticket = current(work, command, desk)
-    move(work, ticket, command.actor, Action.RESOLVE)
-    ticket.resolved_at = work.now
-    answered(work, ticket, command.actor, desk)
-    tell_requester(work, desk, ticket, ("has been resolved by ", Mention(command.actor), "."))
-    resolved(work, desk, ticket, command.actor)
-    return changed(work, ticket, command.actor, desk, ("resolved the ticket",))
+    """Resolve the ticket; its requester is told and asked whether that solved it."""
+    ticket = Ticket.for_command(work, desk, command)
+    ticket.resolve(command.actor)
+    return ticket.changed(command.actor, ("resolved the ticket",))
 
 
 def reopen(work: Work, command: Reopen, desk: Desk) -> TicketView:
     """Open the ticket again; its clocks run again."""
-    ticket = current(work, command, desk)
-    move(work, ticket, command.actor, Action.REOPEN)
-    ticket.resolved_at = None
-    reopened(ticket)
-    return changed(work, ticket, command.actor, desk, ("reopened the ticket",))
+    ticket = Ticket.for_command(work, desk, command)
+    ticket.reopen(command.actor)
+    return ticket.changed(command.actor, ("reopened the ticket",))
 
 
 def change_category(work: Work, command: ChangeCategory, desk: Desk) -> TicketView:
-    """Give the ticket another category; one that goes to the tracker sends the ticket there."""
-    ticket = current(work, command, desk)
+    """Give the ticket another category (one that belongs to another team offers to move it there)."""
+    ticket = Ticket.for_command(work, desk, command)
     chosen = command.category
-    if not chosen or desk.config.category(chosen) is None:
+    category = desk.config.category(chosen) if chosen else None
+    if category is None:
         raise InvalidInput(f"There is no category {chosen!r}.")
-    if chosen == ticket.category:
-        raise IllegalTransition(f"The category is already {chosen}.")
-    record(work, ticket, command.actor, "category", ticket.category, chosen, {"category": chosen})
-    said: Rich = (f"changed the category from {ticket.category or 'uncategorised'} to {chosen}",)
-    ticket.category = chosen
-    kind = push_category(work, desk, ticket.id, chosen)
-    if kind is not None:
-        said += (f", which sends it to {desk.tracker.capitalize() if desk.tracker else ''} as {kind.choice}",)
-    return changed(work, ticket, command.actor, desk, said)
+    if category.id == ticket.category:
+        raise IllegalTransition(f"The category is already {category.id}.")
+    before = ticket.category
+    ticket.recategorise(command.actor, category.id)
+    said: Rich = (f"changed the category from {before or 'uncategorised'} to {category.id}",)
+    view = ticket.changed(command.actor, said)
+    if category.team is not None and category.team != ticket.team:
+        offer_move(work, desk, command, view.id, category.team, category.id)
+    return view
+
+
+def offer_move(work: Work, desk: Desk, command: TicketCommand, ticket_id: int, team: str, why: str) -> None:
+    """Tell the person who changed the category whose tickets these are, and how to move this one there."""
+    if command.place is None:
+        return
+    name = desk.config.team(team).name
+    text: Rich = (
+        f"{why.capitalize()} tickets belong to {name}. To hand ticket #{ticket_id} over, pick {name} in "
+        "the card's Move to team… menu, or type ",
+        Code(f"move {ticket_id} {team}"),
+        ".",
+    )
+    tell_privately(work, TellPrivately(command.place, command.actor, text))
+
+
+def move(work: Work, command: MoveTicket, desk: Desk) -> TicketView:
+    """Hand the ticket to another team: its cards go to that team's places, and its clocks go on."""
+    ticket = Ticket.for_command(work, desk, command)
+    team = next((t for t in desk.config.teams if t.id == command.team), None)
+    if team is None:
+        raise InvalidInput(f"There is no team {command.team!r}.")
+    if team.id == ticket.team:
+        raise IllegalTransition(f"Ticket #{ticket.id} is already with {team.name}.")
+    ticket.move_to(command.actor, team.id)
+    return ticket.changed(command.actor, ("moved the ticket to ", team.name))
 
 
 def redraw_cards(work: Work, command: RedrawCards, desk: Desk) -> None:
-    """Queue a redraw of the ticket's cards."""
+    """Draw the ticket's cards again as it stands (a click came from an old one)."""
     ticket = repository.get(work.session, command.ticket_id)
     if ticket is not None:
-        update_cards(work, desk, ticket.id, ticket.team)
+        work.record(TicketChanged(ticket.id, ticket.team, "", None))
 
 
-def current(work: Work, command: CardCommand | Asked, desk: Desk) -> Ticket:
-    """The ticket, locked, if the person may work it and (for a click) the card they clicked shows it as it
-    stands; its clocks are brought up to now, as they ran before the change."""
-    ticket = repository.locked(work.session, command.ticket_id)
-    if ticket is None:
-        raise NotFound(f"Ticket #{command.ticket_id} no longer exists.")
-    if not desk.roles.may_act(ticket.team, command.actor):
-        raise Forbidden(f"Only agents of {desk.config.team(ticket.team).name} can do that.")
-    if isinstance(command, CardCommand) and command.version != ticket.version:
-        raise StaleCard(
-            f"Ticket #{ticket.id} changed since this card was drawn, so nothing was done; "
-            "the card now shows where it stands. Try again if you still need to.",
-            ticket_id=ticket.id,
-        )
-    reclock(ticket, desk, work.now, running_of(ticket))
-    return ticket
+def forget_intake_keys(work: Work, command: ForgetIntakeKeys, desk: Desk) -> int:
+    """Drop the request ids of tickets opened longer ago than the retention; how many."""
+    before = work.now - timedelta(days=desk.config.sla.retention_days)
+    return repository.forget_intake_keys(work.session, before, command.limit)
 
 
-def answered(work: Work, ticket: Ticket, actor: str, desk: Desk) -> None:
-    """A change that reaches the requester from someone else is their first response, if none came yet."""
-    if ticket.first_responded_at is None and not desk.roles.same(actor, ticket.requester):
-        ticket.first_responded_at = work.now
-
-
-def move(work: Work, ticket: Ticket, actor: str, action: Action) -> None:
-    """Move the ticket as the action says (IllegalTransition if it cannot), and record the move."""
-    before = Status(ticket.status)
-    after = next_status(before, action)
-    if after is not before:
-        ticket.status = after.value
-        record(work, ticket, actor, action.value, before.value, after.value, None)
-
-
-def record(
-    work: Work,
-    ticket: Ticket,
-    actor: str,
-    action: str,
-    before: str | None,
-    after: str | None,
-    detail: dict | None,
-) -> None:
-    repository.insert_events(
-        work.session, [repository.event(ticket.id, work.now, actor, action, before, after, detail)]
-    )
-
-
-def changed(work: Work, ticket: Ticket, actor: str, desk: Desk, said: Rich) -> TicketView:
-    """What every change ends with: a new version, fresh clocks, redrawn cards and a line in their threads
-    (a person's change names them first; the desk's own says only what happened)."""
-    now = work.now
-    # The clocks ran up to now already (see current): nothing more runs in between, only the new state.
-    reclock(ticket, desk, now, STOPPED)
-    ticket.version += 1
-    ticket.updated_at = now
-    update_cards(work, desk, ticket.id, ticket.team)
-    who: Rich = () if is_system(actor) else (Mention(actor), " ")
-    note(work, desk, ticket.id, ticket.team, (*who, *said, " · ", Moment(now)))
-    return view_of(work.session, ticket, desk.tracker)
+COMMAND_HANDLERS = {
+    OpenTicket: open_ticket,
+    Claim: claim,
+    Assign: assign,
+    Start: start,
+    Escalate: escalate,
+    ChangePriority: change_priority,
+    WaitOnCustomer: wait_on_customer,
+    Resume: resume,
+    Resolve: resolve,
+    Reopen: reopen,
+    ChangeCategory: change_category,
+    MoveTicket: move,
+    RedrawCards: redraw_cards,
+    SweepSla: sweep,
+    ForgetIntakeKeys: forget_intake_keys,
+}

@@ -7,21 +7,22 @@ from types import SimpleNamespace
 from typing import Any
 
 from chatops.desk import Desk
-from chatops.errors import InvalidInput
+from chatops.errors import InvalidInput, TooMany
 from chatops.messaging.notices import TellPrivately, tell_privately
 from chatops.messaging.ports import Place
-from chatops.messaging.rich import Code, Mention, Moment, Rich, rich_to_json
 from chatops.people import repository as people
 from chatops.people.identity import system
+from chatops.rich import Code, Mention, Moment, Rich, rich_to_json
+from chatops.text import clip
 from chatops.tickets import repository
-from chatops.tickets.card import clip, whole_text_notes
+from chatops.tickets.card import BODY_LIMIT
 from chatops.tickets.clocking import opening_clocks
 from chatops.tickets.commands import OpenTicket
-from chatops.tickets.model import TicketView
-from chatops.tickets.outbound import LINK_ORIGIN, THREAD_NOTE, post_cards, tell_person
+from chatops.tickets.events import TicketOpened
+from chatops.tickets.outbound import LINK_ORIGIN, THREAD_NOTE, in_parts, post_cards, tell_person
 from chatops.tickets.triage import classify
+from chatops.tickets.views import TicketView
 from chatops.tickets.workflow import Action, Status, next_status
-from chatops.tracking.pushing import push_category
 from chatops.work import Work
 
 MAX_DESCRIPTION = 40_000
@@ -47,6 +48,7 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
     if earlier is not None:
         return _again(earlier, command, desk)
     text = _checked(command, desk)
+    _within_limit(work, command, desk)
     triage = classify(
         desk.config,
         f"{command.title or ''}\n{text}",
@@ -126,8 +128,8 @@ def open_ticket(work: Work, command: OpenTicket, desk: Desk) -> Opened:
         repository.add_link(
             work, ticket_id, repository.ORIGIN, command.platform, command.origin_place, command.origin_ref
         )
-    push_category(work, desk, ticket_id, triage.category)
     view = TicketView.of(SimpleNamespace(id=ticket_id, **values))
+    work.record(TicketOpened(ticket_id, view.team, view.category))
     note = confirmation(view, desk, command.command)
     _send_out(work, desk, command, view, note)
     return Opened(view, True, note)
@@ -156,11 +158,31 @@ def _checked(command: OpenTicket, desk: Desk) -> str:
     return text
 
 
+def _within_limit(work: Work, command: OpenTicket, desk: Desk) -> None:
+    """TooMany if the requester has opened as many tickets lately as the desk takes from one person."""
+    limit = desk.config.intake_limit
+    if limit is None:
+        return
+    since = work.now - limit.within
+    if (
+        repository.opened_since(work.session, desk.directory.aliases(command.requester), since)
+        >= limit.tickets
+    ):
+        minutes = int(limit.within.total_seconds() // 60)
+        raise TooMany(
+            f"{limit.tickets} tickets have been opened for you in the last {minutes} minutes, the most the "
+            "desk takes from one person in that time, so no new ticket was opened. Add to one of your open "
+            "tickets, or try again in a few minutes."
+        )
+
+
 def _send_out(work: Work, desk: Desk, command: OpenTicket, view: TicketView, note: Rich) -> None:
     post_cards(work, desk, view.id, view.team)
     for platform in {place.platform for place in desk.config.team(view.team).places()}:
-        for part in whole_text_notes(view.description):
-            work.send(platform, THREAD_NOTE, ticket_id=view.id, payload={"text": rich_to_json(part)})
+        # The whole of a request too long for its card goes into the card's thread.
+        if len(view.description) > BODY_LIMIT:
+            for part in in_parts(("The whole request",), view.description):
+                work.send(platform, THREAD_NOTE, ticket_id=view.id, payload={"text": rich_to_json(part)})
     if command.link_origin and command.origin_place and command.origin_ref:
         work.send(command.platform, LINK_ORIGIN, ticket_id=view.id)
     filer = command.filed_by or command.requester

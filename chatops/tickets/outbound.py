@@ -11,8 +11,8 @@ import structlog
 from chatops.desk import Desk
 from chatops.messaging.outbox import MESSAGE, RELAY, message_payload
 from chatops.messaging.ports import Destination, MessageRef
-from chatops.messaging.rich import Rich, rich_to_json
-from chatops.tickets.card import clip
+from chatops.rich import Rich, rich_to_json
+from chatops.text import clip, pieces
 from chatops.work import Work
 
 log = structlog.get_logger("chatops.tickets")
@@ -22,6 +22,20 @@ POST_CARD = "post_card"
 UPDATE_CARD = "update_card"
 THREAD_NOTE = "thread_note"
 LINK_ORIGIN = "link_origin"
+# Each part of long words posted as messages: within what every chat platform shows whole.
+PART_LIMIT = 3000
+# A card left behind in a team's place when its ticket moved to another team: it says where, and offers
+# nothing more.
+RETIRE_CARD = "retire_card"
+
+
+def in_parts(lead: Rich, words: str) -> list[Rich]:
+    """Words that may be long, as messages in order, each within what every chat platform shows whole:
+    `lead` (said before them), then the words, in numbered parts if they need several."""
+    parts = pieces(words, PART_LIMIT)
+    if len(parts) == 1:
+        return [(*lead, ":\n", words)]
+    return [(*lead, f", part {i} of {len(parts)}:\n", part) for i, part in enumerate(parts, start=1)]
 
 
 def post_cards(work: Work, desk: Desk, ticket_id: int, team: str) -> None:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from chatops.store.db import insert_ignoring
@@ -113,6 +113,20 @@ def set_link_url(session: Session, ticket_id: int, kind: str, system: str, url: 
     )
 
 
+def drop_links(session: Session, ticket_id: int, kind: str) -> list[Row[Any]]:
+    """Take a ticket's links of a kind off it; the links as they were."""
+    found = list(
+        session.connection().execute(
+            select(_LINKS).where(_LINKS.c.ticket_id == ticket_id, _LINKS.c.kind == kind)
+        )
+    )
+    if found:
+        session.connection().execute(
+            delete(_LINKS).where(_LINKS.c.ticket_id == ticket_id, _LINKS.c.kind == kind)
+        )
+    return found
+
+
 def locked(session: Session, ticket_id: int) -> Ticket | None:
     """A ticket to change, locked against other writers until the transaction ends."""
     return session.get(Ticket, ticket_id, with_for_update=True)
@@ -121,6 +135,13 @@ def locked(session: Session, ticket_id: int) -> Ticket | None:
 def get(session: Session, ticket_id: int) -> Ticket | None:
     """A ticket to read."""
     return session.get(Ticket, ticket_id)
+
+
+def existing(session: Session, ticket_id: int) -> Ticket:
+    """A ticket known to exist (tickets are never deleted), as the unit already holds it."""
+    ticket = session.get(Ticket, ticket_id)
+    assert ticket is not None, f"ticket #{ticket_id} is never deleted"
+    return ticket
 
 
 def by_ids(session: Session, ids: Iterable[int]) -> list[Row[Any]]:
@@ -143,6 +164,12 @@ def of_people(session: Session, people: Iterable[str], limit: int) -> list[Ticke
         .limit(limit)
     )
     return list(session.scalars(query))
+
+
+def opened_since(session: Session, people: Iterable[str], since: datetime) -> int:
+    """How many tickets were opened for any of these person ids since then."""
+    query = select(func.count()).where(Ticket.requester.in_(list(people)), Ticket.created_at >= since)
+    return session.scalar(query) or 0
 
 
 def of_teams(session: Session, teams: list[str], statuses: list[str]) -> list[Ticket]:

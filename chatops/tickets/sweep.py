@@ -4,37 +4,29 @@ sweeps run, on however many replicas, and whatever dies in between."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from chatops.config.rules import MAX_TIER
 from chatops.desk import Desk
 from chatops.messaging.outbox import MESSAGE, message_payload
 from chatops.messaging.ports import Destination, MessageRef
-from chatops.messaging.rich import Mention, Moment, Rich, Strong
 from chatops.people.identity import system
+from chatops.rich import Mention, Moment, Rich, Strong
 from chatops.sla.clocks import LABELS, WARNING, Checkpoint, checkpoints, duration, left
+from chatops.text import clip
 from chatops.tickets import repository
-from chatops.tickets.card import clip
 from chatops.tickets.clocking import clocks_of, running_of
-from chatops.tickets.outbound import note, tell_person, update_cards
+from chatops.tickets.commands import SweepSla
+from chatops.tickets.model import Ticket
+from chatops.tickets.outbound import note, tell_person
 from chatops.tickets.repository import CARD
-from chatops.tickets.repository import TicketRecord as Ticket
-from chatops.tickets.workflow import MAX_TIER, Action
 from chatops.work import Work
 
 SLA = system("sla")
 
 
-@dataclass(frozen=True)
-class SweepSla:
-    """Look at up to `limit` tickets whose next SLA check has come."""
-
-    limit: int = 200
-
-
 def sweep(work: Work, command: SweepSla, desk: Desk) -> int:
     """Send what the due tickets are owed, once, and set each one's next check; the number looked at."""
-    tickets = repository.due_for_check(work.session, work.now, command.limit)
-    for ticket in tickets:
+    rows = repository.due_for_check(work.session, work.now, command.limit)
+    for ticket in (Ticket(row, work, desk) for row in rows):
         config = desk.config
         targets, calendar = config.priority(ticket.priority), config.clockwork(ticket.team)
         points = checkpoints(clocks_of(ticket), running_of(ticket), targets, calendar, config.sla.warn_at)
@@ -45,7 +37,7 @@ def sweep(work: Work, command: SweepSla, desk: Desk) -> int:
                 _notify(work, desk, ticket, point)
         ahead = [point.at for point in points if point.at > work.now]
         ticket.next_check_at = min(ahead) if ahead else None
-    return len(tickets)
+    return len(rows)
 
 
 def _notify(work: Work, desk: Desk, ticket: Ticket, point: Checkpoint) -> None:
@@ -79,19 +71,19 @@ def _notify(work: Work, desk: Desk, ticket: Ticket, point: Checkpoint) -> None:
         for lead in desk.roles.leads(ticket.team):
             tell_person(work, desk, lead, said, prefer=ticket.platform, ticket_id=ticket.id, cards=cards)
         note(work, desk, ticket.id, ticket.team, (f"SLA breached: the {clock} was due ", Moment(point.due)))
-        repository.insert_events(
-            work.session,
-            [
-                repository.event(
-                    ticket.id, work.now, SLA, "sla_breached", None, point.clock, {"clock": point.clock}
-                )
-            ],
-        )
+        ticket.audit(SLA, "sla_breached", None, point.clock, {"clock": point.clock})
         if desk.config.team(ticket.team).escalate_on_breach and ticket.tier < MAX_TIER:
-            _escalate(work, desk, ticket)
+            before = ticket.tier
+            ticket.escalate(SLA, f"the {clock} SLA was breached")
+            note(
+                work,
+                desk,
+                ticket.id,
+                ticket.team,
+                (f"Escalated from T{before} to T{ticket.tier} at the breach",),
+            )
     # The card shows the clock's new state, and every control on it the ticket as it stands.
-    ticket.version += 1
-    update_cards(work, desk, ticket.id, ticket.team)
+    ticket.changed(SLA, None)
 
 
 def _warn(work: Work, desk: Desk, ticket: Ticket, said: Rich, cards: dict[str, MessageRef]) -> None:
@@ -106,23 +98,3 @@ def _warn(work: Work, desk: Desk, ticket: Ticket, said: Rich, cards: dict[str, M
     for place in desk.config.team(ticket.team).places():
         payload = message_payload(Destination(place=place.address), (*said, " Unassigned; on duty:", *named))
         work.send(place.platform, MESSAGE, ticket_id=ticket.id, payload=payload)
-
-
-def _escalate(work: Work, desk: Desk, ticket: Ticket) -> None:
-    before = ticket.tier
-    ticket.tier += 1
-    repository.insert_events(
-        work.session,
-        [
-            repository.event(
-                ticket.id,
-                work.now,
-                SLA,
-                Action.ESCALATE.value,
-                f"T{before}",
-                f"T{ticket.tier}",
-                {"tier": ticket.tier},
-            )
-        ],
-    )
-    note(work, desk, ticket.id, ticket.team, (f"Escalated from T{before} to T{ticket.tier} at the breach",))

@@ -1,22 +1,98 @@
-"""Reading tickets: one ticket for those who may see it, a person's own tickets, a team's queue, and the
-clocks nearest to breach."""
+"""Reading tickets: snapshots safe to hand across threads and to renderers; one ticket for those who may
+see it, a person's own tickets, a team's queue, and the clocks nearest to breach."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from chatops.desk import Desk
 from chatops.errors import Forbidden, NotFound
-from chatops.messaging.rich import Code
-from chatops.sla.clocks import FIRST_RESPONSE, RESOLUTION, left
+from chatops.rich import Code, Mention, Rich
+from chatops.sla.clocks import FIRST_RESPONSE, RESOLUTION, Clocks, left
+from chatops.text import clip
 from chatops.tickets import repository
-from chatops.tickets.clocking import running_of
+from chatops.tickets.clocking import clocks_of, running_of
 from chatops.tickets.commands import ListMine, ListNearBreach, ListQueue, ShowTicket
-from chatops.tickets.model import TicketView
-from chatops.tickets.workflow import OPEN
+from chatops.tickets.workflow import OPEN, Status
+
+
+@dataclass(frozen=True)
+class Answered:
+    """What a requester's answer to a question card came to: the ticket as it now stands, and what they
+    read in place of the question, where the platform can replace it (never the ticket's own card)."""
+
+    ticket: TicketView
+    said: Rich
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """A ticket as it stood when read; people by person id."""
+
+    id: int
+    title: str
+    description: str
+    requester: str
+    filed_by: str | None
+    via: str
+    platform: str
+    category: str | None
+    priority: str
+    team: str
+    tier: int
+    status: Status
+    assignee: str | None
+    reasons: tuple[str, ...]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    # The SLA clocks, as the row holds them (see chatops/tickets/clocking.py).
+    clocks: Clocks
+    first_responded_at: datetime | None
+    resolved_at: datetime | None
+    # The requester's rating (1 to 5) and comment, once they gave them; and the survey's course.
+    csat_score: int | None = None
+    csat_comment: str | None = None
+    survey: str | None = None
+
+    @classmethod
+    def of(cls, ticket: Any) -> TicketView:
+        """Snapshot a ticket: a row of the tickets table, its ORM object, or the values just inserted."""
+        return cls(
+            id=ticket.id,
+            title=ticket.title,
+            description=ticket.description,
+            requester=ticket.requester,
+            filed_by=ticket.filed_by,
+            via=ticket.via,
+            platform=ticket.platform,
+            category=ticket.category,
+            priority=ticket.priority,
+            team=ticket.team,
+            tier=ticket.tier,
+            status=Status(ticket.status),
+            assignee=ticket.assignee,
+            reasons=tuple(ticket.reasons),
+            version=ticket.version,
+            created_at=ticket.created_at,
+            updated_at=ticket.updated_at,
+            clocks=clocks_of(ticket),
+            first_responded_at=ticket.first_responded_at,
+            resolved_at=ticket.resolved_at,
+            csat_score=ticket.csat_score,
+            csat_comment=ticket.csat_comment,
+            survey=ticket.survey,
+        )
+
+    @property
+    def number(self) -> str:
+        """The ticket number as people quote it."""
+        return f"#{self.id}"
+
 
 LIST_LIMIT = 20
 
@@ -72,3 +148,16 @@ def near_breach(session: Session, query: ListNearBreach, desk: Desk) -> list[Clo
                 remaining = left(view.clocks, clock, query.now, calendar, targets)
                 standings.append(ClockStanding(view, clock, view.clocks.due(clock), remaining))
     return sorted(standings, key=lambda s: (s.left, s.ticket.id))[:LIST_LIMIT]
+
+
+def status_line(view: TicketView) -> Rich:
+    """One line about a ticket, for status and list replies."""
+    assignee: Rich = (Mention(view.assignee),) if view.assignee else ("unassigned",)
+    return (
+        f"{view.number} {clip(view.title, 80)} · {view.category or 'uncategorised'} · {view.priority} · "
+        f"{view.status.label.lower()} · T{view.tier} · ",
+        *assignee,
+    )
+
+
+QUERY_HANDLERS = {ShowTicket: show, ListMine: mine, ListQueue: queue, ListNearBreach: near_breach}

@@ -39,6 +39,7 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     CLOSE = "close"
     REOPEN = "reopen"
+    MOVE = "move"
 
 
 OPEN = frozenset(
@@ -68,7 +69,32 @@ WORKFLOW: dict[Action, Step] = {
     Action.RESOLVE: Step(WORKED, Status.RESOLVED),
     Action.CLOSE: Step(frozenset({Status.RESOLVED}), Status.CLOSED),
     Action.REOPEN: Step(DONE, Status.TRIAGED),
+    # Another team's queue: whoever had it there is not on that team.
+    Action.MOVE: Step(WORKED, Status.TRIAGED),
 }
+
+
+# The actions that need nothing but the ticket (no person, team or words): those a path may take.
+BY_ITSELF = (Action.REOPEN, Action.START, Action.RESUME, Action.WAIT, Action.RESOLVE, Action.CLOSE)
+
+
+def path(current: Status, target: Status) -> list[Action] | None:
+    """The fewest actions that need nothing but the ticket and lead it from `current` to `target` (empty
+    when it is there), never by way of resolving a ticket that is to stay open or reopening one that is to
+    stay done; None when there is no such way."""
+    passable = OPEN if target in OPEN else DONE | (OPEN if current in OPEN else frozenset())
+    paths: dict[Status, list[Action]] = {current: []}
+    frontier = [current]
+    while frontier and target not in paths:
+        reached = []
+        for status in frontier:
+            for action in BY_ITSELF:
+                step = WORKFLOW[action]
+                if status in step.sources and step.target in passable and step.target not in paths:
+                    paths[step.target] = [*paths[status], action]
+                    reached.append(step.target)
+        frontier = reached
+    return paths.get(target)
 
 
 def next_status(current: Status, action: Action) -> Status:
@@ -96,7 +122,5 @@ def _past(action: Action) -> str:
         Action.CLOSE: "closed",
         Action.REOPEN: "reopened",
         Action.TRIAGE: "triaged",
+        Action.MOVE: "moved to another team",
     }[action]
-
-
-MAX_TIER = 3

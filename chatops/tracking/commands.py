@@ -5,33 +5,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatops.tickets.commands import Asked, CardCommand
+from chatops.tickets.commands import TicketCommand
 from chatops.tracking.ports import Comment, IssueState
 
 
 @dataclass(frozen=True)
-class SendToTracker(CardCommand):
+class SendToTracker(TicketCommand):
     """Create an issue for the ticket, as one of the configured project and issue type pairs."""
 
     choice: str | None = None
 
 
 @dataclass(frozen=True)
-class MergeOnto(CardCommand):
+class MergeOnto(TicketCommand):
     """Link the ticket to an issue other tickets are on already (chosen on the card)."""
 
     key: str | None = None
 
 
 @dataclass(frozen=True)
-class LinkIssue(Asked):
+class LinkIssue(TicketCommand):
     """Link a ticket to an existing issue by its key, typed in a command."""
 
     key: str = ""
 
 
 @dataclass(frozen=True)
-class UnlinkIssue(Asked):
+class UnlinkIssue(TicketCommand):
     """Take a ticket off its issue."""
 
 
@@ -56,3 +56,10 @@ class TakeComment:
 @dataclass(frozen=True)
 class Reconcile:
     """Ask the tracker, once per round across replicas, what changed that webhooks may have missed."""
+
+
+@dataclass(frozen=True)
+class ForgetReceipts:
+    """Delete up to `limit` receipts from the tracker older than the retention."""
+
+    limit: int = 1000

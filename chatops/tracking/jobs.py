@@ -21,15 +21,16 @@ from chatops.messaging.ports import (
     Place,
     TransientFailure,
 )
-from chatops.messaging.rich import Rich
+from chatops.people.identity import system
+from chatops.rich import Rich
 from chatops.tickets import repository as tickets
-from chatops.tickets.card import issue_text
-from chatops.tickets.model import IssueLink
-from chatops.tickets.outbound import note, tell_person, update_cards
+from chatops.tickets.model import Ticket
+from chatops.tickets.outbound import tell_person
 from chatops.tickets.repository import CARD, ORIGIN
 from chatops.tracking import outbound, repository
 from chatops.tracking.ports import Comment, IssueDraft, IssueMissing, IssueState, TicketFacts, Tracker
 from chatops.tracking.syncing import follow
+from chatops.tracking.views import IssueLink, issue_text
 from chatops.work import Work
 
 # How many tries of a create in doubt only look for the issue (by its label) before one may make it.
@@ -65,12 +66,12 @@ class TrackerJobs:
 
     def handlers(self) -> dict[tuple[str, str], Handler]:
         """Each kind of tracker row and its handler."""
-        system = self.tracker.system
+        name = self.tracker.system
         return {
-            (system, outbound.CREATE): self.create,
-            (system, outbound.FETCH): self.fetch,
-            (system, outbound.COMMENT): self.comment,
-            (system, outbound.RECONCILE): self.reconcile,
+            (name, outbound.CREATE): self.create,
+            (name, outbound.FETCH): self.fetch,
+            (name, outbound.COMMENT): self.comment,
+            (name, outbound.RECONCILE): self.reconcile,
         }
 
     async def create(self, jobs: list[Job], run: Run) -> list[Outcome]:
@@ -148,44 +149,25 @@ class TrackerJobs:
 
     def _refused(self, work: Work, ticket_id: int, reason: str) -> None:
         """The tracker will not take the issue as configured: the ticket is free to be sent again."""
-        ticket = tickets.get(work.session, ticket_id)
+        ticket = Ticket.load(work, self.desk, ticket_id)
         repository.drop_link(work.session, ticket_id, self.tracker.system)
         if ticket is None:
             return
-        name = self.tracker.system.capitalize()
-        said = f"{name} refused the issue ({reason}); nothing was created"
-        note(work, self.desk, ticket_id, ticket.team, (said,))
-        ticket.version += 1
-        ticket.updated_at = work.now
-        update_cards(work, self.desk, ticket_id, ticket.team)
+        name = self.tracker.system
+        said = f"{name.capitalize()} refused the issue ({reason}); nothing was created"
+        ticket.changed(system(name), (said,))
 
     def _created(self, work: Work, ticket_id: int, state: IssueState, product: bool) -> None:
-        system = self.tracker.system
-        ticket = tickets.get(work.session, ticket_id)
-        if ticket is None or not repository.set_link(work.session, ticket_id, system, state.key, state.url):
+        name = self.tracker.system
+        ticket = Ticket.load(work, self.desk, ticket_id)
+        if ticket is None or not repository.set_link(work.session, ticket_id, name, state.key, state.url):
             # Unlinked or merged elsewhere while it was being made: it stays in the tracker, followed.
             outbound.remember(work, self.desk, state)
             return
         outbound.remember(work, self.desk, state)
-        tickets.insert_events(
-            work.session,
-            [
-                tickets.event(
-                    ticket_id,
-                    work.now,
-                    f"system:{system}",
-                    "issue_created",
-                    None,
-                    state.key,
-                    {"issue": state.key},
-                )
-            ],
-        )
+        ticket.audit(system(name), "issue_created", None, state.key, {"issue": state.key})
         shown = issue_text(IssueLink(repository.project_of(state.key), state.key, state.url, state.status))
-        note(work, self.desk, ticket_id, ticket.team, (f"{system.capitalize()} issue created: ", *shown))
-        ticket.version += 1
-        ticket.updated_at = work.now
-        update_cards(work, self.desk, ticket_id, ticket.team)
+        ticket.changed(system(name), (f"{name.capitalize()} issue created: ", *shown))
         if product:
             outbound.show_product(work, self.desk, state.key)
 
@@ -211,30 +193,23 @@ class TrackerJobs:
         return outcomes
 
     def _fetched(self, work: Work, job: Job, state: IssueState | None) -> None:
-        system, key = self.tracker.system, job.payload["key"]
+        tracker, key = self.tracker.system, job.payload["key"]
         # The issue's row first: a ticket being linked to it meanwhile waits, and is then seen here.
-        repository.tracked(work.session, system, key, lock=True)
-        linked = repository.tickets_on(work.session, system, key)
+        repository.tracked(work.session, tracker, key, lock=True)
+        linked = repository.tickets_on(work.session, tracker, key)
+        actor = system(tracker)
         if state is not None:
             outbound.remember(work, self.desk, state)
-            for ticket in linked:
-                ticket.version += 1
-                update_cards(work, self.desk, ticket.id, ticket.team)
+            for row in linked:
+                Ticket(row, work, self.desk).changed(actor, None)
             outbound.redraw_product(work, self.desk, key)
             return
-        name = system.capitalize()
-        for ticket in linked:
-            repository.drop_link(work.session, ticket.id, system)
-            ticket.version += 1
-            update_cards(work, self.desk, ticket.id, ticket.team)
-            note(
-                work,
-                self.desk,
-                ticket.id,
-                ticket.team,
-                (f"{name} has no issue {key} (or the desk may not see it), so the ticket was unlinked",),
-            )
-        repository.forget(work.session, system, key)
+        name = tracker.capitalize()
+        for row in linked:
+            repository.drop_link(work.session, row.id, tracker)
+            said = f"{name} has no issue {key} (or the desk may not see it), so the ticket was unlinked"
+            Ticket(row, work, self.desk).changed(actor, (said,))
+        repository.forget(work.session, tracker, key)
         text: Rich = (
             f"{name} has no issue {key}, or the desk may not see it, "
             f"so ticket #{job.ticket_id} was not linked.",

@@ -8,11 +8,10 @@ import re
 from chatops.desk import Desk
 from chatops.errors import IllegalTransition, InvalidInput, NotFound
 from chatops.messaging.outbox_store import withdraw
-from chatops.messaging.rich import Code, Rich
-from chatops.tickets.commands import Asked, CardCommand
-from chatops.tickets.handlers import changed, current, record
-from chatops.tickets.model import TicketView
-from chatops.tickets.repository import TicketRecord as Ticket
+from chatops.rich import Code, Rich
+from chatops.tickets.commands import TicketCommand
+from chatops.tickets.model import Ticket
+from chatops.tickets.views import TicketView
 from chatops.tracking import outbound, repository
 from chatops.tracking.commands import LinkIssue, MergeOnto, SendToTracker, UnlinkIssue
 from chatops.tracking.pushing import push
@@ -38,17 +37,15 @@ def tracker_of(desk: Desk) -> str:
 def send_to_tracker(work: Work, command: SendToTracker, desk: Desk) -> TicketView:
     """Have an issue created for the ticket, as the project and issue type chosen on its card."""
     tracker = tracker_of(desk)
-    ticket = current(work, command, desk)
+    ticket = Ticket.for_command(work, desk, command)
     rules = desk.config.jira
     kind = rules.kind(command.choice) if rules is not None and command.choice else None
     if kind is None:
         raise InvalidInput("Pick one of the project and issue types the card offers.")
     _unlinked(work, ticket, tracker)
     push(work, desk, ticket.id, kind, product=rules is not None and rules.shows_product_kind(kind))
-    record(work, ticket, command.actor, "sent", None, kind.choice, {"project": kind.project})
-    return changed(
-        work, ticket, command.actor, desk, (f"sent the ticket to {tracker.capitalize()} as {kind.choice}",)
-    )
+    ticket.audit(command.actor, "sent", None, kind.choice, {"project": kind.project})
+    return ticket.changed(command.actor, (f"sent the ticket to {tracker.capitalize()} as {kind.choice}",))
 
 
 def merge_onto(work: Work, command: MergeOnto, desk: Desk) -> TicketView:
@@ -64,7 +61,7 @@ def link_issue(work: Work, command: LinkIssue, desk: Desk) -> TicketView:
 def unlink_issue(work: Work, command: UnlinkIssue, desk: Desk) -> TicketView:
     """Take the ticket off its issue; the issue stays in the tracker."""
     tracker = tracker_of(desk)
-    ticket = current(work, command, desk)
+    ticket = Ticket.for_command(work, desk, command)
     link = repository.link_of(work.session, ticket.id, tracker)
     if link is None:
         raise IllegalTransition(f"Ticket #{ticket.id} is not linked to any {tracker.capitalize()} issue.")
@@ -72,19 +69,19 @@ def unlink_issue(work: Work, command: UnlinkIssue, desk: Desk) -> TicketView:
     repository.drop_link(work.session, ticket.id, tracker)
     if key is None:
         withdraw(work.session, ticket.id, tracker, outbound.CREATE, work.now)
-    record(work, ticket, command.actor, "unlinked", key, None, {"issue": key})
+    ticket.audit(command.actor, "unlinked", key, None, {"issue": key})
     if key is not None:
         outbound.redraw_product(work, desk, key)
     shown = key or "the issue being created"
-    return changed(work, ticket, command.actor, desk, (f"unlinked the ticket from {shown}",))
+    return ticket.changed(command.actor, (f"unlinked the ticket from {shown}",))
 
 
-def _link(work: Work, command: CardCommand | Asked, desk: Desk, typed: str) -> TicketView:
+def _link(work: Work, command: TicketCommand, desk: Desk, typed: str) -> TicketView:
     tracker = tracker_of(desk)
     key = typed.strip().upper()
     if not ISSUE_KEY.fullmatch(key):
         raise InvalidInput(f"“{typed.strip()}” is not an issue key; keys look like SUP-123.")
-    ticket = current(work, command, desk)
+    ticket = Ticket.for_command(work, desk, command)
     waiting = repository.link_of(work.session, ticket.id, tracker)
     if waiting is not None and waiting.ref is None:
         # Its own issue is not made yet: merged now, it never will be.
@@ -109,14 +106,14 @@ def _link(work: Work, command: CardCommand | Asked, desk: Desk, typed: str) -> T
     rules = desk.config.jira
     if issue.product or (rules is not None and rules.shows_product(ticket.category)):
         outbound.show_product(work, desk, key)
-    record(work, ticket, command.actor, "linked", None, key, {"issue": key})
+    ticket.audit(command.actor, "linked", None, key, {"issue": key})
     requesters = len({row.requester for row in others} | {ticket.requester})
     said: Rich = (
         (f"merged the ticket onto {key}, which {requesters} requesters are now on",)
         if others
         else (f"linked the ticket to {key}",)
     )
-    return changed(work, ticket, command.actor, desk, said)
+    return ticket.changed(command.actor, said)
 
 
 def requester_comment(desk: Desk, ticket: Ticket, *, merged: bool) -> str:
@@ -141,6 +138,6 @@ def _unlinked(work: Work, ticket: Ticket, tracker: str, key: str | None = None) 
     )
 
 
-def _place(command: CardCommand | Asked) -> dict[str, str] | None:
+def _place(command: TicketCommand) -> dict[str, str] | None:
     place = command.place
     return {"platform": place.platform, "address": place.address} if place is not None else None

@@ -14,8 +14,8 @@ from chatops.messaging.chat_jobs import look_since
 from chatops.messaging.dispatcher import Handler, Run
 from chatops.messaging.outbox_store import Job, Outcome
 from chatops.messaging.ports import Destination, MessageRef
-from chatops.messaging.rich import Link, Rich
-from chatops.tickets.card import clip
+from chatops.rich import Link, Rich
+from chatops.text import clip
 from chatops.tracking import repository
 from chatops.tracking.outbound import POST_ISSUE_CARD, UPDATE_ISSUE_CARD
 from chatops.work import Work

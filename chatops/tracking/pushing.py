@@ -32,9 +32,9 @@ def push(work: Work, desk: Desk, ticket_id: int, kind: IssueKind, *, product: bo
     elif any(link.kind == CARD and link.ref for link in tickets.links_of(work.session, [ticket_id])):
         work.send(tracker, CREATE, ticket_id=ticket_id, payload=payload)
     else:
-        # Made once the ticket's card is posted, so that the issue can link to it; if the card is slow
-        # (a channel its platform has not shown the bot yet), without the link.
-        work.send(tracker, CREATE, ticket_id=ticket_id, payload=payload, after=CARD_WAIT, after_card=True)
+        # Made once the ticket's card is posted (see card_posted), so that the issue can link to it; if
+        # the card is slow (a channel its platform has not shown the bot yet), without the link.
+        work.send(tracker, CREATE, ticket_id=ticket_id, payload=payload, after=CARD_WAIT)
 
 
 def push_category(work: Work, desk: Desk, ticket_id: int, category: str | None) -> IssueKind | None:

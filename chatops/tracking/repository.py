@@ -214,15 +214,19 @@ def reconcile_turn(session: Session, system: str, now: datetime, every_seconds: 
     return since
 
 
-def forget_receipts(session: Session, before: datetime, limit: int) -> int:
-    """Delete up to `limit` receipts older than `before` (a tracker redelivers within hours); how many."""
-    oldest = select(TrackerReceipt.system, TrackerReceipt.key).where(TrackerReceipt.at < before).limit(limit)
-    rows = list(session.execute(oldest))
-    for system, key in rows:
+def forget_receipts(session: Session, system: str, before: datetime, limit: int) -> int:
+    """Delete up to `limit` of a tracker's receipts older than `before`; how many."""
+    oldest = (
+        select(TrackerReceipt.key)
+        .where(TrackerReceipt.system == system, TrackerReceipt.at < before)
+        .limit(limit)
+    )
+    keys = list(session.scalars(oldest))
+    if keys:
         session.execute(
-            delete(TrackerReceipt).where(TrackerReceipt.system == system, TrackerReceipt.key == key)
+            delete(TrackerReceipt).where(TrackerReceipt.system == system, TrackerReceipt.key.in_(keys))
         )
-    return len(rows)
+    return len(keys)
 
 
 def linked_keys(session: Session, ticket_ids: Iterable[int], system: str) -> dict[int, TicketLink]:

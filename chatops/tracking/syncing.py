@@ -9,14 +9,12 @@ from math import ceil
 import structlog
 
 from chatops.desk import Desk
-from chatops.messaging.rich import Link, Rich
 from chatops.people.identity import system
-from chatops.tickets.card import clip
-from chatops.tickets.clocking import reclock, running_of
-from chatops.tickets.handlers import answered, changed, record
+from chatops.rich import Link, Rich
+from chatops.text import clip
+from chatops.tickets.model import Ticket
 from chatops.tickets.outbound import note, tell_person, tell_requester
-from chatops.tickets.repository import TicketRecord as Ticket
-from chatops.tickets.workflow import DONE, Status
+from chatops.tickets.workflow import DONE, OPEN, Action, Status, path
 from chatops.tracking import outbound, repository
 from chatops.tracking.commands import FollowIssue, Reconcile, TakeComment
 from chatops.tracking.ports import IssueState
@@ -56,68 +54,73 @@ def follow(work: Work, desk: Desk, state: IssueState) -> int:
         # Unchanged, or the first the desk hears of it (a link still being looked up): nothing moves.
         return 0
     rules = desk.config.jira
-    target = rules.status_for(state.status) if rules is not None else None
-    name = tracker.capitalize()
+    mapped = rules.status_for(state.status) if rules is not None else None
+    target = Status(mapped) if mapped is not None else None
+    actor = system(tracker)
+    rows = repository.tickets_on(work.session, tracker, state.key)
+    # Every requester hears once that what they asked for shipped, on their own platform.
+    shipping = target is Status.RESOLVED and issue.shipped_at is None and bool(rows)
+    told: set[str] = set()
     moved = 0
-    tickets = repository.tickets_on(work.session, tracker, state.key)
-    for ticket in tickets:
-        reclock(ticket, desk, work.now, running_of(ticket))
-        said: Rich = (
-            f"{name} issue ",
-            *_key(state),
-            f" moved to {state.status}",
-        )
-        if target is not None and ticket.status != target:
-            said += (f"; the ticket is now {Status(target).label.lower()}",)
-            _move(work, desk, ticket, Status(target), state)
-            moved += 1
-        changed(work, ticket, system(tracker), desk, said)
-    if target == Status.RESOLVED.value and issue.shipped_at is None and tickets:
+    for ticket in (Ticket(row, work, desk) for row in rows):
+        person = desk.directory.canonical(ticket.requester)
+        news = _shipped(ticket, state) if shipping and person not in told else None
+        told |= {person} if news else set()
+        said: Rich = (f"{tracker.capitalize()} issue ", *_key(state), f" moved to {state.status}")
+        if target is not None and ticket.state is not target:
+            went, news = _follow(work, desk, ticket, target, state, news)
+            said += went
+            moved += ticket.state is target
+        if news is not None:
+            tell_person(work, desk, ticket.requester, news, prefer=ticket.platform, ticket_id=ticket.id)
+        ticket.changed(actor, said)
+    if shipping:
         issue.shipped_at = work.now
-        _close_the_loop(work, desk, tickets, state)
+        log.info("issue_shipped", issue=state.key, requesters=len(told))
     outbound.redraw_product(work, desk, state.key)
-    log.info("issue_followed", issue=state.key, status=state.status, tickets=len(tickets), moved=moved)
+    log.info("issue_followed", issue=state.key, status=state.status, tickets=len(rows), moved=moved)
     return moved
 
 
-def _move(work: Work, desk: Desk, ticket: Ticket, target: Status, state: IssueState) -> None:
+def _follow(
+    work: Work, desk: Desk, ticket: Ticket, target: Status, state: IssueState, news: Rich | None
+) -> tuple[Rich, Rich | None]:
+    """Take the ticket towards where its issue's status maps, by the workflow's own way there: what its
+    thread says of it, and the news still to tell its requester (None: told with the move)."""
     actor = system(desk.tracker or "tracker")
-    record(
-        work,
-        ticket,
-        actor,
-        "followed",
-        ticket.status,
-        target.value,
-        {"issue": state.key, "status": state.status},
+    before = ticket.state
+    steps = path(before, target)
+    if steps is None and before in DONE and target in OPEN:
+        # As far as the workflow goes: open again, waiting for someone to take it further.
+        steps = [Action.REOPEN]
+    if steps is None:
+        stays, becomes = before.label.lower(), target.label.lower()
+        return (f"; the ticket stays {stays}, since it cannot become {becomes} from there",), news
+    moved_to = f"{state.key} moved to {state.status}"
+    for action in steps:
+        if action is Action.RESOLVE:
+            ticket.resolve(actor, news)
+            news = None
+        elif action is Action.CLOSE:
+            ticket.close(actor, survey=False)
+            ticket_closed: Rich = (f"was closed: {state.resolution or state.status} ({state.key}).",)
+            tell_requester(work, desk, ticket, ticket_closed)
+        elif action is Action.REOPEN:
+            ticket.reopen(actor, why=(f"its issue {moved_to}",))
+        else:
+            ticket.move(actor, action)
+    detail = {"issue": state.key, "status": state.status}
+    ticket.audit(actor, "followed", before.value, ticket.state.value, detail)
+    return (f"; the ticket is now {ticket.state.label.lower()}",), news
+
+
+def _shipped(ticket: Ticket, state: IssueState) -> Rich:
+    """What a requester hears when what they asked for shipped."""
+    return (
+        f"Good news: “{clip(ticket.title, 80)}”, which you asked for in ticket #{ticket.id}, has shipped: ",
+        *_key(state),
+        ".",
     )
-    ticket.status = target.value
-    if target in DONE:
-        ticket.resolved_at = ticket.resolved_at or work.now
-        answered(work, ticket, actor, desk)
-    else:
-        ticket.resolved_at = None
-    if target is Status.CLOSED:
-        reason = state.resolution or state.status
-        tell_requester(work, desk, ticket, (f"was closed: {reason} ({state.key}).",))
-
-
-def _close_the_loop(work: Work, desk: Desk, tickets: list[Ticket], state: IssueState) -> None:
-    """Tell every requester of the issue, once each, on their own platform, that it shipped."""
-    told: set[str] = set()
-    for ticket in tickets:
-        person = desk.directory.canonical(ticket.requester)
-        if person in told:
-            continue
-        told.add(person)
-        text: Rich = (
-            f"Good news: “{clip(ticket.title, 80)}”, which you asked for in ticket #{ticket.id}, "
-            "has shipped (",
-            *_key(state),
-            ").",
-        )
-        tell_person(work, desk, ticket.requester, text, prefer=ticket.platform, ticket_id=ticket.id)
-    log.info("issue_shipped", issue=state.key, requesters=len(told))
 
 
 def take_comment(work: Work, command: TakeComment, desk: Desk) -> int:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from chatops.messaging.cards import Card
 from chatops.messaging.dispatcher import Dispatcher
 from chatops.messaging.ports import CallKind, Destination, MessageRef, Pace
-from chatops.messaging.rich import Rich
+from chatops.rich import Rich
 from chatops.store.tables import OutboxMessage
 
 

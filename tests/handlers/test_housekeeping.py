@@ -4,13 +4,14 @@ nothing that is still owed or still useful."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from recording import RecordingGateway, drain
 from sqlalchemy.orm import Session
-from world import World
+from world import World, rules
 
 from chatops.bootstrap import dispatcher_for
-from chatops.entrypoints.scheduling import Timers, until_stopped
+from chatops.scheduling import Timers, until_stopped
 from chatops.tickets.commands import OpenTicket
 from chatops.tracking.repository import receive
 
@@ -37,7 +38,8 @@ def test_done_rows_and_old_request_ids_go_after_the_retention_and_the_rest_stays
     owed = len(world.outbox()) - done
 
     # Two rows a transaction: several batches, each short.
-    touched = asyncio.run(Timers(world.bus, world.clock, batch=2).housekeeping())
+    timers = Timers(world.bus, batch=2)
+    touched = asyncio.run(timers.run("outbox-rows")) + asyncio.run(timers.run("intake-keys"))
 
     assert touched == done + 5
     assert len(world.outbox()) == owed
@@ -47,7 +49,10 @@ def test_done_rows_and_old_request_ids_go_after_the_retention_and_the_rest_stays
     assert open_one(world, 99) == fresh
 
 
-def test_tracker_receipts_go_after_the_retention_and_a_fresh_one_still_guards(world: World) -> None:
+def test_tracker_receipts_go_after_the_retention_and_a_fresh_one_still_guards(
+    world_with: Callable[..., World],
+) -> None:
+    world = world_with(rules(), "jira")
     with Session(world.db.engine) as session, session.begin():
         for n in range(3):
             receive(session, "jira", f"delivery:old-{n}", world.clock.now())
@@ -55,7 +60,7 @@ def test_tracker_receipts_go_after_the_retention_and_a_fresh_one_still_guards(wo
     with Session(world.db.engine) as session, session.begin():
         receive(session, "jira", "delivery:new", world.clock.now())
 
-    touched = asyncio.run(Timers(world.bus, world.clock, batch=2).housekeeping())
+    touched = asyncio.run(Timers(world.bus, batch=2).run("tracker-receipts"))
 
     assert touched == 3
     with Session(world.db.engine) as session, session.begin():

@@ -12,7 +12,7 @@ from world import World, rules
 
 from chatops.bootstrap import dispatcher_for
 from chatops.messaging.ports import Place
-from chatops.messaging.rich import Mention
+from chatops.rich import Mention
 from chatops.store import migrate
 from chatops.store.db import Database
 from chatops.store.tables import OutboxMessage, Person, TicketEvent, TicketLink

@@ -95,7 +95,7 @@ def test_a_team_that_escalates_on_breach_moves_the_ticket_up_a_tier(world_with) 
 
     ticket = world.ticket(number)
     assert ticket.tier == 2
-    assert [e.action for e in world.events(number)][-2:] == ["sla_breached", "escalate"]
+    assert [e.action for e in world.events(number)][-2:] == ["sla_breached", "escalated"]
 
 
 def test_a_later_due_time_owes_a_new_warning_and_an_earlier_one_does_not(world: World) -> None:

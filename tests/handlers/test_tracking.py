@@ -14,9 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from world import AGENT, CUSTOMER, World, rules
 
-from chatops.messaging.rich import plain
+from chatops.closing.commands import Close, SweepQuiet
+from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from chatops.rich import plain
 from chatops.store.tables import OutboxMessage, TrackedIssue
-from chatops.tickets.commands import ChangeCategory
+from chatops.tickets.commands import ChangeCategory, Claim, Resolve
 from chatops.tracking.commands import (
     FollowIssue,
     LinkIssue,
@@ -89,8 +91,8 @@ def test_without_a_tracker_nothing_is_queued_and_linking_says_jira_is_not_set_up
     number = desk.open_one("The export crashes with an error")
     assert rows(desk, "create_issue") == []
 
-    answer = desk.do(LinkIssue(number, AGENT, key="SUP-1"))
-    assert "Jira is not set up" in plain(answer.refusal or ())
+    answer = desk.do(LinkIssue(number, None, AGENT, key="SUP-1"))
+    assert answer.refused(NotFound)
 
 
 def test_an_agent_choosing_the_bug_category_sends_the_ticket_once(desk: World) -> None:
@@ -109,11 +111,11 @@ def test_send_to_jira_takes_a_configured_type_only_and_only_once(desk: World) ->
     number = desk.open_one("Something odd on the dashboard")
 
     refused = desk.click(SendToTracker, number, choice="NOPE · Epic")
-    assert "Pick one of the project and issue types" in plain(refused.refusal or ())
+    assert refused.refused(InvalidInput)
     assert desk.click(SendToTracker, number, choice="PROD · Story").done
     again = desk.click(SendToTracker, number, choice="SUP · Bug")
 
-    assert "already linked" in plain(again.refusal or ())
+    assert again.refused(IllegalTransition)
     [create] = rows(desk, "create_issue")
     assert create.payload["project"] == "PROD"
 
@@ -122,11 +124,11 @@ def test_merging_a_second_request_comments_on_the_issue_and_counts_on_the_produc
     first = desk.open_one("Feature request: export to PDF")
     second = desk.open_one("Feedback: would be nice to export to PDF", requester=OTHER)
     assert len(rows(desk, "create_issue")) == 2
-    desk.do(UnlinkIssue(first, AGENT))
-    desk.do(UnlinkIssue(second, AGENT))
+    desk.do(UnlinkIssue(first, None, AGENT))
+    desk.do(UnlinkIssue(second, None, AGENT))
     before = desk.last_outbox_id()
 
-    assert desk.do(LinkIssue(first, AGENT, key="prod-12")).done
+    assert desk.do(LinkIssue(first, None, AGENT, key="prod-12")).done
     assert desk.click(MergeOnto, second, key="PROD-12").done
 
     assert [row.payload["key"] for row in rows(desk, "fetch_issue", before)] == ["PROD-12"]
@@ -141,17 +143,17 @@ def test_merging_a_second_request_comments_on_the_issue_and_counts_on_the_produc
 def test_a_link_needs_a_real_key_and_a_ticket_takes_one_issue(desk: World) -> None:
     number = desk.open_one("Something odd on the dashboard")
 
-    bad = desk.do(LinkIssue(number, AGENT, key="not a key"))
-    assert "is not an issue key" in plain(bad.refusal or ())
-    assert desk.do(LinkIssue(number, AGENT, key="SUP-3")).done
-    twice = desk.do(LinkIssue(number, AGENT, key="SUP-4"))
-    assert "already linked to SUP-3" in plain(twice.refusal or ())
-    stranger = desk.do(LinkIssue(number, CUSTOMER, key="SUP-4"))
-    assert "Only agents" in plain(stranger.refusal or ())
+    bad = desk.do(LinkIssue(number, None, AGENT, key="not a key"))
+    assert bad.refused(InvalidInput)
+    assert desk.do(LinkIssue(number, None, AGENT, key="SUP-3")).done
+    twice = desk.do(LinkIssue(number, None, AGENT, key="SUP-4"))
+    assert twice.refused(IllegalTransition)
+    stranger = desk.do(LinkIssue(number, None, CUSTOMER, key="SUP-4"))
+    assert stranger.refused(Forbidden)
 
-    assert desk.do(UnlinkIssue(number, AGENT)).done
+    assert desk.do(UnlinkIssue(number, None, AGENT)).done
     assert issue_link(desk, number) is None
-    assert "is not linked" in plain(desk.do(UnlinkIssue(number, AGENT)).refusal or ())
+    assert desk.do(UnlinkIssue(number, None, AGENT)).refused(IllegalTransition)
 
 
 def test_done_in_jira_resolves_every_ticket_and_tells_each_requester_once(desk: World) -> None:
@@ -159,7 +161,7 @@ def test_done_in_jira_resolves_every_ticket_and_tells_each_requester_once(desk: 
     second = desk.open_one("Dashboard is odd for me too", requester=OTHER)
     third = desk.open_one("And the dashboard again", requester=OTHER)
     for number in (first, second, third):
-        assert desk.do(LinkIssue(number, AGENT, key="SUP-9")).done
+        assert desk.do(LinkIssue(number, None, AGENT, key="SUP-9")).done
     # What the lookup of the linked issue finds first moves nothing.
     assert desk.do(FollowIssue(state("SUP-9", "Done", done=True), delivery="d-0")).value == 0
     desk.do(FollowIssue(state("SUP-9", "To Do"), delivery="d-00"))
@@ -180,7 +182,8 @@ def test_done_in_jira_resolves_every_ticket_and_tells_each_requester_once(desk: 
 
 def test_in_progress_and_wont_do_move_the_tickets_as_the_status_map_says(desk: World) -> None:
     number = desk.open_one("Something odd on the dashboard")
-    desk.do(LinkIssue(number, AGENT, key="SUP-5"))
+    desk.click(Claim, number)
+    desk.do(LinkIssue(number, None, AGENT, key="SUP-5"))
     desk.do(FollowIssue(state("SUP-5", "To Do")))
 
     desk.do(FollowIssue(state("SUP-5", "In Progress")))
@@ -190,13 +193,75 @@ def test_in_progress_and_wont_do_move_the_tickets_as_the_status_map_says(desk: W
 
     assert desk.ticket(number).status == "closed"
     assert any("was closed: Won't Do" in text for text in told(desk, CUSTOMER, before))
-    assert not any("shipped" in text for text in told(desk, CUSTOMER, before))
+    assert not any("shipped" in text or "solve" in text for text in told(desk, CUSTOMER, before))
+    assert desk.ticket(number).survey == "off"
     assert desk.do(FollowIssue(state("SUP-404", "Done", done=True))).value == 0
+
+
+def test_a_move_the_workflow_does_not_allow_is_refused_with_a_line_in_the_thread(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+    desk.do(LinkIssue(number, None, AGENT, key="SUP-5"))
+    desk.do(FollowIssue(state("SUP-5", "To Do")))
+
+    assert desk.do(FollowIssue(state("SUP-5", "In Progress"))).value == 0
+
+    assert desk.ticket(number).status == "triaged"
+    assert desk.thread_notes(number)[-1].startswith(
+        "Jira issue SUP-5 (https://jira.example/browse/SUP-5) moved to In Progress; "
+        "the ticket stays triaged, since it cannot become in progress from there"
+    )
+
+
+@pytest.mark.parametrize("done", ["resolved", "closed"])
+def test_a_done_ticket_whose_issue_moves_on_is_reopened_and_its_requester_told(
+    desk: World, done: str
+) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+    desk.click(Claim, number)
+    desk.do(LinkIssue(number, None, AGENT, key="SUP-5"))
+    desk.do(FollowIssue(state("SUP-5", "To Do")))
+    desk.click(Resolve, number)
+    if done == "closed":
+        desk.click(Close, number)
+        assert desk.ticket(number).survey == "asked"
+    before = desk.last_outbox_id()
+
+    assert desk.do(FollowIssue(state("SUP-5", "In Progress"))).value == 0
+
+    ticket = desk.ticket(number)
+    assert (ticket.status, ticket.nudge_at, ticket.survey) == ("triaged", None, None)
+    assert told(desk, CUSTOMER, before) == [
+        "Your ticket #1 “Something odd on the dashboard” is open again: its issue SUP-5 moved to In Progress."
+    ]
+    assert desk.thread_notes(number)[-1].startswith(
+        "Jira issue SUP-5 (https://jira.example/browse/SUP-5) moved to In Progress; the ticket is now triaged"
+    )
+    assert [(e.action, e.from_value, e.to_value) for e in desk.events(number)][-2:] == [
+        ("reopen", done, "triaged"),
+        ("followed", done, "triaged"),
+    ]
+
+
+def test_done_in_jira_asks_whether_it_solved_it_in_the_message_that_says_it_shipped(desk: World) -> None:
+    number = desk.open_one("Something odd on the dashboard")
+    desk.do(LinkIssue(number, None, AGENT, key="SUP-8"))
+    desk.do(FollowIssue(state("SUP-8", "To Do")))
+    before = desk.last_outbox_id()
+
+    desk.do(FollowIssue(state("SUP-8", "Done", done=True)))
+
+    [question] = told(desk, CUSTOMER, before)
+    assert "has shipped: SUP-8 (https://jira.example/browse/SUP-8)." in question
+    assert "Did this solve it?" in question
+    desk.clock.advance(days=3, minutes=1)
+    assert desk.do(SweepQuiet()).value == 1
+    assert desk.ticket(number).status == "closed"
+    assert desk.ticket(number).survey == "asked"
 
 
 def test_a_comment_marked_for_the_customer_reaches_the_thread_and_the_requester_once(desk: World) -> None:
     number = desk.open_one("Something odd on the dashboard")
-    desk.do(LinkIssue(number, AGENT, key="SUP-6"))
+    desk.do(LinkIssue(number, None, AGENT, key="SUP-6"))
     before = desk.last_outbox_id()
 
     public = Comment("100", "Pat Product", "[customer] Fixed in 4.2, out on Monday <!channel>")
@@ -212,7 +277,7 @@ def test_a_comment_marked_for_the_customer_reaches_the_thread_and_the_requester_
 
 def test_the_desks_own_comment_coming_back_by_webhook_changes_nothing(desk: World) -> None:
     number = desk.open_one("Something odd on the dashboard")
-    desk.do(LinkIssue(number, AGENT, key="SUP-8"))
+    desk.do(LinkIssue(number, None, AGENT, key="SUP-8"))
     with Session(desk.db.engine) as session, session.begin():
         receive(session, "jira", "comment:200", desk.clock.now())
     before = desk.last_outbox_id()
@@ -239,7 +304,7 @@ def test_a_held_feedback_ticket_merged_before_its_issue_is_made_never_gets_one(
     number = desk.open_one("Feature request: export to PDF")
     assert len(rows(desk, "create_issue")) == 1
 
-    assert desk.do(LinkIssue(number, AGENT, key="PROD-4")).done
+    assert desk.do(LinkIssue(number, None, AGENT, key="PROD-4")).done
 
     with Session(desk.db.engine) as session:
         row = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "create_issue"))
@@ -251,7 +316,7 @@ def test_a_held_feedback_ticket_merged_before_its_issue_is_made_never_gets_one(
 def test_what_the_requester_typed_goes_to_the_tracker_as_they_typed_it(desk: World) -> None:
     number = desk.open_one("See [this page|http://evil.example] *now* {color:red}")
 
-    desk.do(LinkIssue(number, AGENT, key="SUP-2"))
+    desk.do(LinkIssue(number, None, AGENT, key="SUP-2"))
 
     # Plain words: the tracker's own client writes them in its markup (integrations/jira/markup.py).
     [comment] = [row.payload["body"] for row in rows(desk, "comment_issue")]
@@ -260,7 +325,7 @@ def test_what_the_requester_typed_goes_to_the_tracker_as_they_typed_it(desk: Wor
 
 def test_a_late_delivery_of_older_news_moves_nothing(desk: World) -> None:
     number = desk.open_one("Something odd on the dashboard")
-    desk.do(LinkIssue(number, AGENT, key="SUP-7"))
+    desk.do(LinkIssue(number, None, AGENT, key="SUP-7"))
     at = desk.clock.now()
     desk.do(FollowIssue(replace(state("SUP-7", "To Do"), changed_at=at)))
 
@@ -278,7 +343,7 @@ def test_an_issue_made_for_a_ticket_already_merged_elsewhere_does_not_take_its_l
     held = {**JIRA["categories"], "feedback": {**JIRA["categories"]["feedback"], "hold": "10m"}}
     desk = world_with(rules(jira={**JIRA, "categories": held}), "jira")
     number = desk.open_one("Feature request: export to PDF")
-    assert desk.do(LinkIssue(number, AGENT, key="PROD-4")).done
+    assert desk.do(LinkIssue(number, None, AGENT, key="PROD-4")).done
 
     # The create was already on its way when the merge came: its answer finds the ticket taken.
     landed = desk.db.run_sync(lambda session: set_link(session, number, "jira", "PROD-9", None))

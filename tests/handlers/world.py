@@ -15,12 +15,16 @@ from sqlalchemy.orm import Session
 
 from chatops.bootstrap import desk_of
 from chatops.bus import Answer, MessageBus
+from chatops.composition import cards
+from chatops.composition.cards import DrawCard
 from chatops.config.rules import DeskConfig
+from chatops.messaging.cards import Card
 from chatops.messaging.ports import Place
-from chatops.messaging.rich import plain, rich_from_json
+from chatops.rich import plain, rich_from_json
 from chatops.store.db import Database
 from chatops.store.tables import Base, OutboxMessage, Ticket, TicketEvent, TicketLink
-from chatops.tickets.commands import CardCommand, OpenTicket
+from chatops.tickets.commands import OpenTicket, TicketCommand
+from chatops.tickets.views import TicketView
 
 CONFIG = Path(__file__).resolve().parents[1] / "desk.yaml"
 # The test desk's people and support channel, as the handlers see them.
@@ -60,6 +64,10 @@ class Row:
     payload: dict[str, Any] = field(default_factory=dict)
 
     def text(self) -> Any:
+        """What the row's reader reads: its text, or its card's header and body."""
+        if "card" in self.payload:
+            card = self.payload["card"]
+            return (card["header"], "\n", *rich_from_json(card["body"]))
         return rich_from_json(self.payload["text"])
 
 
@@ -87,7 +95,12 @@ class World:
         return self.do(OpenTicket(text=text, requester=requester, via=via, platform="slack")).value.ticket.id
 
     def click(
-        self, kind: type[CardCommand], number: int, actor: str = AGENT, place: Place = CHANNEL, **fields: Any
+        self,
+        kind: type[TicketCommand],
+        number: int,
+        actor: str = AGENT,
+        place: Place = CHANNEL,
+        **fields: Any,
     ) -> Answer:
         """Press a control of the ticket's card as it stands now."""
         return self.do(kind(number, self.ticket(number).version, actor, place, **fields))
@@ -95,6 +108,21 @@ class World:
     def ask(self, query: Any) -> Answer:
         """Hand a query to the bus."""
         return asyncio.run(self.bus.ask(query))
+
+    def card(self, number: int) -> Card:
+        """The ticket's card as it would be drawn now."""
+        answer = self.ask(DrawCard(number, self.clock.now()))
+        assert answer.done, answer.refusal
+        return answer.value
+
+    def loaded(self, number: int, part: str) -> Any:
+        """What a part of the ticket's card loads for it."""
+
+        def load(session: Session) -> Any:
+            view = TicketView.of(session.get(Ticket, number))
+            return cards.load(session, [view], self.desk)[number].of(part)
+
+        return self.db.run_sync(load)
 
     def ticket(self, number: int) -> Ticket:
         with Session(self.db.engine) as session:
