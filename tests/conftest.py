@@ -16,6 +16,8 @@ from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, s
 
 # The Teams and Jira stand-ins, as fixtures for their tests.
 pytest_plugins = ["teams_fixtures", "jira_fixtures"]
+# The test workspace's channels by name: a #name typed in a message is linked by Slack if it is one of them.
+CHANNELS = {"general": "C0GENERAL", "support": "C0SUPPORT", "billing": "C0BILLING", "help": "C0HELP"}
 
 
 @pytest.fixture
@@ -26,7 +28,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn() as running:
+    with SlackStandIn(channels=CHANNELS) as running:
         yield running
 
 

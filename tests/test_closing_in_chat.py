@@ -11,6 +11,7 @@ from typing import Any
 from teams_harness import ALICE, CUSTOMER, Teams
 
 from adapters.slack.devkit.cards import control
+from adapters.slack.devkit.parsing import pings
 from adapters.teams.devkit.cards import card_of, find_action
 from adapters.teams.devkit.connector import personal_chat_id
 from chatops.entrypoints.serving import BackgroundServer
@@ -68,7 +69,7 @@ def test_yes_closes_the_ticket_and_a_rating_with_a_comment_lands_on_the_card_onc
 
     press(slack, thanks, "comment")
     form = slack.standin.wait_for("views.open", timeout=10)[0].params["view"]
-    typed = "Quick & kind, thanks <3"
+    typed = "Quick & kind, thanks <3 @here"
     sent = slack.send(
         slack.requests.view_submission(
             form,
@@ -79,7 +80,8 @@ def test_yes_closes_the_ticket_and_a_rating_with_a_comment_lands_on_the_card_onc
     assert sent.status == 200 and sent.text == ""
     wait_until(lambda: probe.ticket(number).csat_comment, lambda c: c == typed, "the comment kept")
     commented = slack.card(number, version=6)
-    assert "Quick &amp; kind, thanks &lt;3" in card_text(commented)
+    assert "Quick &amp; kind, thanks &lt;3 @here" in card_text(commented)
+    assert pings(commented) == {"<@U0CUSTOMER>", "<@U0AGENT1>"}
     assert [a for _, a, _, _ in probe.events(number)].count("csat") == 1
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from teams_harness import CUSTOMER, Teams
 
+from adapters.slack.devkit.parsing import pings
 from chatops.entrypoints.serving import BackgroundServer
 from harness import Probe, Slack, wait_until
 
@@ -15,7 +16,9 @@ def test_a_follow_up_dm_joins_the_open_ticket_as_written_and_pings_no_one(slack:
 
     slack.send(
         slack.requests.direct_message(
-            "Same with &lt;PDF&gt; &amp; CSV files, <@U0AGENT2> knows", user_id="U0CUSTOMER", encoded=True
+            "Same with &lt;PDF&gt; &amp; CSV files, <@U0AGENT2> knows, ask @here in #general",
+            user_id="U0CUSTOMER",
+            encoded=True,
         )
     )
 
@@ -24,17 +27,18 @@ def test_a_follow_up_dm_joins_the_open_ticket_as_written_and_pings_no_one(slack:
     )
     [follow_up] = [n for n in notes if "From the customer" in n]
     # Slack escapes once on the way out, and the mention is a name: nobody is pinged.
-    assert follow_up.endswith("Same with &lt;PDF&gt; &amp; CSV files, @u0agent2 knows")
+    assert follow_up.endswith("Same with &lt;PDF&gt; &amp; CSV files, @u0agent2 knows, ask @here in #general")
     assert "<@" not in follow_up
     assert any("Added to your ticket #1" in text for text in slack.dms("U0CUSTOMER", count=2))
     assert [t.id for t in probe.tickets()] == [1]
     # Kept as the customer wrote it, with where its copy landed in the card's thread.
     card = slack.card(1)
     [note] = [m for m in slack.standin.messages("C0SUPPORT") if "From the customer" in m["text"]]
+    assert pings(note) == set()
     [(kind, text, _, copies)] = wait_until(
         lambda: probe.conversation(1), lambda found: bool(found and found[0][3]), "the copy on record"
     )
-    assert (kind, text) == ("customer", "Same with <PDF> & CSV files, @u0agent2 knows")
+    assert (kind, text) == ("customer", "Same with <PDF> & CSV files, @u0agent2 knows, ask @here in #general")
     assert copies == [("slack", "C0SUPPORT", note["ts"])] and note["thread_ts"] == card["ts"]
 
 
@@ -54,7 +58,7 @@ def test_with_two_open_the_requester_picks_the_ticket_with_a_button(slack: Slack
     slack.send(slack.requests.direct_message("new My invoice is wrong", user_id="U0CUSTOMER"))
     slack.card(2, "C0BILLING")
 
-    slack.send(slack.requests.direct_message("It is the PDF export", user_id="U0CUSTOMER"))
+    slack.send(slack.requests.direct_message("It is the PDF export, tell @channel", user_id="U0CUSTOMER"))
     asked = wait_until(
         lambda: [
             m for m in slack.standin.messages("DU0CUSTOMER") if m.get("blocks") and "which one" in m["text"]
@@ -62,6 +66,8 @@ def test_with_two_open_the_requester_picks_the_ticket_with_a_button(slack: Slack
         bool,
         "the chooser in the DM",
     )[-1]
+    # The chooser quotes the message as it was written, and pings no one with it.
+    assert "It is the PDF export, tell @channel" in str(asked["blocks"]) and pings(asked) == set()
     button = next(
         element
         for block in asked["blocks"]

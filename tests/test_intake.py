@@ -99,7 +99,9 @@ def test_empty_command_opens_the_form_and_submitting_it_opens_the_ticket(slack: 
 
     body = answer.json()
     assert body["response_action"] == "update"
-    assert "Ticket #1 opened" in body["view"]["blocks"][0]["text"]["text"]
+    View(**body["view"]).validate_json()
+    notice = body["view"]["blocks"][0]["text"]
+    assert "Ticket #1 opened" in notice["text"] and notice["verbatim"] is True
     ticket = probe.ticket(1)
     assert (ticket.title, ticket.description, ticket.category, ticket.priority, ticket.via) == (
         "Cannot download reports",

@@ -10,6 +10,7 @@ from typing import Any
 from teams_harness import ALICE, CUSTOMER, Teams
 
 from adapters.slack.devkit.cards import control
+from adapters.slack.devkit.parsing import pings
 from adapters.teams.devkit.cards import card_of, find_action
 from chatops.entrypoints.serving import BackgroundServer
 from harness import Probe, Slack, wait_until
@@ -45,6 +46,8 @@ def test_an_agent_replies_through_the_form_and_the_requester_reads_it_once(
         "Please clear the cache &amp; retry &lt;now&gt;, thanks @here"
     )
     assert "<!here>" not in json.dumps([c.params for c in slack.standin.calls("chat.postMessage")])
+    [dm] = [m for m in slack.standin.messages("DU0CUSTOMER") if m["text"] == relayed[0]]
+    assert pings(dm) == set()
     wait_until(lambda: probe.ticket(number).first_responded_at, bool, "the first response answered")
     assert any("replied to the customer" in note for note in slack.wait_thread(number, 1))
 

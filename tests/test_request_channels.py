@@ -14,6 +14,7 @@ import yaml
 from structlog.testing import capture_logs
 from teams_harness import ALICE, CUSTOMER, SUPPORT, TEAMS_CONFIG, TOM, Teams, teams_settings
 
+from adapters.slack.devkit.parsing import pings
 from adapters.slack.devkit.requests import SlackRequests, as_slack_sends
 from adapters.slack.devkit.standin import SlackStandIn
 from adapters.teams.devkit.authority import IdentityProvider
@@ -156,15 +157,17 @@ def test_the_requesters_reply_in_the_thread_reaches_the_cards_thread(slack: Slac
     root = ask(slack, "The export crashes every time")
     answered_in_thread(slack, root)
 
-    reply(slack, root, "It fails on &lt;big&gt; files &amp; <@U0AGENT2> saw it too", user="U0CUSTOMER")
+    reply(slack, root, "It fails on &lt;big&gt; files &amp; <@U0AGENT2> saw it too, @here", user="U0CUSTOMER")
 
     notes = wait_until(
         lambda: slack.thread(1), lambda found: any("From the customer" in n for n in found), "the reply"
     )
     [noted] = [n for n in notes if "From the customer" in n]
     # Escaped once on the way out, the mention a name: as the customer wrote it, and nobody pinged again.
-    assert noted.endswith("It fails on &lt;big&gt; files &amp; @u0agent2 saw it too")
+    assert noted.endswith("It fails on &lt;big&gt; files &amp; @u0agent2 saw it too, @here")
     assert "<@" not in noted
+    [note] = [m for m in slack.standin.messages("C0SUPPORT") if m["text"] == noted]
+    assert pings(note) == set()
     assert len(probe.tickets()) == 1
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness import Probe, Slack, card_text, wait_until
+from adapters.slack.devkit.parsing import mrkdwn_objects, pings
+from harness import Probe, Slack, at_least, card_text, wait_until
 
 ATTACK = (
     "<!channel> <!here> <!everyone> <@U0LEAD> <https://evil.example|click> <!subteam^S0ONCALL|@oncall> "
@@ -24,24 +25,14 @@ LIVE_MARKUP = (
 )
 
 
-def mrkdwn_in(value: Any) -> list[str]:
-    """The mrkdwn texts in blocks (plain_text shows markup as typed and never pings)."""
-    if isinstance(value, list):
-        return [text for item in value for text in mrkdwn_in(item)]
-    if not isinstance(value, dict):
-        return []
-    if value.get("type") == "mrkdwn":
-        return [value["text"]]
-    return [text for item in value.values() for text in mrkdwn_in(item)]
-
-
 def everything_sent(slack: Slack) -> list[str]:
-    """Every text Slack reads as markup that the bot sent: message texts (notifications), mrkdwn blocks."""
+    """Every text Slack reads as markup that the bot sent: message texts (notifications), mrkdwn blocks
+    (plain_text shows markup as typed and never pings)."""
     sent = []
     for call in slack.standin.calls():
         if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral"):
             sent.append(str(call.params.get("text", "")))
-            sent.extend(mrkdwn_in(call.params.get("blocks") or []))
+            sent.extend(o["text"] for o in mrkdwn_objects(call.params.get("blocks") or []))
     return sent
 
 
@@ -64,9 +55,31 @@ def test_mentions_and_links_in_a_request_ping_nobody_and_show_where_they_lead(
     posted = slack.standin.wait_for("chat.postMessage", where=lambda c: c.params["channel"] == "C0SUPPORT")[0]
     assert "@channel @here @everyone @u0lead" in posted.params["text"]
     assert live_markup(slack) == []
+    # Slack's own parsing included: the requester named on their card, and nobody else.
+    assert pings(card) == {"<@U0CUSTOMER>"}
     assert probe.ticket(1).description.startswith(
         "@channel @here @everyone @u0lead click (https://evil.example)"
     )
+
+
+def test_a_typed_broadcast_channel_name_or_address_stays_words_on_the_card_and_in_the_dms(
+    slack: Slack, probe: Probe
+) -> None:
+    typed = "@here @channel the export at https://app.example/export crashes, as #general knows"
+    slack.send(slack.requests.direct_message(typed, user_id="U0CUSTOMER"))
+
+    card = slack.card(1)
+    assert probe.ticket(1).description == typed
+    # As Slack keeps it after its own parsing: nothing in the words became a mention or a link.
+    [body] = [b["text"]["text"] for b in card["blocks"] if b["type"] == "section" and "text" in b]
+    assert body.startswith(typed) and card["text"].startswith(f"#1 {typed[:40]}")
+    assert pings(card) == {"<@U0CUSTOMER>"}
+    assert all(o.get("verbatim") is True for o in mrkdwn_objects(card["blocks"]))
+    slack.click(1, "claim", user="U0AGENT1")
+    claimed = slack.card(1, version=2)
+    assert pings(claimed) == {"<@U0CUSTOMER>", "<@U0AGENT1>"}
+    dms = at_least(2, lambda: slack.standin.messages("DU0CUSTOMER"), "the confirmation and the assignment")
+    assert [pings(dm) for dm in dms] == [set(), {"<@U0AGENT1>"}]
 
 
 def test_markup_typed_as_text_is_shown_as_typed_in_the_card_and_its_notification(

@@ -14,7 +14,7 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import escape, mrkdwn
+from adapters.slack.blocks import escape, mrkdwn, mrkdwn_object
 from adapters.slack.emoji import listen_for_emoji
 from adapters.slack.form import FORM_CALLBACK, notice_view, read_form, ticket_form
 from adapters.slack.identity import BotIdentity
@@ -218,7 +218,7 @@ async def _settled(client: AsyncWebClient, body: dict[str, Any], said: str) -> N
             channel=channel,
             ts=message,
             text=said,
-            blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": said}}],
+            blocks=[{"type": "section", "text": mrkdwn_object(said)}],
         )
     except Exception as error:  # noqa: BLE001 - the answer is in; the question's buttons merely linger
         log.warning("slack_question_not_settled", channel=channel, error=str(error)[:200])

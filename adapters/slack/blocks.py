@@ -63,6 +63,14 @@ def _plain(text: str, limit: int = PLAIN_LIMIT) -> dict[str, Any]:
     return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
 
 
+def mrkdwn_object(text: str) -> dict[str, Any]:
+    """A mrkdwn text object that Slack shows as written, for text that may carry people's words."""
+    # Without `verbatim` Slack makes mentions, channel links and links of its own out of the words (a typed
+    # @here would notify the channel); the desk writes every mention and link it means as markup, which
+    # verbatim leaves working.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
 def card_message(card: Card, people: Directory) -> dict[str, Any]:
     """A card as a message: its blocks, and its notification text (escaped too: `<!channel>` there pings)."""
     return {"text": clip(escape(card.summary), SECTION_LIMIT), "blocks": card_blocks(card, people)}
@@ -72,28 +80,21 @@ def card_blocks(card: Card, people: Directory) -> list[dict[str, Any]]:
     """The Block Kit blocks of a card."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": _plain(card.header, HEADER_LIMIT)}]
     fields = [
-        {"type": "mrkdwn", "text": clip(f"*{escape(f.label)}*\n{mrkdwn(f.value, people)}", FIELD_LIMIT)}
+        mrkdwn_object(clip(f"*{escape(f.label)}*\n{mrkdwn(f.value, people)}", FIELD_LIMIT))
         for f in card.fields
     ]
     for start in range(0, len(fields), FIELDS_PER_SECTION):
         blocks.append({"type": "section", "fields": fields[start : start + FIELDS_PER_SECTION]})
     if card.body:
         blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": clip(mrkdwn(card.body, people), SECTION_LIMIT)},
-            }
+            {"type": "section", "text": mrkdwn_object(clip(mrkdwn(card.body, people), SECTION_LIMIT))}
         )
     if card.actions:
         elements = [_control(c, people) for c in card.actions][:ELEMENTS_PER_ACTIONS]
         blocks.append({"type": "actions", "block_id": "ticket_actions", "elements": elements})
     if card.context:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [{"type": "mrkdwn", "text": clip(mrkdwn(card.context, people), SECTION_LIMIT)}],
-            }
-        )
+        context = mrkdwn_object(clip(mrkdwn(card.context, people), SECTION_LIMIT))
+        blocks.append({"type": "context", "elements": [context]})
     return blocks
 
 

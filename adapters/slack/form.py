@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.blocks import clip
+from adapters.slack.blocks import clip, mrkdwn_object
 from chatops.config.rules import DeskConfig
 from chatops.text import clean
 
@@ -122,5 +122,5 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
         "type": "modal",
         "title": _plain(clip(title, 24)),
         "close": _plain("Close"),
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}],
+        "blocks": [{"type": "section", "text": mrkdwn_object(clip(text, 3000))}],
     }

@@ -19,6 +19,7 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.devkit.parsing import pings
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests, find_action, send
 from adapters.slack.devkit.standin import Limit, SlackStandIn
 from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT, TIER_3
@@ -62,7 +63,9 @@ MODAL = {
 
 @pytest.fixture
 def standin() -> Iterator[SlackStandIn]:
-    with SlackStandIn(users={"U1": {"real_name": "Ada Lovelace"}}) as running:
+    with SlackStandIn(
+        users={"U1": {"real_name": "Ada Lovelace"}}, channels={"general": "C0GENERAL"}
+    ) as running:
         yield running
 
 
@@ -138,6 +141,70 @@ def test_ephemerals_users_and_views(standin: SlackStandIn, client: WebClient) ->
     with pytest.raises(SlackApiError) as refused:
         client.api_call("views.open", json={"view": MODAL})
     assert refused.value.response["error"] == "invalid_trigger_id"
+
+
+TYPED = (
+    "@here and @channel: see #general, not #nowhere, at https://app.example/a?b=1&amp;c=2. or www.example.com"
+)
+PARSED = (
+    "<!here> and <!channel>: see <#C0GENERAL|general>, not #nowhere, at <https://app.example/a?b=1&amp;c=2>. "
+    "or <http://www.example.com|www.example.com>"
+)
+
+
+def test_mrkdwn_without_verbatim_is_parsed_as_slack_parses_it(
+    standin: SlackStandIn, client: WebClient
+) -> None:
+    blocks = [
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": TYPED},
+            "fields": [{"type": "mrkdwn", "text": "@everyone"}],
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": TYPED, "verbatim": True}]},
+        {"type": "section", "text": {"type": "plain_text", "text": "@here"}},
+    ]
+    ts = client.chat_postMessage(channel="C1", text=TYPED, blocks=blocks)["ts"]
+
+    [stored] = standin.messages("C1")
+    assert stored["blocks"][0]["text"]["text"] == PARSED
+    assert stored["blocks"][0]["fields"][0]["text"] == "<!everyone>"
+    assert stored["blocks"][1]["elements"][0]["text"] == TYPED
+    assert stored["blocks"][2]["text"]["text"] == "@here"
+    # The text is parsed only when asked to link names: by default a typed @here stays words.
+    assert stored["text"] == TYPED
+    assert pings(stored) == {"<!here>", "<!channel>", "<!everyone>"}
+    assert standin.calls("chat.postMessage")[0].params["blocks"] == blocks
+
+    client.chat_update(
+        channel="C1",
+        ts=ts,
+        text="x",
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "hi @here"}}],
+    )
+    assert pings(standin.messages("C1")[0]) == {"<!here>"}
+    written = "<!here> <@U1|ada> <!subteam^S0ONCALL|@oncall> <https://x.test|x> email@here &lt;!channel&gt;"
+    client.chat_postEphemeral(
+        channel="C1",
+        user="U1",
+        text="-",
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": written, "verbatim": True}}],
+    )
+    [whisper] = standin.ephemerals("C1")
+    assert whisper["blocks"][0]["text"]["text"] == written
+    assert pings(whisper) == {"<!here>", "<@U1>", "<!subteam^S0ONCALL>"}
+
+
+def test_text_is_parsed_when_names_are_to_be_linked(standin: SlackStandIn, client: WebClient) -> None:
+    client.chat_postMessage(channel="C1", text="@here <@U1> in #general", link_names=True)
+    client.chat_postMessage(channel="C2", text="<!channel> &amp; @here", parse="full")
+    client.chat_postMessage(channel="C3", text="@here <@U1> in #general", parse="none")
+
+    [linked], [full], [none] = (standin.messages(c) for c in ("C1", "C2", "C3"))
+    assert linked["text"] == "<!here> <@U1> in <#C0GENERAL|general>" and pings(linked) == {"<!here>", "<@U1>"}
+    # Full parsing takes the text as typed: markup written in it is shown, not followed.
+    assert full["text"] == "&lt;!channel&gt; &amp;amp; <!here>" and pings(full) == {"<!here>"}
+    assert none["text"] == "@here <@U1> in #general" and pings(none) == {"<@U1>"}
 
 
 @pytest.mark.parametrize(

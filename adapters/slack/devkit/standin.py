@@ -72,18 +72,23 @@ class SlackStandIn(StandIn[Call]):
         bot_id: str = "B0BOT",
         app_id: str = "A0CHATOPS",
         users: dict[str, dict] | None = None,
+        channels: Mapping[str, str] | None = None,
         rate_limits: bool = False,
         limits: Mapping[str, Limit] | None = None,
         port: int = 0,
     ) -> None:
         """With `rate_limits`, calls beyond Slack's limits (RATE_LIMITS, updated with `limits`) get a 429.
 
+        `channels` names channels for their ids, so that a #name in a message is linked as Slack links it.
+
         `port` 0 picks a free one; a given port lets a test bring Slack back where a client expects it.
         """
         if limits is not None and not rate_limits:
             raise ValueError("limits apply only with rate_limits=True")
         super().__init__(port=port)
-        self._workspace = Workspace(team_id, bot_user_id, bot_id, app_id, copy.deepcopy(users or {}))
+        self._workspace = Workspace(
+            team_id, bot_user_id, bot_id, app_id, copy.deepcopy(users or {}), dict(channels or {})
+        )
         self._limiter = RateLimiter({**RATE_LIMITS, **(limits or {})}) if rate_limits else None
         self._methods = {**self._workspace.methods, "apps.connections.open": self._connections_open}
         self._sockets: list[web.WebSocketResponse] = []

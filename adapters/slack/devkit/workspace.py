@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from adapters.slack.blocks import escape
+from adapters.slack.devkit.parsing import auto_parse, mrkdwn_objects
+
 MAX_BLOCKS = 50
 MAX_TEXT = 40_000
 PERMALINK_BASE = "https://standin.slack.test/archives/"
@@ -140,10 +143,18 @@ class Workspace:
     """Channel, message and view state plus the Web API method semantics; callers hold the lock."""
 
     def __init__(
-        self, team_id: str, bot_user_id: str, bot_id: str, app_id: str, users: dict[str, dict]
+        self,
+        team_id: str,
+        bot_user_id: str,
+        bot_id: str,
+        app_id: str,
+        users: dict[str, dict],
+        channels: Mapping[str, str],
     ) -> None:
+        """`channels`: the names of the channels Slack knows, for their ids."""
         self.team_id, self.bot_user_id, self.bot_id, self.app_id = team_id, bot_user_id, bot_id, app_id
         self.users = users
+        self.channels = channels
         self.messages: dict[str, list[dict]] = {}
         self.ephemerals: list[dict] = []
         self.views: dict[str, dict] = {}
@@ -391,6 +402,7 @@ class Workspace:
         if len(text) > MAX_TEXT:
             raise Refusal("msg_too_long")
         content: dict[str, Any] = {"text": text, "blocks": copy.deepcopy(blocks or [])}
+        self._parse(params, content)
         if params.get("attachments"):
             content["attachments"] = copy.deepcopy(params["attachments"])
         metadata = params.get("metadata")
@@ -402,6 +414,19 @@ class Workspace:
                 "event_payload": copy.deepcopy(metadata.get("event_payload", {})),
             }
         return content
+
+    def _parse(self, params: dict[str, Any], content: dict[str, Any]) -> None:
+        """Link what Slack links by itself: in mrkdwn text objects unless `verbatim`, and in the text when
+        the call asks for names to be linked (`link_names`, or `parse=full`, which escapes markup first)."""
+        for found in mrkdwn_objects(content["blocks"]):
+            if found.get("verbatim") is not True and isinstance(found.get("text"), str):
+                found["text"] = auto_parse(found["text"], self.channels)
+        # Without either, Slack links bare addresses in the text too; left as sent here, as that pings no
+        # one and tests read the text the desk wrote.
+        if params.get("parse") == "full":
+            content["text"] = auto_parse(escape(content["text"]), self.channels)
+        elif _flag(params.get("link_names")):
+            content["text"] = auto_parse(content["text"], self.channels)
 
     @staticmethod
     def _listing(page: list[dict], next_cursor: str, params: dict[str, Any]) -> dict[str, Any]:
