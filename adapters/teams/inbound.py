@@ -1,30 +1,24 @@
-"""Teams' requests to the bot: the `/api/messages` route, which checks the channel's token before the SDK's
-adapter sees anything, and the agent that turns each activity into what the desk is asked."""
+"""Teams' requests to the bot: the agent that turns each activity into what the desk is asked (the
+`/api/messages` route that hands it each activity is in adapters.teams.http)."""
 
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import structlog
-from aiohttp import web
 from microsoft_agents.activity import (
     Activity,
     ActivityTypes,
     AdaptiveCardInvokeResponse,
     InvokeResponse,
 )
-from microsoft_agents.hosting.aiohttp import CloudAdapter
-from microsoft_agents.hosting.core import ClaimsIdentity, TurnContext
-from pydantic import ValidationError
+from microsoft_agents.hosting.core import TurnContext
 
-from adapters.teams.auth import ChannelTokens, KeysUnavailable, Refused
 from adapters.teams.cards import adaptive_card, read_action
 from adapters.teams.gateway import PLATFORM, member_key
 from adapters.teams.reading import mentions_bot, with_attachments, written_text
-from chatops import deadline
 from chatops.bus import SORRY, Answer, MessageBus
 from chatops.conversation import noise
 from chatops.conversation.commands import ChannelMessage, CustomerWrote, RequestChannelOf, ThreadMessage
@@ -43,18 +37,11 @@ from commands.parser import Help, OpenForm, help_text, parse
 
 log = structlog.get_logger("chatops.teams")
 
-# The SDK's adapter reads the caller's identity from the request under this plain string key; aiohttp
-# would rather have a typed key, and says so on every request.
-CLAIMS_KEY = "claims_identity"
-warnings.filterwarnings("ignore", category=web.NotAppKeyWarning, module=r"adapters\.teams\.inbound")
-
 # How a person asks the bot in Teams: `ticket <what is wrong>`, or one of the words below on its own.
 COMMAND = "ticket"
 _VERBS = {"status", "list", "help", "sla", "link", "unlink"}
 # `reply` speaks to the desk only before add, remove or list: "reply to me soon" is a customer's own words.
 _REPLIES = re.compile(r"reply\s+(add|remove|list)(\s|$)", re.IGNORECASE)
-# Teams waits about 15 s for an activity's answer, and less for a card's; well inside both.
-REPLY_BUDGET = 4.5
 CARD_ACTION = "adaptiveCard/action"
 
 
@@ -351,49 +338,3 @@ def _addresses(activity: Activity, person: str | None) -> dict[str, dict[str, An
         if activity.conversation.conversation_type == "personal":
             found[chat_key(person)] = document
     return found
-
-
-def messages_endpoint(
-    adapter: CloudAdapter, agent: TeamsAgent, tokens: ChannelTokens | None
-) -> Callable[[web.Request], Any]:
-    """The `/api/messages` route: the channel's token first (None only in the local emulator mode), then
-    the SDK's adapter, which runs the agent's turn and answers an invoke with what the agent gave it."""
-
-    async def endpoint(request: web.Request) -> web.StreamResponse:
-        deadline.start(REPLY_BUDGET)
-        try:
-            body = await request.json()
-        except ValueError:
-            return web.json_response({"error": "the body is not JSON"}, status=400)
-        if not isinstance(body, dict):
-            return web.json_response({"error": "the body is not an activity"}, status=400)
-        service_url = body.get("serviceUrl")
-        if tokens is None:
-            identity = ClaimsIdentity({}, authentication_type=None)
-        else:
-            try:
-                identity = await tokens.check(
-                    request.headers.get("Authorization"),
-                    service_url if isinstance(service_url, str) else None,
-                )
-            except KeysUnavailable as trouble:
-                log.error("teams_keys_unavailable", problem=str(trouble))
-                return web.json_response({"error": "cannot check tokens now"}, status=503)
-            except Refused as refused:
-                log.warning("teams_request_refused", reason=str(refused)[:200])
-                return web.json_response({"error": "unauthorized"}, status=401)
-        try:
-            Activity.model_validate(body)
-        except ValidationError as error:
-            log.warning("teams_activity_malformed", problems=error.error_count())
-            return web.json_response({"error": "the body is not an activity"}, status=400)
-        request[CLAIMS_KEY] = identity
-        try:
-            response = await adapter.process(request, agent)
-        except Redeliver:
-            return web.json_response(
-                {"error": "busy; send it again"}, status=503, headers={"Retry-After": "1"}
-            )
-        return response if response is not None else web.Response(status=202)
-
-    return endpoint
