@@ -234,6 +234,21 @@ MALFORMED = {
         400,
         "the body is not UTF-8",
     ),
+    "a JSON body nested 100,000 deep": (
+        lambda d: d.requests.sign(b"[" * 100_000 + b"]" * 100_000, content_type=JSON),
+        400,
+        "the JSON body is nested more than 64 deep",
+    ),
+    "payload= nested 100,000 deep": (
+        lambda d: d.requests.sign(b"payload=" + b"%5B" * 100_000 + b"%5D" * 100_000, content_type=FORM),
+        400,
+        "payload= is nested more than 64 deep",
+    ),
+    "a JSON body holding NaN, which JSON has not": (
+        lambda d: d.requests.sign(b'{"type": "event_callback", "event": NaN}', content_type=JSON),
+        400,
+        "the JSON body is not JSON",
+    ),
 }
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
+
+from chatops.request_body import Unreadable, json_object, utf8_text
 
 # Slack refuses to honour a signature older than five minutes; so do we (replays after that are refused).
 MAX_AGE = 300
@@ -37,41 +37,23 @@ def signature_problem(body: bytes, headers: Mapping[str, str], secret: str, *, n
     return None
 
 
-@dataclass(frozen=True)
-class Unreadable:
-    """A signed body that is not one of Slack's encodings."""
-
-    problem: str
-
-
 def read_body(body: bytes, content_type: str) -> dict[str, Any] | Unreadable:
     """The fields of a signed body: a form, a form carrying `payload=<json>`, or a JSON object.
 
     Slack always sends UTF-8 whatever the charset parameter says, so the parameter is not consulted.
     """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return Unreadable("the body is not UTF-8")
+    text = utf8_text(body)
+    if isinstance(text, Unreadable):
+        return text
     media = content_type.split(";", 1)[0].strip().lower()
     if media == JSON:
-        return _json_object(text, "the JSON body")
+        return json_object(text, "the JSON body")
     if media != FORM:
         return Unreadable(f"unexpected content type {media or 'none'!r}")
     fields = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in fields:
-        return _json_object(fields["payload"], "payload=")
+        return json_object(fields["payload"], "payload=")
     return fields
-
-
-def _json_object(text: str, what: str) -> dict[str, Any] | Unreadable:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return Unreadable(f"{what} is not JSON")
-    if not isinstance(value, dict):
-        return Unreadable(f"{what} is a JSON {type(value).__name__}, not an object")
-    return value
 
 
 def shape_problem(body: dict[str, Any]) -> str | None:
