@@ -11,6 +11,7 @@ from typing import Any
 # The platforms' bodies stay a few levels deep (an Adaptive Card inside an activity is among the deepest);
 # far deeper is no platform's, and would only strain whatever reads the body next.
 MAX_DEPTH = 64
+_UTF8 = ("utf-8", "utf8")
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,11 @@ class Unreadable:
     problem: str
 
 
-def utf8_text(body: bytes) -> str | Unreadable:
-    """The body as text: UTF-8 is all the desk reads."""
+def utf8_text(body: bytes, content_type: str | None = None) -> str | Unreadable:
+    """The body as text; a charset that `content_type` names must be UTF-8 (None: no charset is consulted)."""
+    charset = _charset(content_type or "")
+    if charset is not None and charset.lower() not in _UTF8:
+        return Unreadable(f"the body's charset {charset[:40]!r} is not UTF-8")
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
@@ -44,6 +48,12 @@ def json_object(text: str, what: str = "the body") -> dict[str, Any] | Unreadabl
     return value
 
 
+def read_object(body: bytes, content_type: str | None) -> dict[str, Any] | Unreadable:
+    """A body that must be one JSON object in UTF-8, whatever `content_type` claims otherwise."""
+    text = utf8_text(body, content_type)
+    return text if isinstance(text, Unreadable) else json_object(text)
+
+
 def _not_json(word: str) -> Any:
     # Python reads NaN and Infinity, which JSON has not, and which PostgreSQL's jsonb refuses to store.
     raise ValueError(f"{word} is not JSON")
@@ -54,6 +64,14 @@ def _finite(number: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{number[:20]} is too large a number")
     return value
+
+
+def _charset(content_type: str) -> str | None:
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset":
+            return value.strip().strip('"')
+    return None
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
