@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from hostile_desk import TEAMS, HostileDesk, hostile_desk
+from hostile_desk import JIRA, TEAMS, HostileDesk, hostile_desk, jira_headers
 from teams_harness import TOM
 
 from adapters.slack.devkit.requests import JSON, Response
@@ -51,8 +51,9 @@ def message(desk: HostileDesk) -> dict[str, Any]:
     [
         (TEAMS, {"Authorization": "Bearer \xe9\xe9.\xe9\xe9.\xe9\xe9"}, "teams_request_refused"),
         (TEAMS, {"Authorization": "B\xe9arer x.y.z"}, "teams_request_refused"),
+        (JIRA, {"X-Hub-Signature": "sha256=" + "\xe9" * 64}, "jira_webhook_refused"),
     ],
-    ids=["teams-token", "teams-scheme"],
+    ids=["teams-token", "teams-scheme", "jira-signature"],
 )
 def test_a_credential_that_is_not_ascii_is_refused_with_401(
     desk: HostileDesk, path: str, headers: dict[str, str], event: str
@@ -66,8 +67,9 @@ def test_a_credential_that_is_not_ascii_is_refused_with_401(
     ("path", "headers", "event"),
     [
         (TEAMS, bearer, "teams_request_unreadable"),
+        (JIRA, lambda _desk: jira_headers(DEEP), "jira_webhook_unreadable"),
     ],
-    ids=["teams"],
+    ids=["teams", "jira"],
 )
 def test_json_nested_too_deep_is_refused_with_400(
     desk: HostileDesk, path: str, headers: Callable[[HostileDesk], dict[str, str]], event: str
@@ -84,6 +86,48 @@ def test_a_charset_other_than_utf8_is_refused_with_400(desk: HostileDesk, charse
         desk, lambda: desk.post(TEAMS, body, headers), 400, "teams_request_unreadable"
     )
     assert "is not UTF-8" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("body", [b"[1, 2]", b"null", b'"hello"', b"42"])
+def test_a_signed_jira_body_that_is_not_an_object_is_refused_with_400(desk: HostileDesk, body: bytes) -> None:
+    answer, _ = answered_plainly(desk, lambda: desk.jira_post(body), 400, "jira_webhook_unreadable")
+    assert "not an object" in answer.json()["error"]
+
+
+def test_a_jira_body_that_is_not_utf8_is_refused_with_400(desk: HostileDesk) -> None:
+    body = b'{"webhookEvent": "\xff"}'
+    answered_plainly(desk, lambda: desk.post(JIRA, body, jira_headers(body)), 400, "jira_webhook_unreadable")
+
+
+@pytest.mark.parametrize("identifier", ["\xe9t\xe9", "x" * 300, "two words"])
+def test_a_signed_jira_delivery_whose_identifier_is_not_an_id_is_refused_with_400(
+    desk: HostileDesk, identifier: str
+) -> None:
+    body = json.dumps({"webhookEvent": "jira:issue_updated", "issue": {"key": "SUP-1"}}).encode()
+    headers = {**jira_headers(body), "X-Atlassian-Webhook-Identifier": identifier}
+
+    answered_plainly(desk, lambda: desk.post(JIRA, body, headers), 400, "jira_webhook_unreadable")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"webhookEvent": "comment_created", "issue": {"key": "SUP-1"}, "comment": {"id": "9" * 300}},
+        {"webhookEvent": "comment_created", "issue": {"key": "SUP-1"}, "comment": {"id": {"n": 1}}},
+        {"webhookEvent": "jira:issue_updated", "issue": {"key": "SUP-" + "1" * 300}},
+        {
+            "webhookEvent": "jira:issue_updated",
+            "issue": {"key": "SUP-1", "fields": {"status": {"name": "Done" * 30}, "summary": "x"}},
+        },
+    ],
+    ids=["long-comment-id", "comment-id-object", "long-key", "long-status"],
+)
+def test_a_signed_jira_event_naming_what_no_jira_would_is_taken_and_ignored(
+    desk: HostileDesk, event: dict[str, Any]
+) -> None:
+    answer, _ = answered_plainly(desk, lambda: desk.jira_post(event), 200, "jira_webhook_ignored")
+
+    assert answer.json() == {"ok": True, "ignored": "unreadable"}
 
 
 def without(activity: dict[str, Any], *names: str) -> dict[str, Any]:
