@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from hostile_desk import JIRA, TEAMS, HostileDesk, hostile_desk, jira_headers
-from teams_harness import TOM
+from teams_harness import SUPPORT, TOM
 
 from adapters.slack.devkit.requests import JSON, Response
 
@@ -168,3 +168,45 @@ def test_a_signed_activity_of_the_wrong_shape_is_refused_with_400_and_one_line(
     assert answer.json() == {"error": "the body is not an activity"}
     [line] = [line for line in logged.splitlines() if line.strip()]
     assert f"problem='{problem}" in line
+
+
+def card_action(desk: HostileDesk, packed: str) -> dict[str, Any]:
+    """Tom presses a control naming `packed` on a card in the support channel."""
+    return desk.teams.card_action(TOM, SUPPORT, "1700000000000", {"chatops": packed}, packed)
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [
+        "chatops|99999999999999999999|claim|1",
+        "chatops|1|claim|99999999999999999999",
+        "chatops|2147483648|claim|1",
+        "chatops|\u0661|claim|1",
+        "chatops|+1|claim|1",
+        "chatops|1|claim|1_0",
+        "chatops|-1|claim|1",
+    ],
+)
+def test_a_control_naming_a_number_the_desk_cannot_hold_is_not_one_it_knows(
+    desk: HostileDesk, packed: str
+) -> None:
+    answer, _ = answered_plainly(
+        desk, lambda: desk.teams_post(card_action(desk, packed)), 200, "teams_action_unknown"
+    )
+
+    assert answer.json()["value"] == "This control is not one the desk knows."
+
+
+@pytest.mark.parametrize("verb", ["rate-\u00b2", "rate-\u0663", "rate-"])
+def test_a_rating_that_is_not_ascii_digits_is_an_action_the_desk_does_not_know(
+    desk: HostileDesk, verb: str
+) -> None:
+    before = desk.state()
+    mark = desk.mark()
+
+    answer = desk.teams_post(card_action(desk, f"chatops|1|{verb}|1"))
+
+    assert answer.status == 200
+    assert answer.json()["value"] == f"This card offers an action ({verb!r}) the desk does not know."
+    assert "Traceback" not in desk.log_since(mark)
+    assert desk.state() == before

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from chatops.closing.commands import Close, Comment, Confirm, Rate
 from chatops.closing.questions import COMMENT, RATE, SOLVED, UNSOLVED
 from chatops.conversation.commands import JOIN, PlaceHeld, ReplyToCustomer, SendCanned
@@ -23,6 +25,10 @@ from chatops.tickets.commands import (
 )
 from chatops.tickets.workflow import Action
 from chatops.tracking.commands import MergeOnto, SendToTracker
+
+# A rating's score is one to nine ASCII digits: str.isdigit() also takes superscripts and other scripts'
+# digits, which int() cannot read or reads as a score nobody was offered.
+_SCORE = re.compile(re.escape(RATE) + "([0-9]{1,9})")
 
 _PLAIN = {
     Action.CLAIM: Claim,
@@ -47,8 +53,8 @@ def command_for(ref: ActionRef, actor: str, place: Place | None, choice: str | N
         return MergeOnto(**common, key=choice)
     if ref.verb in (SOLVED, UNSOLVED):
         return Confirm(**common, solved=ref.verb == SOLVED)
-    if ref.verb.startswith(RATE) and ref.verb[len(RATE) :].isdigit():
-        return Rate(**common, score=int(ref.verb[len(RATE) :]))
+    if (rated := _SCORE.fullmatch(ref.verb)) is not None:
+        return Rate(**common, score=int(rated[1]))
     if ref.verb == COMMENT:
         return Comment(**common, text=choice)
     if ref.verb == JOIN:
