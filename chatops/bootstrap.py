@@ -403,7 +403,7 @@ def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application
     app = web.Application(client_max_size=1024 * 1024)
     app.router.add_post("/slack/events", slack_endpoint(desktop.bolt, desktop.signing_secret))
     if desktop.teams is not None:
-        from adapters.teams.inbound import messages_endpoint
+        from adapters.teams.http import messages_endpoint
 
         teams = desktop.teams
         app.router.add_post("/api/messages", messages_endpoint(teams.adapter, teams.agent, teams.tokens))

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from chatops.config.settings import Settings
 from chatops.entrypoints.serving import BackgroundServer
 from chatops.store.db import normalize_url
 from chatops.store.tables import (
+    Base,
     ChatAddress,
     MessageCopy,
     OutboxMessage,
@@ -105,10 +106,19 @@ def served_desk(settings: Settings) -> BackgroundServer:
 class ServerProcess:
     """`chatops serve` as a separate process, for tests that kill it."""
 
-    def __init__(self, settings: Settings, log: Path, *args: str, app_token: str = "") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        log: Path,
+        *args: str,
+        app_token: str = "",
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        """`environment`: variables besides the settings' (trust anchors for the stand-ins, say)."""
         self.settings = settings
         self.args = args
         self.app_token = app_token
+        self.environment = dict(environment or {})
         self.url = ""
         self.process: subprocess.Popen[str] | None = None
         self._log_path = log
@@ -116,15 +126,9 @@ class ServerProcess:
 
     def start(self) -> ServerProcess:
         env = dict(os.environ)
-        env.update(
-            SLACK_BOT_TOKEN=self.settings.slack_bot_token,
-            SLACK_SIGNING_SECRET=self.settings.slack_signing_secret,
-            SLACK_API_URL=self.settings.slack_api_url,
-            SLACK_TIMEOUT=str(self.settings.slack_timeout),
-            DATABASE_URL=self.settings.database_url,
-            CHATOPS_CONFIG=self.settings.chatops_config,
-            SLACK_APP_TOKEN=self.app_token,
-        )
+        # Every setting, Teams' and Jira's too, as the operator's environment would carry it.
+        env.update({name.upper(): str(value) for name, value in self.settings.model_dump().items()})
+        env.update(SLACK_APP_TOKEN=self.app_token, **self.environment)
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -228,6 +232,14 @@ class Probe:
         """The keys of the addresses the desk keeps for a platform's conversations and people."""
         with Session(self.engine) as session:
             return set(session.scalars(select(ChatAddress.key).where(ChatAddress.platform == platform)))
+
+    def rows(self) -> dict[str, int]:
+        """How many rows each of the desk's tables holds."""
+        with Session(self.engine) as session:
+            return {
+                table.name: session.scalar(select(func.count()).select_from(table)) or 0
+                for table in Base.metadata.sorted_tables
+            }
 
     def close(self) -> None:
         self.engine.dispose()

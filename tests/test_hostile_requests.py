@@ -167,10 +167,12 @@ def submission(desk: Desk, **changes: Any) -> dict[str, Any]:
     return changed(payload, changes)
 
 
-def dm_event(desk: Desk, text: Any) -> SignedRequest:
+def dm_event(desk: Desk, text: Any, *, ts: Any = ..., subtype: Any = ..., **envelope: Any) -> SignedRequest:
+    """A DM event, its text, ts or subtype given, and fields of its envelope replaced."""
     event = desk.requests.direct_message_event("hi", user_id="U0CUSTOMER")
-    event["text"] = text
-    return desk.requests.sign(json.dumps(desk.requests.event_payload(event)).encode(), content_type=JSON)
+    event |= {k: v for k, v in {"text": text, "ts": ts, "subtype": subtype}.items() if v is not ...}
+    body = desk.requests.event_payload(event) | envelope
+    return desk.requests.sign(json.dumps(body).encode(), content_type=JSON)
 
 
 # name -> (request builder, expected status, the words the log line must carry)
@@ -233,6 +235,51 @@ MALFORMED = {
         lambda d: d.requests.sign(b"text=\xff\xfe", content_type=FORM),
         400,
         "the body is not UTF-8",
+    ),
+    "a JSON body nested 100,000 deep": (
+        lambda d: d.requests.sign(b"[" * 100_000 + b"]" * 100_000, content_type=JSON),
+        400,
+        "the JSON body is nested more than 64 deep",
+    ),
+    "payload= nested 100,000 deep": (
+        lambda d: d.requests.sign(b"payload=" + b"%5B" * 100_000 + b"%5D" * 100_000, content_type=FORM),
+        400,
+        "payload= is nested more than 64 deep",
+    ),
+    "a JSON body holding NaN, which JSON has not": (
+        lambda d: d.requests.sign(b'{"type": "event_callback", "event": NaN}', content_type=JSON),
+        400,
+        "the JSON body is not JSON",
+    ),
+    "a DM whose ts is a list": (
+        lambda d: dm_event(d, "hi", ts=[]),
+        200,
+        "event.ts is not a message timestamp",
+    ),
+    "an event whose team is a list": (
+        lambda d: dm_event(d, "hi", team_id=[1]),
+        200,
+        "team_id is not a Slack id",
+    ),
+    "an event whose first authorization is a list": (
+        lambda d: dm_event(d, "hi", authorizations=[[1]]),
+        200,
+        "authorizations is not a list of objects",
+    ),
+    "a command for the form without its trigger": (
+        lambda d: d.requests.sign(
+            urlencode(
+                changed(d.requests.slash_command_payload("", user_id="U0CUSTOMER"), {"trigger_id": ...})
+            ).encode(),
+            content_type=FORM,
+        ),
+        200,
+        "trigger_id is missing",
+    ),
+    "a DM whose subtype is a list": (
+        lambda d: dm_event(d, "hi", subtype=["x"]),
+        200,
+        "event.subtype is not a token",
     ),
 }
 

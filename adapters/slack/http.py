@@ -13,8 +13,9 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from adapters.slack.inbound import JSON, Unreadable, read_body, shape_problem, signature_problem
+from adapters.slack.inbound import JSON, read_body, shape_problem, signature_problem
 from chatops import deadline
+from chatops.request_body import Unreadable
 
 log = structlog.get_logger("chatops.slack")
 

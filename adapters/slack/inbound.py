@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
+
+from chatops.request_body import Unreadable, json_object, utf8_text
 
 # Slack refuses to honour a signature older than five minutes; so do we (replays after that are refused).
 MAX_AGE = 300
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
-# Slack's ids are short runs of capitals and digits; anything else would not fit our columns or mean anything.
-_ID = re.compile(r"[A-Z0-9][A-Za-z0-9._-]{0,63}")
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
@@ -37,85 +35,173 @@ def signature_problem(body: bytes, headers: Mapping[str, str], secret: str, *, n
     return None
 
 
-@dataclass(frozen=True)
-class Unreadable:
-    """A signed body that is not one of Slack's encodings."""
-
-    problem: str
-
-
 def read_body(body: bytes, content_type: str) -> dict[str, Any] | Unreadable:
     """The fields of a signed body: a form, a form carrying `payload=<json>`, or a JSON object.
 
     Slack always sends UTF-8 whatever the charset parameter says, so the parameter is not consulted.
     """
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        return Unreadable("the body is not UTF-8")
+    text = utf8_text(body)
+    if isinstance(text, Unreadable):
+        return text
     media = content_type.split(";", 1)[0].strip().lower()
     if media == JSON:
-        return _json_object(text, "the JSON body")
+        return json_object(text, "the JSON body")
     if media != FORM:
         return Unreadable(f"unexpected content type {media or 'none'!r}")
     fields = dict(parse_qsl(text, keep_blank_values=True))
     if "payload" in fields:
-        return _json_object(fields["payload"], "payload=")
+        return json_object(fields["payload"], "payload=")
     return fields
-
-
-def _json_object(text: str, what: str) -> dict[str, Any] | Unreadable:
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return Unreadable(f"{what} is not JSON")
-    if not isinstance(value, dict):
-        return Unreadable(f"{what} is a JSON {type(value).__name__}, not an object")
-    return value
 
 
 def shape_problem(body: dict[str, Any]) -> str | None:
     """What is missing or mistyped in a request we act on (None when it can be handled as it is)."""
+    return _fields_problem(body) or _envelope_problem(body)
+
+
+def _fields_problem(body: dict[str, Any]) -> str | None:
     if "command" in body:
-        return _first(
-            _id(body, "user_id"),
-            _id(body, "channel_id"),
-            _text(body, "command", required=True),
-            _text(body, "text"),
-            _text(body, "trigger_id"),
-        )
+        return _problem(body, _COMMAND)
     kind = body.get("type")
+    if not isinstance(kind, str):
+        return None
     if kind == "url_verification":
-        return _text(body, "challenge", required=True)
+        return _problem(body, (("challenge", _TEXT, True),))
     if kind == "event_callback":
         event = body.get("event")
-        if not isinstance(event, dict):
-            return "event is not an object"
-        return _event_problem(event)
-    if kind in ("block_actions", "message_action", "view_submission", "view_closed", "shortcut"):
-        user = body.get("user")
-        if not isinstance(user, dict):
-            return "user is missing"
-        problem = _id(user, "id", "user.id")
-        if problem:
-            return problem
-    if kind == "block_actions":
-        return _actions_problem(body)
-    if kind == "message_action":
-        channel = body.get("channel")
-        if not isinstance(channel, dict):
-            return "channel is missing"
-        if not isinstance(body.get("message"), dict):
-            return "message is missing"
-        message = body["message"]
-        return _first(
-            _id(channel, "id", "channel.id"),
-            _text(message, "text", "message.text"),
-            # The author becomes the requester: it must be a person's id if it is there at all.
-            _optional_id(message, "user", "message.user"),
+        named = event.get("type") if isinstance(event, dict) else None
+        return _problem(body, _EVENT + (_EVENTS.get(named, ()) if isinstance(named, str) else ()))
+    if kind in _INTERACTIONS:
+        return _problem(body, _INTERACTION + _INTERACTIONS[kind]) or (
+            _actions_problem(body) if kind == "block_actions" else None
         )
-    if kind in ("view_submission", "view_closed") and not isinstance(body.get("view"), dict):
-        return "view is missing"
+    return None
+
+
+# What a field must be: a Slack id, a message's timestamp, a short token (a trigger, an event id, a
+# subtype), any text, or an object. What does not fit is no Slack's, and would not fit our columns.
+_ID = "a Slack id"
+_TS = "a message timestamp"
+_TOKEN = "a token"
+_TEXT = "a string"
+_OBJECT = "an object"
+_PATTERNS = {
+    _ID: re.compile(r"[A-Z0-9][A-Za-z0-9._-]{0,63}"),
+    _TS: re.compile(r"[0-9]{1,12}\.[0-9]{1,9}"),
+    _TOKEN: re.compile(r"[\x21-\x7e]{1,150}"),
+}
+# Each kind of request's fields, by path: what each must be, and whether it must be there.
+_Field = tuple[str, str, bool]
+_COMMAND: tuple[_Field, ...] = (
+    ("user_id", _ID, True),
+    ("channel_id", _ID, True),
+    ("command", _TEXT, True),
+    ("text", _TEXT, False),
+    # Slack gives every command a trigger; the command's form opens with it.
+    ("trigger_id", _TOKEN, True),
+    ("team_id", _ID, False),
+    ("user_name", _TEXT, False),
+)
+_EVENT: tuple[_Field, ...] = (
+    ("team_id", _ID, False),
+    ("event_id", _TOKEN, False),
+    ("event", _OBJECT, True),
+    ("event.type", _TEXT, True),
+)
+_EVENTS: dict[str, tuple[_Field, ...]] = {
+    "message": (
+        ("event.text", _TEXT, False),
+        # The author becomes the requester: it must be a person's id if it is there at all.
+        ("event.user", _ID, False),
+        ("event.channel", _ID, False),
+        ("event.ts", _TS, False),
+        ("event.thread_ts", _TS, False),
+        ("event.parent_user_id", _ID, False),
+        ("event.channel_type", _TOKEN, False),
+        ("event.subtype", _TOKEN, False),
+        ("event.bot_id", _TOKEN, False),
+    ),
+    "reaction_added": (
+        ("event.user", _ID, False),
+        ("event.reaction", _TEXT, False),
+        ("event.item", _OBJECT, False),
+        ("event.item.type", _TOKEN, False),
+        ("event.item.channel", _ID, False),
+        ("event.item.ts", _TS, False),
+    ),
+}
+_INTERACTION: tuple[_Field, ...] = (
+    ("user", _OBJECT, True),
+    ("user.id", _ID, True),
+    ("user.name", _TEXT, False),
+    ("team.id", _ID, False),
+    ("trigger_id", _TOKEN, False),
+)
+_INTERACTIONS: dict[str, tuple[_Field, ...]] = {
+    "block_actions": (("message.ts", _TS, False),),
+    "message_action": (
+        ("channel", _OBJECT, True),
+        ("channel.id", _ID, True),
+        ("message", _OBJECT, True),
+        ("message.text", _TEXT, True),
+        ("message.user", _ID, False),
+        ("message.ts", _TS, False),
+        ("message.bot_id", _TOKEN, False),
+    ),
+    "view_submission": (("view", _OBJECT, True), ("view.private_metadata", _TEXT, False)),
+    "view_closed": (("view", _OBJECT, True),),
+    "shortcut": (),
+}
+_ACTION: tuple[_Field, ...] = (
+    ("action_id", _TEXT, True),
+    ("type", _TOKEN, False),
+    ("value", _TEXT, False),
+    ("selected_user", _ID, False),
+    ("selected_option", _OBJECT, False),
+    ("selected_option.value", _TEXT, False),
+)
+
+
+# Bolt reads who and where a request comes from before any listener runs, in the envelope and in the objects
+# it looks into (the first authorization, the event, the message), and fails on a type Slack never sends.
+_WHO_OR_WHERE = ("enterprise", "team", "user", "channel")
+_LISTS = ("authorizations", "response_urls")
+_LOOKED_INTO = ("event", "message", "previous_message", "item", "assistant_thread")
+
+
+def _envelope_problem(body: dict[str, Any], prefix: str = "") -> str | None:
+    for key in _WHO_OR_WHERE:
+        if not isinstance(body.get(key), str | dict | None):
+            return f"{prefix}{key} is neither a string nor an object"
+    for key in _LISTS:
+        value = body.get(key)
+        if value is not None and not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            return f"{prefix}{key} is not a list of objects"
+    inner = [(f"{key}.", body[key]) for key in _LOOKED_INTO if isinstance(body.get(key), dict)]
+    if body.get("authorizations"):
+        inner.append(("authorizations[0].", body["authorizations"][0]))
+    return next((p for key, value in inner if (p := _envelope_problem(value, prefix + key))), None)
+
+
+def _problem(body: dict[str, Any], fields: tuple[_Field, ...], prefix: str = "") -> str | None:
+    """The first field that is not what it must be (one inside an object that is not there is absent)."""
+    for path, kind, required in fields:
+        *parents, name = path.split(".")
+        holder: Any = body
+        for key in parents:
+            holder = holder.get(key) if isinstance(holder, dict) else None
+        value = holder.get(name) if isinstance(holder, dict) else None
+        label = prefix + path
+        if value is None:
+            if required:
+                return f"{label} is missing"
+            if kind != _OBJECT and isinstance(holder, dict) and name in holder:
+                return f"{label} is null"
+        elif kind == _OBJECT:
+            if not isinstance(value, dict):
+                return f"{label} is not an object"
+        elif not isinstance(value, str) or (kind in _PATTERNS and not _PATTERNS[kind].fullmatch(value)):
+            return f"{label} is not {kind}"
     return None
 
 
@@ -124,46 +210,12 @@ def _actions_problem(body: dict[str, Any]) -> str | None:
     if not isinstance(actions, list) or not actions:
         return "actions is empty"
     for index, action in enumerate(actions):
-        if not isinstance(action, dict) or not isinstance(action.get("action_id"), str):
-            return f"actions[{index}].action_id is missing or not a string"
+        if not isinstance(action, dict):
+            return f"actions[{index}] is not an object"
+        problem = _problem(action, _ACTION, f"actions[{index}].")
+        if problem:
+            return problem
     channel = body.get("channel") or body.get("container") or {}
     if not isinstance(channel, dict):
         return "channel is not an object"
-    return _id(channel, "id" if "id" in channel else "channel_id", "channel")
-
-
-def _event_problem(event: dict[str, Any]) -> str | None:
-    if not isinstance(event.get("type"), str):
-        return "event.type is missing"
-    if event["type"] != "message":
-        return None
-    return _first(
-        _text(event, "text", "event.text"),
-        _optional_id(event, "user", "event.user"),
-        _optional_id(event, "channel", "event.channel"),
-    )
-
-
-def _first(*problems: str | None) -> str | None:
-    return next((p for p in problems if p), None)
-
-
-def _text(
-    fields: dict[str, Any], key: str, label: str | None = None, *, required: bool = False
-) -> str | None:
-    if key not in fields:
-        return f"{label or key} is missing" if required else None
-    if not isinstance(fields[key], str):
-        return f"{label or key} is {'null' if fields[key] is None else 'not a string'}"
-    return None
-
-
-def _id(fields: dict[str, Any], key: str, label: str | None = None) -> str | None:
-    value = fields.get(key)
-    if not isinstance(value, str) or not _ID.fullmatch(value):
-        return f"{label or key} is {'missing' if value is None else 'not a Slack id'}"
-    return None
-
-
-def _optional_id(fields: dict[str, Any], key: str, label: str) -> str | None:
-    return _id(fields, key, label) if key in fields else None
+    return _problem(channel, (("id" if "id" in channel else "channel_id", _ID, True),), "channel.")

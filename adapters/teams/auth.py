@@ -51,6 +51,9 @@ class ChannelTokens:
     async def check(self, authorization: str | None, service_url: str | None) -> ClaimsIdentity:
         """Who sent the activity, if the Authorization header holds a channel token for this bot and this
         activity's service URL; Refused otherwise."""
+        # A header may carry any byte, and the token's libraries take only text they can encode.
+        if authorization is not None and not authorization.isascii():
+            raise Refused("the Authorization header is not ASCII")
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Refused("no bearer token")

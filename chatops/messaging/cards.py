@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -27,8 +28,20 @@ class ActionRef:
         """Read a packed reference; ValueError when it is not one of ours."""
         prefix, ticket_id, verb, version = packed.split("|")
         if prefix != cls.PREFIX:
-            raise ValueError(f"not a chatops action: {packed!r}")
-        return cls(int(ticket_id), verb, int(version))
+            raise ValueError(f"not a chatops action: {packed[:100]!r}")
+        return cls(_number(ticket_id), verb, _number(version))
+
+
+# Ticket ids and versions are integer columns, 32 bits wide in PostgreSQL; a click naming a larger number
+# (or one int() reads from other digits, signs or underscores) names no ticket and is no click of ours.
+_LARGEST = 2**31 - 1
+_DIGITS = re.compile(r"[0-9]{1,10}")
+
+
+def _number(text: str) -> int:
+    if not _DIGITS.fullmatch(text) or int(text) > _LARGEST:
+        raise ValueError(f"not a ticket number or version: {text[:20]!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)
