@@ -155,6 +155,8 @@ class Dispatcher:
         # After a batch of which nothing could go yet, claims wait until then: under a burst, every commit
         # would otherwise claim the same rows again only to put them off again.
         self._quiet_until = 0.0
+        # The jobs of the batches being carried out: only their leases are renewed.
+        self._carrying: set[int] = set()
         self._wakeup = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -211,14 +213,19 @@ class Dispatcher:
         return min(self.poll_interval, max(wait, 0.0))
 
     async def _keep_claims(self) -> None:
-        """Extend the lease on our rows while we live: a dead replica's rows free up within one lease."""
+        """Extend the lease on the rows we are carrying out while we live: a dead replica's rows, and a
+        batch whose outcome could not be recorded, free up within one lease."""
         every = self.lease.total_seconds() / 3
         while True:
             await asyncio.sleep(every)
-            try:
-                await self.db.run(lambda session: self.store.renew(session, self.clock.now()))
-            except Exception:  # noqa: BLE001 - the next round tries again; the lease is three rounds long
-                log.exception("outbox_lease_renewal_failed")
+            if self._carrying:
+                await self._renew(list(self._carrying))
+
+    async def _renew(self, ids: list[int]) -> None:
+        try:
+            await self.db.run(lambda session: self.store.renew(session, ids, self.clock.now()))
+        except Exception:  # noqa: BLE001 - the next round tries again; the lease is three rounds long
+            log.exception("outbox_lease_renewal_failed")
 
     async def _next_claim(self) -> tuple[list[Job], Any] | None:
         def claim(session: Session) -> tuple[list[Job], Any]:
@@ -236,6 +243,8 @@ class Dispatcher:
 
     async def _carry_out(self, jobs: list[Job], context: Any) -> None:
         """Carry out one claimed batch, a ticket's jobs in order, and record every outcome."""
+        ids = {job.id for job in jobs}
+        self._carrying |= ids
         groups: dict[Any, list[Job]] = defaultdict(list)
         for job in jobs:
             groups[job.ticket_id if job.ticket_id is not None else ("free", job.id)].append(job)
@@ -249,6 +258,8 @@ class Dispatcher:
         except Exception:  # noqa: BLE001 - unrecorded rows are claimed again when their lease runs out
             log.exception("outbox_batch_failed", jobs=[j.id for j in jobs])
         finally:
+            # Recorded or not, the batch is over: its rows' leases are left to run out.
+            self._carrying -= ids
             self._wakeup.set()
 
     async def _run_group(self, jobs: list[Job], run: Run) -> list[Outcome]:

@@ -145,7 +145,7 @@ class OutboxStore:
         )
         self._renew = (
             update(_OUTBOX)
-            .where(_OUTBOX.c.claimed_by == owner, _OUTBOX.c.done_at.is_(None))
+            .where(_OUTBOX.c.id.in_(ids), mine, _OUTBOX.c.done_at.is_(None))
             .values(claimed_until=bindparam("until"))
         )
 
@@ -162,9 +162,10 @@ class OutboxStore:
         connection.execute(self._take, {"ids": [j.id for j in jobs], "until": now + self.lease})
         return jobs
 
-    def renew(self, session: Session, now: datetime) -> None:
-        """Extend the lease on every row this dispatcher holds and has not recorded yet."""
-        session.execute(self._renew, {"until": now + self.lease})
+    def renew(self, session: Session, ids: Collection[int], now: datetime) -> None:
+        """Extend the lease on these rows, of batches still being carried out, while this dispatcher holds
+        them; a row left out (its batch's record failed) runs out its lease and is claimed again."""
+        session.execute(self._renew, {"ids": list(ids), "until": now + self.lease})
 
     def record(self, session: Session, outcomes: list[Outcome], now: datetime) -> None:
         """Mark rows done, failed or due again, and write what their results mean for the desk."""
