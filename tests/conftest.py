@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
@@ -16,6 +17,15 @@ from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, s
 
 # The Teams and Jira stand-ins, as fixtures for their tests.
 pytest_plugins = ["teams_fixtures", "jira_fixtures"]
+
+# Tracebacks plain, as the desk logs them: the console's default draws each with its variables' values,
+# seconds of the in-process desk's event loop on a busy machine (and the words people wrote, besides).
+structlog.configure(
+    processors=[
+        *structlog.get_config()["processors"][:-1],
+        structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback),
+    ]
+)
 
 
 @pytest.fixture
