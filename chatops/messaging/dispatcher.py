@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from chatops.clock import Clock
 from chatops.errors import StorageUnavailable
-from chatops.messaging.outbox import WORDS
 from chatops.messaging.outbox_store import Job, OutboxStore, Outcome
 from chatops.messaging.pacing import Pacer
 from chatops.messaging.ports import (
@@ -263,27 +262,42 @@ class Dispatcher:
             self._wakeup.set()
 
     async def _run_group(self, jobs: list[Job], run: Run) -> list[Outcome]:
-        """One ticket's jobs, lane by lane as the outbox orders them (per target, its cards apart from its
-        words to people), the lanes side by side: a lane waiting out its place's pace holds back no other."""
-        lanes: dict[tuple[str, bool], list[Job]] = defaultdict(list)
+        """One ticket's jobs, lane by lane as the outbox orders them (per target and destination: its cards
+        in its team's place, each place or person its words go to), the lanes side by side: a lane waiting
+        out its place's pace holds back no other."""
+        lanes: dict[tuple[str, str | None], list[Job]] = defaultdict(list)
         for job in jobs:
-            lanes[(job.target, job.kind in WORDS)].append(job)
+            lanes[(job.target, job.destination)].append(job)
         results = await asyncio.gather(*(self._run_lane(lane, run) for lane in lanes.values()))
         return [outcome for lane in results for outcome in lane]
 
     async def _run_lane(self, jobs: list[Job], run: Run) -> list[Outcome]:
-        """One lane's jobs: each (target, kind) in the order its first row was written, given together."""
-        kinds: dict[tuple[str, str], list[Job]] = defaultdict(list)
-        for job in jobs:
-            kinds[(job.target, job.kind)].append(job)
+        """One lane's jobs, a kind's given together: a card's rows each kind in the order its first row was
+        written (its edits make one redraw); words to a place or person run by run, in the order written,
+        and once some are to be tried again the rest wait behind them, untried."""
+        words = jobs[0].destination is not None
+        groups = _runs(jobs) if words else _kinds(jobs)
         outcomes: list[Outcome] = []
-        for key, same in kinds.items():
-            handler = self.handlers.get(key)
-            if handler is None:
-                outcomes.append(Outcome([j.id for j in same], failed=True, error=f"nothing handles {key}"))
-                continue
-            outcomes.extend(await handler(same, run))
+        for index, same in enumerate(groups):
+            done = await self._hand_over(same, run)
+            outcomes.extend(done)
+            retry_at = min((o.retry_at for o in done if o.retry_at is not None), default=None)
+            if words and retry_at is not None:
+                outcomes.extend(
+                    Outcome([rest.id], retry_at=retry_at, put_off=True, in_doubt=rest.in_doubt)
+                    for later in groups[index + 1 :]
+                    for rest in later
+                )
+                break
         return outcomes
+
+    async def _hand_over(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Jobs of one (target, kind), to its handler."""
+        key = (jobs[0].target, jobs[0].kind)
+        handler = self.handlers.get(key)
+        if handler is None:
+            return [Outcome([j.id for j in jobs], failed=True, error=f"nothing handles {key}")]
+        return await handler(jobs, run)
 
     async def attempt(
         self,
@@ -341,6 +355,25 @@ class Dispatcher:
             # Nothing went out, so nothing is in doubt that was not before.
             in_doubt=any(j.in_doubt for j in jobs),
         )
+
+
+def _kinds(jobs: list[Job]) -> list[list[Job]]:
+    """Jobs by kind, each kind where its first job was."""
+    kinds: dict[str, list[Job]] = defaultdict(list)
+    for job in jobs:
+        kinds[job.kind].append(job)
+    return list(kinds.values())
+
+
+def _runs(jobs: list[Job]) -> list[list[Job]]:
+    """Jobs in runs of one kind, in order."""
+    runs: list[list[Job]] = []
+    for job in jobs:
+        if runs and runs[-1][0].kind == job.kind:
+            runs[-1].append(job)
+        else:
+            runs.append([job])
+    return runs
 
 
 def backoff(attempt: int) -> timedelta:

@@ -25,7 +25,7 @@ TELL_PRIVATELY = "tell_privately"
 # Words relayed from one person to another (a requester's to the team, an agent's to the requester): the
 # domain that relays them carries them out, and keeps where each copy landed.
 RELAY = "relay"
-# The kinds that carry words to a person; they keep their own order, apart from a ticket's cards.
+# The kinds that carry words to a place or a person, named in their payload: their destination.
 WORDS = (MESSAGE, TELL_PRIVATELY, RELAY)
 
 
@@ -38,11 +38,13 @@ def outbox_row(
     payload: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The values of one outbox row, due now."""
+    payload = payload or {}
     return {
         "target": target,
         "kind": kind,
         "ticket_id": ticket_id,
-        "payload": payload or {},
+        "payload": payload,
+        "destination": destination_of(kind, payload),
         "created_at": now,
         "available_at": now,
         "attempts": 0,
@@ -50,6 +52,19 @@ def outbox_row(
         "after_card": False,
         "failed": False,
     }
+
+
+def destination_of(kind: str, payload: dict[str, Any]) -> str | None:
+    """Where a row goes, as the outbox keeps a ticket's rows in order: `person:<id>` for a person (their
+    direct messages, or a private word), `place:<address>` for a place. None for a ticket's card rows,
+    which go to its team's place on the row's platform, and for rows to other systems."""
+    if kind not in WORDS:
+        return None
+    # A private word names its person and place beside its text; a message, in its `to`.
+    to = payload.get("to", payload)
+    if to.get("person"):
+        return f"person:{to['person']}"
+    return f"place:{to['place']}" if to.get("place") else None
 
 
 def insert_rows(session: Session, rows: list[dict[str, Any]]) -> None:

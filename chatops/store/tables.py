@@ -330,6 +330,9 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Where words go (`person:<id>`, `place:<address>`); none for a ticket's card rows (its team's place).
+    # A ticket's rows keep their order per target and destination.
+    destination: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     available_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
