@@ -151,8 +151,8 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._pacer = Pacer()
         self._next_due: float | None = None
-        # After a batch of which nothing could go yet, claims wait until then: under a burst, every commit
-        # would otherwise claim the same rows again only to put them off again.
+        # After a batch short of full of which nothing could go yet, claims wait until then: under a burst,
+        # every commit would otherwise claim the same rows again only to put them off again.
         self._quiet_until = 0.0
         # The jobs of the batches being carried out: only their leases are renewed.
         self._carrying: set[int] = set()
@@ -252,7 +252,10 @@ class Dispatcher:
             results = await asyncio.gather(*(self._run_group(group, run) for group in groups.values()))
             outcomes = [outcome for group in results for outcome in group]
             await self.db.run(lambda session: self.store.record(session, outcomes, self.clock.now()))
-            if outcomes and all(o.put_off for o in outcomes) and self._next_due is not None:
+            # A full batch may have left rows behind it that can go now (a word to a person behind a busy
+            # channel's backlog): the next claim comes at once, and each row is put off once until its slot.
+            full = len(jobs) >= self.store.batch_size
+            if not full and outcomes and all(o.put_off for o in outcomes) and self._next_due is not None:
                 self._quiet_until = min(self._next_due, time.monotonic() + self.horizon)
         except Exception:  # noqa: BLE001 - unrecorded rows are claimed again when their lease runs out
             log.exception("outbox_batch_failed", jobs=[j.id for j in jobs])

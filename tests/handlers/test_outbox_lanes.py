@@ -4,6 +4,7 @@ written, whatever their kinds, and never wait on what goes to another place."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from recording import RecordingGateway, drain
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 from world import CUSTOMER, World
 
 from chatops.bootstrap import dispatcher_for
+from chatops.clock import SystemClock
 from chatops.messaging.cards import Card
 from chatops.messaging.outbox import MESSAGE, RELAY, message_payload
-from chatops.messaging.ports import Destination, MessageRef, RateLimited
+from chatops.messaging.ports import CallKind, Destination, MessageRef, Pace, RateLimited
 from chatops.messaging.rich import Rich, plain
 from chatops.store.tables import OutboxMessage
 from chatops.work import Work
@@ -66,6 +68,16 @@ class PausedOnce(RecordingGateway):
         return await super().post(to, body, key=key, look_since=look_since)
 
 
+@dataclass
+class SlowChannel(RecordingGateway):
+    """The team's channel takes a post every four seconds; people's direct messages, at once."""
+
+    def pace(self, kind: CallKind, place: str | None) -> Pace:
+        if place == "C0SUPPORT":
+            return Pace(f"{kind}:{place}", per_second=0.25)
+        return super().pace(kind, place)
+
+
 def test_a_word_to_a_person_never_waits_on_the_tickets_word_to_a_channel_that_must_wait(world: World) -> None:
     number = world.open_one()
     slack = RecordingGateway("slack", closed_places={"C0SUPPORT": RateLimited(60)})
@@ -99,3 +111,24 @@ def test_a_persons_words_keep_their_order_whatever_their_kinds_and_wait_behind_a
     drain(dispatcher_for(world.db, world.desk, world.clock, {"slack": slack}))  # type: ignore[dict-item]
 
     assert words_to(slack, CUSTOMER) == ["one", "two", "three"]
+
+
+def test_a_word_to_a_person_goes_out_at_once_behind_a_channels_backlog_of_several_batches(
+    world: World,
+) -> None:
+    # In real time: a job put off to its slot comes back when the slot does.
+    world.clock.at = datetime.now(UTC)
+    numbers = [world.open_one(f"Export crashes, case {n}") for n in range(30)]
+    queue(world, numbers[-1], (MESSAGE, to(LEAD, "SLA breached")))
+    slack = SlowChannel("slack")
+
+    # Thirty cards to post at the channel's pace, five to a batch; the lead's message was written last.
+    drain(
+        dispatcher_for(world.db, world.desk, SystemClock(), {"slack": slack}, batch_size=5),  # type: ignore[dict-item]
+        until=lambda: bool(words_to(slack, LEAD)),
+        timeout=30,
+    )
+
+    # The batches of cards were each put off to their slots in turn, with no pause between them: the lead
+    # heard before the channel's second slot came.
+    assert posted_to_places(slack) == ["C0SUPPORT"]
