@@ -11,6 +11,12 @@ per channel imposes, so sharing a process does not distort the figures.
 The floor is the least time the channel's limit allows for N posts: (N - burst) / rate. Figures are printed,
 never asserted. Exit status 0 unless the run broke: the server did not start, a command was not acked with
 a ticket, or a card was still missing at the timeout.
+
+The last --urgent commands of the burst open urgent tickets that nobody takes, whose first answer is due
+after BREACH seconds (the rules are tests/desk.yaml with that target, and a sweep every second): the team's
+lead is told of each breach directly, while the channel still drains. "lead DMs" is how long after the
+breach the lead heard of it, and how many cards were still to post in the channel when the first came. Their
+call-outs and notes go to the channel too, two posts each beside the card: --urgent 0 drains cards alone.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import asyncio
 import contextlib
 import re
 import sqlite3
+import statistics
 import sys
 import tempfile
 import time
@@ -31,13 +38,15 @@ from typing import NamedTuple
 import aiohttp
 
 # The sibling benchmark starts the server the same way; run as a script, this folder is on sys.path.
-from ack_latency import ACKED_TICKET, SECRET, start_server, stop_server
+from ack_latency import ACKED_TICKET, CONFIG, SECRET, start_server, stop_servers
 
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
 from adapters.slack.devkit.standin import RATE_LIMITED, Call, SlackStandIn
 from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT
 
 CHANNEL = "C0SUPPORT"  # the support team's channel in tests/desk.yaml; "crashes" routes there
+LEAD = "U0LEAD"  # the support team's lead in tests/desk.yaml
+BREACH = 20  # seconds: the urgent tickets' first-response target here
 CARD_KEY = re.compile(r"ticket-(\d+)-card")
 REQUEST_TIMEOUT = 10.0
 POLL = 0.25
@@ -76,9 +85,27 @@ def stored_cards(standin: SlackStandIn) -> dict[int, list[float]]:
     cards: dict[int, list[float]] = {}
     for message in standin.messages(CHANNEL):
         key = ((message.get("metadata") or {}).get("event_payload") or {}).get("key", "")
-        if "thread_ts" not in message and (match := CARD_KEY.fullmatch(str(key))):
+        # A card under which notes were written is a thread parent: its thread_ts is its own ts.
+        if message.get("thread_ts", message["ts"]) == message["ts"] and (
+            match := CARD_KEY.fullmatch(str(key))
+        ):
             cards.setdefault(int(match.group(1)), []).append(float(message["ts"]))
     return cards
+
+
+def bench_rules(workdir: Path) -> Path:
+    """tests/desk.yaml with urgent tickets answered within BREACH seconds and a sweep every second."""
+    rules = CONFIG.read_text()
+    urgent = rules.replace("first_response: 15m", f"first_response: {BREACH}s")
+    assert urgent != rules, "tests/desk.yaml no longer gives urgent tickets a 15m first response"
+    path = workdir / "desk.yaml"
+    path.write_text(urgent + "sla: {sweep_seconds: 1}\n")
+    return path
+
+
+def lead_dms(standin: SlackStandIn) -> list[float]:
+    """The Slack timestamps of the lead's direct messages."""
+    return [float(message["ts"]) for message in standin.messages(LEAD)]
 
 
 def pending_outbox(db: Path) -> int | None:
@@ -101,10 +128,12 @@ class Burst:
     """What one burst measured."""
 
     tickets: int
+    urgent: int
     timeout: float
     started: float
     acks: list[Ack]
     cards: dict[int, list[float]]
+    leads: list[float]
     calls: list[Call]
     pending: int | None
     stderr: list[str] = field(default_factory=list)
@@ -130,17 +159,21 @@ class Burst:
         return sorted(self.acked - self.cards.keys())
 
 
-def run(tickets: int, timeout: float) -> Burst:
-    """Start a fresh server, send one burst and wait (bounded) for its cards and outbox."""
+def run(tickets: int, urgent: int, timeout: float) -> Burst:
+    """Start a fresh server, send one burst and wait (bounded) for its cards, breaches and outbox."""
     signer = SlackRequests(SECRET)
     # Built and signed up front so that the burst is only sending.
     requests = [
-        signer.slash_command(f"The export crashes, case {i + 1}", user_id=f"U0USER{i % 50:02d}")
+        signer.slash_command(
+            f"The export crashes, case {i + 1}" + (", urgent" if i >= tickets - urgent else ""),
+            user_id=f"U0USER{i % 50:02d}",
+        )
         for i in range(tickets)
     ]
     with SlackStandIn(rate_limits=True) as standin, tempfile.TemporaryDirectory(prefix="bench-burst-") as tmp:
         workdir, db = Path(tmp), Path(tmp) / "chatops.db"
-        process, url = start_server("chatops", workdir, standin.base_url)
+        rules = {"CHATOPS_CONFIG": str(bench_rules(workdir))}
+        processes, url = start_server("chatops", workdir, standin.base_url, rules)
         try:
             # One command that posts nothing, so the burst does not pay for the server's first request.
             asyncio.run(send_all(url, [signer.slash_command("help", user_id="U0USER00")]))
@@ -150,16 +183,26 @@ def run(tickets: int, timeout: float) -> Burst:
             acks = asyncio.run(send_all(url, requests))
             acked = {a.ticket for a in acks if a.outcome == "ok" and a.ticket is not None}
             deadline = time.monotonic() + timeout
-            while not acked <= stored_cards(standin).keys() and time.monotonic() < deadline:
+            while time.monotonic() < deadline and not (
+                acked <= stored_cards(standin).keys() and len(lead_dms(standin)) >= urgent
+            ):
                 time.sleep(POLL)
             # The call counts are final only once nothing is left to send.
             while pending_outbox(db) and time.monotonic() < deadline:
                 time.sleep(POLL)
             burst = Burst(
-                tickets, timeout, started, acks, stored_cards(standin), standin.calls(), pending_outbox(db)
+                tickets,
+                urgent,
+                timeout,
+                started,
+                acks,
+                stored_cards(standin),
+                lead_dms(standin),
+                standin.calls(),
+                pending_outbox(db),
             )
         finally:
-            stop_server(process)
+            stop_servers(processes)
         burst.stderr = (workdir / "chatops.err").read_text(errors="replace").strip().splitlines()
     return burst
 
@@ -197,6 +240,7 @@ def print_report(burst: Burst) -> None:
     )
     if burst.missing:
         print(f"                  MISSING after {burst.timeout:.0f} s: tickets {burst.missing}")
+    print_leads(burst, firsts)
     print(
         f"outbox            {'unknown' if burst.pending is None else burst.pending} rows not done at the end"
     )
@@ -205,10 +249,30 @@ def print_report(burst: Burst) -> None:
             print(f"  server stderr: {line}")
 
 
+def print_leads(burst: Burst, firsts: list[float]) -> None:
+    """How soon the lead heard of the urgent tickets' breaches, with the channel still busy."""
+    if not burst.urgent:
+        return
+    # The tickets were opened as the burst was sent: their first answers were due BREACH seconds later.
+    delays = sorted(ts - burst.started - BREACH for ts in burst.leads)
+    told = f"{len(delays)} of {burst.urgent}"
+    if not delays:
+        print(f"lead DMs          {told}: the lead heard of no breach")
+        return
+    behind = sum(1 for first in firsts if first > delays[0] + burst.started + BREACH)
+    print(
+        f"lead DMs          {told}, {statistics.median(delays):.1f} s (median) / {delays[-1]:.1f} s (max) "
+        f"after the breach; {behind} cards still to post in {CHANNEL} at the first"
+    )
+
+
 def main() -> int:
     """Parse options, run one burst, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tickets", type=int, default=60, help="slash commands sent at once")
+    parser.add_argument(
+        "--urgent", type=int, default=5, help=f"of them, urgent tickets due in {BREACH} s (0: none)"
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -218,8 +282,10 @@ def main() -> int:
     args = parser.parse_args()
     if args.tickets < 1:
         parser.error("--tickets must be at least 1")
+    if not 0 <= args.urgent <= args.tickets:
+        parser.error("--urgent must be between 0 and --tickets")
     timeout = args.timeout if args.timeout is not None else args.tickets * 3 + 60
-    burst = run(args.tickets, timeout)
+    burst = run(args.tickets, args.urgent, timeout)
     print_report(burst)
     return 1 if burst.not_acked or burst.missing else 0
 

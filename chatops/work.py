@@ -54,20 +54,22 @@ class Work:
         ticket_id: int | None = None,
         payload: dict[str, Any] | None = None,
         after: timedelta | None = None,
+        destination: str | None = None,
     ) -> None:
         """Queue a side effect for `target` (a chat platform, or another system), carried out after commit,
-        not before `after` has passed, if given."""
+        not before `after` has passed, if given; `destination`: the place or person it goes to, for words
+        (see chatops.messaging.outbox.send_words)."""
         self._outbox.append(
             {
                 "target": target,
                 "kind": kind,
                 "ticket_id": ticket_id,
                 "payload": payload or {},
+                "destination": destination,
                 "created_at": self.now,
                 "available_at": self.now + after if after else self.now,
                 "attempts": 0,
                 "in_doubt": False,
-                "after_card": False,
                 "failed": False,
             }
         )

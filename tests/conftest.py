@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import structlog
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
@@ -18,6 +19,15 @@ from harness import SIGNING_SECRET, Probe, Slack, fresh_database, served_desk, s
 pytest_plugins = ["teams_fixtures", "jira_fixtures"]
 # The test workspace's channels by name: a #name typed in a message is linked by Slack if it is one of them.
 CHANNELS = {"general": "C0GENERAL", "support": "C0SUPPORT", "billing": "C0BILLING", "help": "C0HELP"}
+
+# Tracebacks plain, as the desk logs them: the console's default draws each with its variables' values,
+# seconds of the in-process desk's event loop on a busy machine (and the words people wrote, besides).
+structlog.configure(
+    processors=[
+        *structlog.get_config()["processors"][:-1],
+        structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback),
+    ]
+)
 
 
 @pytest.fixture

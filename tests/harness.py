@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import create_engine, func, select, text
+import pytest
+from sqlalchemy import Engine, create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from adapters.slack.devkit.cards import control
@@ -59,6 +60,44 @@ def fresh_database(tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def refusing_writes(database_url: str, *running: Engine) -> Iterator[None]:
+    """The database refuses writes until the block ends: an immutable file, or a read-only PostgreSQL
+    database. Only connections opened afterwards see the change, so the `running` engines start afresh
+    on the way in and on the way out, as after a restart of the database."""
+    _switch_writes(database_url, refuse=True)
+    for engine in running:
+        engine.dispose()
+    try:
+        yield
+    finally:
+        _switch_writes(database_url, refuse=False)
+        for engine in running:
+            engine.dispose()
+
+
+def _switch_writes(database_url: str, *, refuse: bool) -> None:
+    """Make the database refuse writes from new connections on, or take them again."""
+    if not database_url.startswith("sqlite"):
+        name = database_url.rsplit("/", 1)[1]
+        change = "SET default_transaction_read_only = on" if refuse else "RESET default_transaction_read_only"
+        # From the server's own database: a connection to this one may be read-only itself by then.
+        admin = create_engine(normalize_url(os.environ[PG_ENV]), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'ALTER DATABASE "{name}" {change}'))
+        admin.dispose()
+        return
+    path = database_url.removeprefix("sqlite:///")
+    if os.geteuid() != 0:
+        os.chmod(path, 0o444 if refuse else 0o644)
+        return
+    # Root ignores file modes; the immutable flag binds it too.
+    done = subprocess.run(["chattr", "+i" if refuse else "-i", path], capture_output=True, text=True)
+    if done.returncode != 0 and refuse:
+        pytest.skip(f"cannot make a file read-only for root here: {done.stderr.strip()}")
+    assert done.returncode == 0, done.stderr
 
 
 def settings_for(database_url: str, slack_url: str, **overrides: Any) -> Settings:

@@ -9,12 +9,14 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chatops.errors import Overloaded
 from chatops.store import migrate
-from chatops.store.db import Database
+from chatops.store.db import Database, WritesRefused
 from chatops.store.tables import Replica
+from harness import refusing_writes
 
 
 @pytest.fixture
@@ -58,6 +60,24 @@ def test_a_unit_still_queued_after_its_deadline_is_dropped_unrun(db: Database) -
     blocker.join()
     assert count(db) == 0
     assert asyncio.run(db.run(remember("on time"), deadline=time.monotonic() + 5)) == "on time"
+    assert count(db) == 1
+
+
+def test_a_late_unit_is_told_that_the_database_refuses_writes_rather_than_that_it_was_busy(
+    db: Database, database_url: str
+) -> None:
+    past = time.monotonic() - 1
+    with refusing_writes(database_url, db.engine):
+        with pytest.raises(DBAPIError):
+            asyncio.run(db.run(remember("refused")))
+
+        # It would have been refused had it been on time: being late is not why nothing was saved.
+        with pytest.raises(WritesRefused, match="read-only|readonly"):
+            asyncio.run(db.run(remember("late"), deadline=past))
+
+    assert asyncio.run(db.run(remember("taken"))) == "taken"
+    with pytest.raises(Overloaded):
+        asyncio.run(db.run(remember("late"), deadline=past))
     assert count(db) == 1
 
 

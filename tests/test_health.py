@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import subprocess
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from chatops.entrypoints.serving import BackgroundServer
 from chatops.store import migrate
-from chatops.store.db import Database, normalize_url
+from chatops.store.db import Database
 from chatops.store.tables import Replica
-from harness import PG_ENV, SIGNING_SECRET, Probe, Slack, served_desk, settings_for
+from harness import PG_ENV, SIGNING_SECRET, Probe, Slack, refusing_writes, served_desk, settings_for
 
 SQLITE_ONLY = pytest.mark.skipif(bool(os.environ.get(PG_ENV)), reason="a database file is SQLite's alone")
 
@@ -71,38 +68,13 @@ def test_a_database_file_removed_under_the_server_is_unhealthy_and_loses_no_prom
         server.stop()
 
 
-@contextlib.contextmanager
-def read_only(database_url: str) -> Iterator[None]:
-    """The database refuses writes from new connections on: an immutable file, or a read-only PostgreSQL."""
-    if not database_url.startswith("sqlite"):
-        name = database_url.rsplit("/", 1)[1]
-        admin = create_engine(normalize_url(database_url), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'ALTER DATABASE "{name}" SET default_transaction_read_only = on'))
-        admin.dispose()
-        yield
-        return
-    path = database_url.removeprefix("sqlite:///")
-    # Root ignores file modes; the immutable flag binds it too.
-    done = subprocess.run(["chattr", "+i", path], capture_output=True, text=True)
-    if done.returncode != 0:
-        if os.geteuid() == 0:
-            pytest.skip(f"cannot make a file read-only for root here: {done.stderr.strip()}")
-        os.chmod(path, 0o444)
-    try:
-        yield
-    finally:
-        if done.returncode == 0:
-            subprocess.run(["chattr", "-i", path], check=True)
-
-
 def test_a_database_that_refuses_writes_is_unhealthy_and_every_request_is_told(
     database_url: str, standin: SlackStandIn
 ) -> None:
     db = Database(database_url)
     migrate.upgrade(db.engine)
     db.close()
-    with read_only(database_url):
+    with refusing_writes(database_url):
         server = served_desk(settings_for(database_url, standin.base_url)).start()
         try:
             slack = Slack(standin, SlackRequests(SIGNING_SECRET), lambda: server.url)

@@ -22,6 +22,7 @@ from chatops.composition.cards import DrawCard
 from chatops.conversation import noise
 from chatops.messaging.addresses import AddressBook, chat_key, place_key
 from chatops.messaging.cards import Card
+from chatops.messaging.ports import Place
 from chatops.rich import plain
 from commands.inbound import Direct, Inbound, Posted, Pressed, Typed
 from commands.pipeline import Pipeline
@@ -142,7 +143,8 @@ class TeamsAgent:
             card = adaptive_card(Card(header="Thank you", summary=plain(said), body=said), people)
         else:
             bus = self.pipeline.bus
-            drawn = await bus.ask(DrawCard(reply.ticket or ref.ticket_id, bus.clock.now()))
+            place = Place(PLATFORM, pressed.place) if pressed.place else None
+            drawn = await bus.ask(DrawCard(reply.ticket or ref.ticket_id, bus.clock.now(), place))
             if not drawn.done:
                 await _answer_invoke(context, _message(plain(drawn.refusal or SORRY)))
                 return

@@ -9,7 +9,7 @@ import structlog
 
 from chatops.desk import Desk
 from chatops.messaging.cards import ActionRef, Button, Card, Prompt
-from chatops.messaging.outbox import MESSAGE, card_payload
+from chatops.messaging.outbox import MESSAGE, card_payload, send_words
 from chatops.messaging.ports import Destination
 from chatops.rich import Rich, plain
 from chatops.text import clip
@@ -101,4 +101,4 @@ def _send(work: Work, desk: Desk, ticket: Asked, card: Card) -> None:
         log.warning("person_unreachable", person=ticket.requester, ticket=ticket.id)
         return
     payload = card_payload(Destination(person=ticket.requester), card)
-    work.send(platform, MESSAGE, ticket_id=ticket.id, payload=payload)
+    send_words(work, platform, MESSAGE, payload, ticket_id=ticket.id)

@@ -14,9 +14,10 @@ from chatops.conversation import controls as conversation
 from chatops.desk import Desk
 from chatops.errors import NotFound
 from chatops.messaging.cards import Card
+from chatops.messaging.ports import Place
 from chatops.tickets import card, repository
 from chatops.tickets import controls as tickets
-from chatops.tickets.card import TicketCard
+from chatops.tickets.card import TicketCard, left_behind, moved_line
 from chatops.tickets.views import TicketView
 from chatops.tracking import controls as tracking
 
@@ -25,10 +26,12 @@ PARTS = (tickets.PART, conversation.PART, tickets.ROUTING, tracking.PART, closin
 
 @dataclass(frozen=True)
 class DrawCard:
-    """A ticket's card as it stands at `now` (to show in place of one just clicked)."""
+    """A ticket's card as it stands at `now`, as shown in `place` (to show in place of one just clicked
+    there): in a place no longer its team's, the card it left behind."""
 
     ticket_id: int
     now: datetime
+    place: Place | None = None
 
 
 def load(session: Session, views: Sequence[TicketView], desk: Desk) -> dict[int, TicketCard]:
@@ -47,4 +50,8 @@ def draw_card(session: Session, query: DrawCard, desk: Desk) -> Card:
     if row is None:
         raise NotFound(f"Ticket #{query.ticket_id} no longer exists.")
     view = TicketView.of(row)
-    return draw(load(session, [view], desk)[view.id], desk, query.now)
+    drawn = draw(load(session, [view], desk)[view.id], desk, query.now)
+    moved = repository.last_event(session, view.id, "moved")
+    if query.place is None or moved is None or query.place in desk.config.team(view.team).places():
+        return drawn
+    return left_behind(drawn, moved_line(desk.config.team(view.team).name, moved.actor, moved.at))

@@ -14,7 +14,7 @@ from chatops.conversation.commands import ChannelMessage
 from chatops.conversation.follow_ups import resumed
 from chatops.conversation.noise import not_a_request
 from chatops.desk import Desk
-from chatops.messaging.outbox import MESSAGE, message_payload
+from chatops.messaging.outbox import MESSAGE, message_payload, send_words
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.people import repository as people
 from chatops.rich import Rich
@@ -82,8 +82,8 @@ def channel_message(work: Work, command: ChannelMessage, desk: Desk) -> Opened |
     if opened.new:
         thread = Destination(place=command.place, thread=MessageRef(command.place, command.ref))
         answer = _answer(opened.ticket, desk, command.command)
-        work.send(
-            command.platform, MESSAGE, ticket_id=opened.ticket.id, payload=message_payload(thread, answer)
+        send_words(
+            work, command.platform, MESSAGE, message_payload(thread, answer), ticket_id=opened.ticket.id
         )
     return opened
 

@@ -11,7 +11,7 @@ from chatops.conversation.commands import JOIN, DirectMessage, PlaceHeld
 from chatops.desk import Desk
 from chatops.errors import Forbidden, IllegalTransition, TooMany
 from chatops.messaging.cards import ActionRef, Button, Card
-from chatops.messaging.outbox import MESSAGE, card_payload
+from chatops.messaging.outbox import MESSAGE, card_payload, send_words
 from chatops.messaging.ports import Destination
 from chatops.people.identity import system
 from chatops.rich import Code, Rich
@@ -215,7 +215,7 @@ def _held(work: Work, desk: Desk, request: OpenTicket, waiting: list[tickets.Tic
         actions=(*choices, Button("A new ticket", ActionRef(0, JOIN, held_id))),
     )
     payload = card_payload(Destination(person=request.requester), card)
-    work.send(request.platform, MESSAGE, ticket_id=waiting[0].id, payload=payload)
+    send_words(work, request.platform, MESSAGE, payload, ticket_id=waiting[0].id)
     return Held(len(waiting))
 
 

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from chatops.clock import Clock
 from chatops.errors import StorageUnavailable
-from chatops.messaging.outbox import WORDS
 from chatops.messaging.outbox_store import Job, OutboxStore, Outcome
 from chatops.messaging.pacing import Pacer
 from chatops.messaging.ports import (
@@ -155,9 +154,11 @@ class Dispatcher:
         self._slots = asyncio.Semaphore(concurrency)
         self._pacer = Pacer()
         self._next_due: float | None = None
-        # After a batch of which nothing could go yet, claims wait until then: under a burst, every commit
-        # would otherwise claim the same rows again only to put them off again.
+        # After a batch short of full of which nothing could go yet, claims wait until then: under a burst,
+        # every commit would otherwise claim the same rows again only to put them off again.
         self._quiet_until = 0.0
+        # The jobs of the batches being carried out: only their leases are renewed.
+        self._carrying: set[int] = set()
         self._wakeup = asyncio.Event()
         self._stopped = asyncio.Event()
         self._stopping = False
@@ -214,14 +215,19 @@ class Dispatcher:
         return min(self.poll_interval, max(wait, 0.0))
 
     async def _keep_claims(self) -> None:
-        """Extend the lease on our rows while we live: a dead replica's rows free up within one lease."""
+        """Extend the lease on the rows we are carrying out while we live: a dead replica's rows, and a
+        batch whose outcome could not be recorded, free up within one lease."""
         every = self.lease.total_seconds() / 3
         while True:
             await asyncio.sleep(every)
-            try:
-                await self.db.run(lambda session: self.store.renew(session, self.clock.now()))
-            except Exception:  # noqa: BLE001 - the next round tries again; the lease is three rounds long
-                log.exception("outbox_lease_renewal_failed")
+            if self._carrying:
+                await self._renew(list(self._carrying))
+
+    async def _renew(self, ids: list[int]) -> None:
+        try:
+            await self.db.run(lambda session: self.store.renew(session, ids, self.clock.now()))
+        except Exception:  # noqa: BLE001 - the next round tries again; the lease is three rounds long
+            log.exception("outbox_lease_renewal_failed")
 
     async def _next_claim(self) -> tuple[list[Job], Any] | None:
         def claim(session: Session) -> tuple[list[Job], Any]:
@@ -239,6 +245,8 @@ class Dispatcher:
 
     async def _carry_out(self, jobs: list[Job], context: Any) -> None:
         """Carry out one claimed batch, a ticket's jobs in order, and record every outcome."""
+        ids = {job.id for job in jobs}
+        self._carrying |= ids
         groups: dict[Any, list[Job]] = defaultdict(list)
         for job in jobs:
             groups[job.ticket_id if job.ticket_id is not None else ("free", job.id)].append(job)
@@ -249,35 +257,55 @@ class Dispatcher:
             await self.db.run(
                 lambda session: self.store.record(session, outcomes, self.clock.now(), self.react)
             )
-            if outcomes and all(o.put_off for o in outcomes) and self._next_due is not None:
+            # A full batch may have left rows behind it that can go now (a word to a person behind a busy
+            # channel's backlog): the next claim comes at once, and each row is put off once until its slot.
+            full = len(jobs) >= self.store.batch_size
+            if not full and outcomes and all(o.put_off for o in outcomes) and self._next_due is not None:
                 self._quiet_until = min(self._next_due, time.monotonic() + self.horizon)
         except Exception:  # noqa: BLE001 - unrecorded rows are claimed again when their lease runs out
             log.exception("outbox_batch_failed", jobs=[j.id for j in jobs])
         finally:
+            # Recorded or not, the batch is over: its rows' leases are left to run out.
+            self._carrying -= ids
             self._wakeup.set()
 
     async def _run_group(self, jobs: list[Job], run: Run) -> list[Outcome]:
-        """One ticket's jobs, lane by lane as the outbox orders them (per target, its cards apart from its
-        words to people), the lanes side by side: a lane waiting out its place's pace holds back no other."""
-        lanes: dict[tuple[str, bool], list[Job]] = defaultdict(list)
+        """One ticket's jobs, lane by lane as the outbox orders them (per target and destination: its cards
+        in its team's place, each place or person its words go to), the lanes side by side: a lane waiting
+        out its place's pace holds back no other."""
+        lanes: dict[tuple[str, str | None], list[Job]] = defaultdict(list)
         for job in jobs:
-            lanes[(job.target, job.kind in WORDS)].append(job)
+            lanes[(job.target, job.destination)].append(job)
         results = await asyncio.gather(*(self._run_lane(lane, run) for lane in lanes.values()))
         return [outcome for lane in results for outcome in lane]
 
     async def _run_lane(self, jobs: list[Job], run: Run) -> list[Outcome]:
-        """One lane's jobs: each (target, kind) in the order its first row was written, given together."""
-        kinds: dict[tuple[str, str], list[Job]] = defaultdict(list)
-        for job in jobs:
-            kinds[(job.target, job.kind)].append(job)
+        """One lane's jobs, a kind's given together: a card's rows each kind in the order its first row was
+        written (its edits make one redraw); words to a place or person run by run, in the order written,
+        and once some are to be tried again the rest wait behind them, untried."""
+        words = jobs[0].destination is not None
+        groups = _runs(jobs) if words else _kinds(jobs)
         outcomes: list[Outcome] = []
-        for key, same in kinds.items():
-            handler = self.handlers.get(key)
-            if handler is None:
-                outcomes.append(Outcome([j.id for j in same], failed=True, error=f"nothing handles {key}"))
-                continue
-            outcomes.extend(await handler(same, run))
+        for index, same in enumerate(groups):
+            done = await self._hand_over(same, run)
+            outcomes.extend(done)
+            retry_at = min((o.retry_at for o in done if o.retry_at is not None), default=None)
+            if words and retry_at is not None:
+                outcomes.extend(
+                    Outcome([rest.id], retry_at=retry_at, put_off=True, in_doubt=rest.in_doubt)
+                    for later in groups[index + 1 :]
+                    for rest in later
+                )
+                break
         return outcomes
+
+    async def _hand_over(self, jobs: list[Job], run: Run) -> list[Outcome]:
+        """Jobs of one (target, kind), to its handler."""
+        key = (jobs[0].target, jobs[0].kind)
+        handler = self.handlers.get(key)
+        if handler is None:
+            return [Outcome([j.id for j in jobs], failed=True, error=f"nothing handles {key}")]
+        return await handler(jobs, run)
 
     async def attempt(
         self,
@@ -335,6 +363,25 @@ class Dispatcher:
             # Nothing went out, so nothing is in doubt that was not before.
             in_doubt=any(j.in_doubt for j in jobs),
         )
+
+
+def _kinds(jobs: list[Job]) -> list[list[Job]]:
+    """Jobs by kind, each kind where its first job was."""
+    kinds: dict[str, list[Job]] = defaultdict(list)
+    for job in jobs:
+        kinds[job.kind].append(job)
+    return list(kinds.values())
+
+
+def _runs(jobs: list[Job]) -> list[list[Job]]:
+    """Jobs in runs of one kind, in order."""
+    runs: list[list[Job]] = []
+    for job in jobs:
+        if runs and runs[-1][0].kind == job.kind:
+            runs[-1].append(job)
+        else:
+            runs.append([job])
+    return runs
 
 
 def backoff(attempt: int) -> timedelta:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chatops.messaging.outbox import TELL_PRIVATELY, private_payload
+from chatops.messaging.outbox import TELL_PRIVATELY, private_payload, send_words
 from chatops.messaging.ports import Place
 from chatops.rich import Rich
 from chatops.work import Work
@@ -21,8 +21,5 @@ class TellPrivately:
 
 def tell_privately(work: Work, command: TellPrivately, _desk: object = None) -> None:
     """Queue the private word on the place's platform."""
-    work.send(
-        command.place.platform,
-        TELL_PRIVATELY,
-        payload=private_payload(command.place.address, command.person, command.text),
-    )
+    payload = private_payload(command.place.address, command.person, command.text)
+    send_words(work, command.place.platform, TELL_PRIVATELY, payload)

@@ -11,6 +11,7 @@ from typing import Any
 from chatops.messaging.cards import Card, card_to_json
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.rich import Rich, rich_to_json
+from chatops.work import Work
 
 # Kinds every chat platform carries out, whatever the message is about.
 MESSAGE = "message"
@@ -18,8 +19,29 @@ TELL_PRIVATELY = "tell_privately"
 # Words relayed from one person to another (a requester's to the team, an agent's to the requester): the
 # domain that relays them carries them out, and keeps where each copy landed.
 RELAY = "relay"
-# The kinds that carry words to a person; they keep their own order, apart from a ticket's cards.
+# The kinds that carry words to a place or a person, named in their payload: their destination.
 WORDS = (MESSAGE, TELL_PRIVATELY, RELAY)
+
+
+def send_words(
+    work: Work, platform: str, kind: str, payload: dict[str, Any], *, ticket_id: int | None = None
+) -> None:
+    """Queue words to a person or a place: a ticket's rows keep their order per destination, so that a word
+    to a person never waits behind a busy channel."""
+    work.send(platform, kind, ticket_id=ticket_id, payload=payload, destination=destination_of(kind, payload))
+
+
+def destination_of(kind: str, payload: dict[str, Any]) -> str | None:
+    """Where a row goes, as the outbox keeps a ticket's rows in order: `person:<id>` for a person (their
+    direct messages, or a private word), `place:<address>` for a place. None for a ticket's card rows,
+    which go to its team's place on the row's platform, and for rows to other systems."""
+    if kind not in WORDS:
+        return None
+    # A private word names its person and place beside its text; a message, in its `to`.
+    to = payload.get("to", payload)
+    if to.get("person"):
+        return f"person:{to['person']}"
+    return f"place:{to['place']}" if to.get("place") else None
 
 
 def message_payload(

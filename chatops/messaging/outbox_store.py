@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from chatops.messaging.outbox import WORDS
 from chatops.store.tables import OutboxMessage
 from chatops.work import React, Work
 
@@ -25,6 +24,8 @@ class Job:
     target: str
     kind: str
     ticket_id: int | None
+    # The place or person it goes to (None: its ticket's card and thread, in its team's place).
+    destination: str | None
     payload: dict[str, Any]
     attempt: int
     # An earlier try may have taken effect: a post must look before it posts again.
@@ -66,18 +67,19 @@ class OutboxStore:
         self.lease = lease
         self.batch_size = batch_size
         now = bindparam("now")
-        # Per ticket, target and lane, first in first out: a row waits while an earlier row of its ticket for
-        # the same platform is in flight or waiting out a retry, so that a card, its edits and its thread
-        # notes never overtake each other, and one platform's trouble holds back no other's. Words to people
-        # are a lane of their own: a requester's news keeps its order, but never waits on a card that cannot
-        # be posted yet.
+        # Per ticket, target and destination, first in first out: a row waits while an earlier row of its
+        # ticket to the same place or person on the same platform is in flight or waiting out a retry, so
+        # that a card, its edits and its thread notes never overtake each other and a person's words keep
+        # their order; and one platform's trouble, or one busy channel, holds back nothing that goes
+        # elsewhere: a word to a person never waits on a card that cannot be posted yet, nor on a channel's
+        # pace.
         earlier = _OUTBOX.alias("earlier")
         held_back = (
             select(earlier.c.id)
             .where(
                 earlier.c.ticket_id == _OUTBOX.c.ticket_id,
                 earlier.c.target == _OUTBOX.c.target,
-                earlier.c.kind.in_(WORDS) == _OUTBOX.c.kind.in_(WORDS),
+                earlier.c.destination.is_not_distinct_from(_OUTBOX.c.destination),
                 earlier.c.id < _OUTBOX.c.id,
                 earlier.c.done_at.is_(None),
                 or_(earlier.c.available_at > now, earlier.c.claimed_until >= now),
@@ -145,7 +147,7 @@ class OutboxStore:
         )
         self._renew = (
             update(_OUTBOX)
-            .where(_OUTBOX.c.claimed_by == owner, _OUTBOX.c.done_at.is_(None))
+            .where(_OUTBOX.c.id.in_(ids), mine, _OUTBOX.c.done_at.is_(None))
             .values(claimed_until=bindparam("until"))
         )
 
@@ -156,15 +158,26 @@ class OutboxStore:
         if not rows:
             return []
         jobs = [
-            Job(r.id, r.target, r.kind, r.ticket_id, r.payload, r.attempts + 1, r.in_doubt, r.created_at)
+            Job(
+                r.id,
+                r.target,
+                r.kind,
+                r.ticket_id,
+                r.destination,
+                r.payload,
+                r.attempts + 1,
+                r.in_doubt,
+                r.created_at,
+            )
             for r in rows
         ]
         connection.execute(self._take, {"ids": [j.id for j in jobs], "until": now + self.lease})
         return jobs
 
-    def renew(self, session: Session, now: datetime) -> None:
-        """Extend the lease on every row this dispatcher holds and has not recorded yet."""
-        session.execute(self._renew, {"until": now + self.lease})
+    def renew(self, session: Session, ids: Collection[int], now: datetime) -> None:
+        """Extend the lease on these rows, of batches still being carried out, while this dispatcher holds
+        them; a row left out (its batch's record failed) runs out its lease and is claimed again."""
+        session.execute(self._renew, {"ids": list(ids), "until": now + self.lease})
 
     def record(
         self, session: Session, outcomes: list[Outcome], now: datetime, react: React | None = None

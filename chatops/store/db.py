@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import queue
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
@@ -15,12 +16,23 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Column, Engine, Insert, Table, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chatops.errors import Overloaded, StorageUnavailable
 
 T = TypeVar("T")
 Unit = Callable[[Session], T]
+
+# How each backend says that it takes no writes at all (read-only, or full), whatever the statement:
+# PostgreSQL's SQLSTATEs, SQLite's primary result codes.
+_REFUSING_STATES = frozenset({"25006", "53100"})
+_REFUSING_CODES = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_FULL})
+
+
+class WritesRefused(Exception):
+    """The database takes no writes: what a unit that missed its deadline meanwhile is told, since it
+    would have been refused had it run in time."""
 
 
 def normalize_url(url: str) -> str:
@@ -89,6 +101,8 @@ class Database:
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="db-reader")
         self._file = _sqlite_file(self.url)
         self._file_identity: tuple[int, int] | None = None
+        # Why the database refuses writes, from its last refusal until a batch next goes through whole.
+        self._refusal: str | None = None
         for thread in self._writers:
             thread.start()
 
@@ -169,33 +183,48 @@ class Database:
             problem = self.storage_problem() if batch else None
             if problem is not None:
                 outcomes = [(pending, None, StorageUnavailable(problem)) for pending in batch]
-            _answer([*((pending, None, Overloaded()) for pending in late), *outcomes])
+            self._learn([error for _, _, error in outcomes])
+            _answer([*((pending, None, self._too_late()) for pending in late), *outcomes])
+
+    def _learn(self, errors: list[BaseException | None]) -> None:
+        """Note whether the database refuses writes, from how the units of a batch ended."""
+        refused = next((error for error in errors if error is not None and _refuses(error)), None)
+        if refused is not None:
+            self._refusal = str(getattr(refused, "orig", None) or refused).splitlines()[0]
+        elif errors and all(error is None for error in errors):
+            self._refusal = None
+
+    def _too_late(self) -> Exception:
+        """What a unit that missed its deadline is told: that the database refuses writes, when it does
+        (being slow is then not why nothing was recorded), else that the desk was too busy."""
+        return WritesRefused(self._refusal) if self._refusal is not None else Overloaded()
 
     def _commit(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
         if len(batch) > 1:
             try:
                 return self._commit_together(batch)
-            except Exception:  # noqa: BLE001 - some unit failed: run the batch again, each in a savepoint
-                pass
+            except Exception as error:  # noqa: BLE001 - a unit failed: run them again, each in a savepoint
+                # Learnt first: a unit found late in the second run is told why.
+                self._learn([error])
         return self._commit_isolated(batch)
 
     def _commit_together(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
         # The common case, all units succeeding, costs no savepoints; units are pure functions of the
         # database, so running them again after a rollback is safe.
         with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
-            return [(pending, _flushed(pending, session), None) for pending in batch]
+            return [(pending, self._flushed(pending, session), None) for pending in batch]
 
     def _commit_isolated(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
         outcomes: list[tuple[_Pending, Any, BaseException | None]] = []
         try:
             with Session(self._write_engine, expire_on_commit=False) as session, session.begin():
                 if len(batch) == 1:
-                    outcomes.append((batch[0], _flushed(batch[0], session), None))
+                    outcomes.append((batch[0], self._flushed(batch[0], session), None))
                 else:
                     for pending in batch:
                         try:
                             with session.begin_nested():
-                                result = _flushed(pending, session)
+                                result = self._flushed(pending, session)
                             outcomes.append((pending, result, None))
                         except Exception as error:  # noqa: BLE001 - handed to that unit's caller
                             outcomes.append((pending, None, error))
@@ -204,6 +233,23 @@ class Database:
             return [(pending, None, own.get(id(pending), error)) for pending in batch]
         return outcomes
 
+    def _flushed(self, pending: _Pending, session: Session) -> Any:
+        # Checked again once the transaction holds the database: waiting for a lock can outlast the caller.
+        if pending.deadline is not None and pending.deadline < time.monotonic():
+            raise self._too_late()
+        result = pending.unit(session)
+        session.flush()
+        return result
+
+
+def _refuses(error: BaseException) -> bool:
+    """Whether the database refused a write because it takes none, rather than this statement."""
+    if not isinstance(error, DBAPIError):
+        return False
+    state = getattr(error.orig, "sqlstate", None)
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    return state in _REFUSING_STATES or (code is not None and code & 0xFF in _REFUSING_CODES)
+
 
 def _sqlite_file(url: str) -> Path | None:
     """The absolute path of a SQLite database file (None for other databases)."""
@@ -211,15 +257,6 @@ def _sqlite_file(url: str) -> Path | None:
     if parsed.get_backend_name() != "sqlite" or not parsed.database:
         return None
     return Path(parsed.database).resolve()
-
-
-def _flushed(pending: _Pending, session: Session) -> Any:
-    # Checked again once the transaction holds the database: waiting for a lock can outlast the caller.
-    if pending.deadline is not None and pending.deadline < time.monotonic():
-        raise Overloaded()
-    result = pending.unit(session)
-    session.flush()
-    return result
 
 
 def _answer(outcomes: list[tuple[_Pending, Any, BaseException | None]]) -> None:

@@ -330,13 +330,14 @@ class OutboxMessage(Base):
     kind: Mapped[str] = mapped_column(String(32))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Where words go (`person:<id>`, `place:<address>`); none for a ticket's card rows (its team's place).
+    # A ticket's rows keep their order per target and destination.
+    destination: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime]
     available_at: Mapped[datetime]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # Set when a call went out and its outcome was never recorded: the next try must look before it posts.
     in_doubt: Mapped[bool] = mapped_column(default=False)
-    # Waits for its ticket's first card to be posted (or for its available time, whichever comes first).
-    after_card: Mapped[bool] = mapped_column(default=False)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None]
     done_at: Mapped[datetime | None]

@@ -4,7 +4,7 @@ what each domain adds to it (its parts: fields, controls and the verbs those con
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from chatops.desk import Desk
 from chatops.messaging.cards import ActionRef, Card, Control, Field
 from chatops.messaging.ports import Place
-from chatops.rich import Link, Moment, Rich
+from chatops.rich import Link, Mention, Moment, Rich
 from chatops.text import clip
 from chatops.tickets.commands import TicketCommand, Via
 from chatops.tickets.views import TicketView
@@ -106,6 +106,17 @@ def draw(card: TicketCard, parts: Sequence[CardPart], desk: Desk, now: datetime)
         context=context,
         actions=tuple(c for part in parts if part.controls for c in part.controls(card, desk)),
     )
+
+
+def moved_line(team: str, actor: str, at: datetime) -> Rich:
+    """What a card left behind in a team's places says once its ticket went to another team."""
+    return ("Moved to ", team, " by ", Mention(actor), " · ", Moment(at))
+
+
+def left_behind(card: Card, said: Rich) -> Card:
+    """A card left behind in a team's places: the ticket as it stands, saying where it went, with no
+    controls (they belong to the new team's card)."""
+    return replace(card, context=said, actions=())
 
 
 def load(

@@ -5,7 +5,7 @@ platform's gateway decides how; these decide what."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -20,7 +20,7 @@ from chatops.messaging.ports import Destination, MessageRef
 from chatops.people import repository as people
 from chatops.rich import rich_from_json
 from chatops.tickets import repository
-from chatops.tickets.card import TicketCard
+from chatops.tickets.card import TicketCard, left_behind
 from chatops.tickets.events import CardPosted, TicketChanged
 from chatops.tickets.outbound import LINK_ORIGIN, POST_CARD, RETIRE_CARD, THREAD_NOTE, UPDATE_CARD
 from chatops.tickets.repository import CARD, ORIGIN
@@ -199,7 +199,7 @@ class CardDelivery:
             if drawn is None:
                 return Outcome([job.id], failed=True, error="the ticket no longer exists")
             card = MessageRef(job.payload["card"]["place"], job.payload["card"]["id"])
-            rendered = replace(self.render(drawn), context=rich_from_json(job.payload["said"]), actions=())
+            rendered = left_behind(self.render(drawn), rich_from_json(job.payload["said"]))
             gateway = run.gateway(job.target)
             return await run.attempt(
                 [job], gateway.pace("update", card.place), lambda: gateway.update(card, rendered)

@@ -9,7 +9,7 @@ from typing import Protocol
 import structlog
 
 from chatops.desk import Desk
-from chatops.messaging.outbox import MESSAGE, RELAY, message_payload
+from chatops.messaging.outbox import MESSAGE, RELAY, message_payload, send_words
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.rich import Rich, rich_to_json
 from chatops.text import clip, pieces
@@ -84,14 +84,14 @@ def tell_person(
     card = (cards or {}).get(platform)
     payload = message_payload(Destination(person=person), text, link_to=card, label="Open the card")
     if copy_of is None:
-        work.send(platform, MESSAGE, ticket_id=ticket_id, payload=payload)
+        send_words(work, platform, MESSAGE, payload, ticket_id=ticket_id)
     else:
         relay(work, platform, ticket_id, payload, copy_of)
 
 
 def relay(work: Work, platform: str, ticket_id: int | None, payload: dict[str, object], copy_of: int) -> None:
     """Queue words relayed from one person to another, keeping where they land once posted."""
-    work.send(platform, RELAY, ticket_id=ticket_id, payload={**payload, "copy_of": copy_of})
+    send_words(work, platform, RELAY, {**payload, "copy_of": copy_of}, ticket_id=ticket_id)
 
 
 def tell_requester(work: Work, desk: Desk, ticket: TicketLike, news: Rich) -> None:

@@ -10,6 +10,7 @@ from chatops.people.identity import is_system
 from chatops.rich import Mention, Moment, Rich, Strong, rich_to_json
 from chatops.text import clip
 from chatops.tickets import repository
+from chatops.tickets.card import moved_line
 from chatops.tickets.events import Assigned, Escalated, Moved, Reopened, Resolved, TicketChanged
 from chatops.tickets.outbound import RETIRE_CARD, note, post_cards, tell_person, tell_requester, update_cards
 from chatops.tickets.repository import CARD
@@ -78,7 +79,7 @@ def move_cards(work: Work, event: Moved, desk: Desk) -> None:
     """The old team's cards say where the ticket went and lose their controls; the new team's places get
     a card of their own."""
     name = desk.config.team(event.after).name
-    said: Rich = ("Moved to ", name, " by ", Mention(event.actor), " · ", Moment(work.now))
+    said = moved_line(name, event.actor, work.now)
     for link in repository.drop_links(work.session, event.ticket_id, CARD):
         if link.ref:
             payload = {"card": {"place": link.address, "id": link.ref}, "said": rich_to_json(said)}

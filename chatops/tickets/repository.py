@@ -89,6 +89,17 @@ def insert_events(session: Session, rows: list[dict[str, Any]]) -> None:
     session.connection().execute(_INSERT_EVENTS, rows)
 
 
+def last_event(session: Session, ticket_id: int, action: str) -> TicketEvent | None:
+    """The latest line of a kind in a ticket's history, if it has one."""
+    query = (
+        select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id, TicketEvent.action == action)
+        .order_by(TicketEvent.id.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
 def add_link(
     work: Work, ticket_id: int, kind: str, system: str, address: str, ref: str | None = None
 ) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from chatops.config.rules import MAX_TIER
 from chatops.desk import Desk
-from chatops.messaging.outbox import MESSAGE, message_payload
+from chatops.messaging.outbox import MESSAGE, message_payload, send_words
 from chatops.messaging.ports import Destination, MessageRef
 from chatops.people.identity import system
 from chatops.rich import Mention, Moment, Rich, Strong
@@ -97,4 +97,4 @@ def _warn(work: Work, desk: Desk, ticket: Ticket, said: Rich, cards: dict[str, M
     named: Rich = tuple(part for person in agents for part in (" ", Mention(person)))
     for place in desk.config.team(ticket.team).places():
         payload = message_payload(Destination(place=place.address), (*said, " Unassigned; on duty:", *named))
-        work.send(place.platform, MESSAGE, ticket_id=ticket.id, payload=payload)
+        send_words(work, place.platform, MESSAGE, payload, ticket_id=ticket.id)

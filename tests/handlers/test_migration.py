@@ -3,15 +3,16 @@ cards and origins as links, queued rows with a target and in the new kinds' word
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from recording import RecordingGateway, drain
 from sqlalchemy.orm import Session
-from world import World, rules
+from world import START, World, rules
 
 from chatops.bootstrap import dispatcher_for
-from chatops.messaging.ports import Place
+from chatops.messaging.ports import MessageRef, Place
 from chatops.rich import Mention
 from chatops.store import migrate
 from chatops.store.db import Database
@@ -165,3 +166,108 @@ def test_a_foundation_database_is_restated_and_worked_on(database_url: str, sche
         assert {v.id for v in world.ask(ListMine("slack:U0CUSTOMER")).value} == {1, 2}
     finally:
         world.close()
+
+
+def said(text: str, *, place: str | None = None, person: str | None = None) -> dict[str, object]:
+    """A message's payload as revision 0008 wrote it."""
+    return {"to": {"place": place, "person": person}, "text": [text]}
+
+
+def database_at_0008_with_queued_words(url: str) -> None:
+    """A ticket with its card posted and a word sent long ago; then its word to the team's channel waiting
+    out Slack's pause, its word to the lead, a note for its card's thread; and a private word to an agent."""
+    db = Database(url)
+    migrate.upgrade(db.engine, to="0008")
+    waiting = START.replace(tzinfo=None) + timedelta(hours=1)
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO tickets (id, title, description, requester, platform, via, priority, team, "
+                "tier, status, reasons, version, created_at, updated_at, first_response_due, resolution_due, "
+                "sla_anchor_at) VALUES (1, 'Checkout is down', 'Checkout is down', 'slack:U0CUSTOMER', "
+                "'slack', 'command', 'urgent', 'support', 1, 'triaged', '[]', 1, :at, :at, :at, :at, :at)"
+            ),
+            {"at": NAIVE},
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO ticket_links (ticket_id, kind, system, address, ref, created_at) "
+                "VALUES (1, 'card', 'slack', 'C0SUPPORT', '18.1', :at)"
+            ),
+            {"at": NAIVE},
+        )
+        outbox = sa.text(
+            "INSERT INTO outbox (id, target, kind, ticket_id, payload, created_at, available_at, attempts, "
+            "in_doubt, after_card, failed, done_at) "
+            "VALUES (:id, 'slack', :kind, :ticket, :payload, :at, :available, 0, false, false, false, :done)"
+        )
+        private = {"place": "C0SUPPORT", "person": "slack:U0AGENT1", "text": ["Not yours"]}
+        for row, kind, ticket, payload, available, done in [
+            (1, "message", 1, said("Sent", person="slack:U0CUSTOMER"), NAIVE, NAIVE),
+            (2, "message", 1, said("Unassigned", place="C0SUPPORT"), waiting, None),
+            (3, "message", 1, said("Breached", person="slack:U0LEAD"), NAIVE, None),
+            (4, "thread_note", 1, {"text": ["SLA breached"]}, NAIVE, None),
+            (5, "tell_privately", None, private, NAIVE, None),
+        ]:
+            values = {"payload": json.dumps(payload), "available": available, "done": done, "at": NAIVE}
+            connection.execute(outbox, {"id": row, "kind": kind, "ticket": ticket, **values})
+    migrate.upgrade(db.engine)
+    db.close()
+
+
+def test_queued_words_name_their_destination_and_a_word_to_a_person_waits_on_no_channel(
+    database_url: str,
+) -> None:
+    database_at_0008_with_queued_words(database_url)
+    world = World(database_url, rules())
+    try:
+        with Session(world.db.engine) as session:
+            rows = session.execute(
+                sa.select(OutboxMessage.id, OutboxMessage.destination).order_by(OutboxMessage.id)
+            )
+            assert list(rows) == [
+                (1, None),
+                (2, "place:C0SUPPORT"),
+                (3, "person:slack:U0LEAD"),
+                (4, None),
+                (5, "person:slack:U0AGENT1"),
+            ]
+
+        # The word to the channel still waits; the lead, the card's thread and the agent hear at once.
+        slack = RecordingGateway("slack")
+        drain(
+            dispatcher_for(world.db, world.desk, world.clock, {"slack": slack}),  # type: ignore[dict-item]
+            until=lambda: len(slack.calls) >= 3,
+        )
+        posts = [call for kind, call in slack.calls if kind == "post"]
+        assert [(to.person, to.place, to.thread) for to, _, _ in posts] == [
+            ("slack:U0LEAD", None, None),
+            (None, "C0SUPPORT", MessageRef("C0SUPPORT", "18.1")),
+        ]
+        assert slack.kinds().count("tell_privately") == 1
+    finally:
+        world.close()
+
+
+def test_a_row_that_waited_for_its_card_keeps_its_time_once_the_flag_is_gone(database_url: str) -> None:
+    db = Database(database_url)
+    migrate.upgrade(db.engine, to="0009")
+    later = NAIVE + timedelta(minutes=1)
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO outbox (id, target, kind, payload, created_at, available_at, attempts, "
+                "in_doubt, after_card, failed) "
+                "VALUES (1, 'jira', 'create_issue', '{}', :at, :later, 0, false, true, false)"
+            ),
+            {"at": NAIVE, "later": later},
+        )
+    migrate.upgrade(db.engine)
+    try:
+        assert "after_card" not in {c["name"] for c in sa.inspect(db.engine).get_columns("outbox")}
+        with Session(db.engine) as session:
+            row = session.get(OutboxMessage, 1)
+            assert row is not None and row.done_at is None
+            assert row.available_at == later.replace(tzinfo=UTC)
+    finally:
+        db.close()
