@@ -25,7 +25,6 @@ from chatops.config.rules import DeskConfig
 from chatops.config.settings import Settings, require_jira_credentials
 from chatops.desk import Desk
 from chatops.errors import ConfigError
-from chatops.messaging.addresses import AddressBook, place_key
 from chatops.messaging.cards import Card
 from chatops.messaging.chat_jobs import chat_handlers
 from chatops.messaging.dispatcher import Dispatcher
@@ -41,16 +40,11 @@ from chatops.tickets.delivery import CardDelivery
 from chatops.tracking.jobs import TrackerJobs
 from chatops.tracking.ports import Tracker
 from chatops.tracking.product import ProductCards
-from commands.pipeline import Pipeline
 from commands.routes import pipeline_of
 
 if TYPE_CHECKING:
     # Teams' side is imported only for a desk that has Teams: its SDK alone holds some 30 MB.
-    from microsoft_agents.hosting.aiohttp import CloudAdapter
-
-    from adapters.teams.auth import ChannelTokens
-    from adapters.teams.connection import TeamsConnection
-    from adapters.teams.inbound import TeamsAgent
+    from adapters.teams.wiring import TeamsSide
     from integrations.jira.client import JiraTracker
 
 log = structlog.get_logger("chatops.bootstrap")
@@ -64,20 +58,6 @@ LEASE = timedelta(seconds=15)
 # Jira Cloud limits by cost rather than count; a few calls a second stays well within it.
 TRACKER_PACE = Pace("jira", per_second=5.0, burst=5)
 TRACKER_CALLS = 4
-
-
-@dataclass
-class TeamsSide:
-    """The desk's Teams connection: the SDK's adapter and our agent for requests, and the addresses kept."""
-
-    connection: TeamsConnection
-    adapter: CloudAdapter
-    agent: TeamsAgent
-    # None only in the local emulator mode, where nothing is checked.
-    tokens: ChannelTokens | None
-    addresses: AddressBook
-    # The Teams channels the desk's teams post their cards in.
-    places: tuple[str, ...]
 
 
 @dataclass
@@ -207,10 +187,12 @@ def build_desk(
     client = make_client(settings.slack_bot_token, settings.slack_api_url, settings.slack_timeout)
     gateway = SlackGateway(client, desk.directory, posts_per_second=slack_posts_per_second)
     gateways: dict[str, ChatGateway] = {"slack": gateway}
-    teams_link = _teams_link(settings, db, clock) if settings.teams_enabled else None
-    if teams_link is not None:
+    teams_link = None
+    if settings.teams_enabled:
         from adapters.teams.gateway import TeamsGateway
+        from adapters.teams.wiring import teams_link as link_teams
 
+        teams_link = link_teams(settings, db, clock)
         gateways["teams"] = TeamsGateway(*teams_link, desk.directory)
     dispatcher = dispatcher_for(
         db,
@@ -239,7 +221,11 @@ def build_desk(
     bolt = build_bolt_app(
         client=client, config=config, pipeline=pipeline, identity=identity, names=SlackNames(client)
     )
-    teams = _teams_side(settings, config, pipeline, *teams_link) if teams_link is not None else None
+    teams = None
+    if teams_link is not None:
+        from adapters.teams.wiring import teams_side
+
+        teams = teams_side(settings, config, pipeline, *teams_link)
     return Desktop(
         db,
         bolt,
@@ -294,50 +280,6 @@ async def check_tracker(desktop: Desktop) -> str | None:
     return None
 
 
-def _teams_link(settings: Settings, db: Database, clock: Clock) -> tuple[TeamsConnection, AddressBook]:
-    from adapters.teams.connection import TeamsConnection
-
-    connection = TeamsConnection(
-        app_id=settings.microsoft_app_id,
-        password=settings.microsoft_app_password,
-        tenant_id=settings.microsoft_app_tenant_id,
-        authority=settings.token_authority,
-        timeout=settings.teams_timeout,
-        insecure=settings.chatops_teams_insecure,
-    )
-    return connection, AddressBook(db, "teams", clock)
-
-
-def _teams_side(
-    settings: Settings,
-    config: DeskConfig,
-    pipeline: Pipeline,
-    connection: TeamsConnection,
-    addresses: AddressBook,
-) -> TeamsSide:
-    from microsoft_agents.hosting.aiohttp import CloudAdapter
-
-    from adapters.teams.auth import ChannelTokens
-    from adapters.teams.inbound import TeamsAgent
-
-    adapter = CloudAdapter(
-        connection_manager=connection.connections, channel_service_client_factory=connection.client_factory()
-    )
-    # The SDK's default tells the person the exception's text; our agent answers people itself, and what
-    # reaches the adapter is only the wish to have an activity sent again.
-    adapter.on_turn_error = None
-    tokens = (
-        None
-        if settings.chatops_teams_insecure
-        else ChannelTokens(
-            settings.microsoft_app_id, settings.teams_openid_metadata_url, ssl_context=connection.tls
-        )
-    )
-    places = tuple(p.address for team in config.teams for p in team.places() if p.platform == "teams")
-    agent = TeamsAgent(pipeline, addresses)
-    return TeamsSide(connection, adapter, agent, tokens, addresses, places)
-
-
 def _only_connected_platforms(config: DeskConfig, connected: set[str]) -> None:
     """Refuse a place on a platform this desk cannot reach: its cards would never be posted."""
     for key, place in config.all_places():
@@ -349,14 +291,6 @@ async def check_teams(desktop: Desktop) -> str | None:
     """Get the bot's first token for Teams: None if it came, else why the authority was silent
     (ConfigError: it refused the app's credentials)."""
     return await desktop.teams.connection.check_credentials() if desktop.teams is not None else None
-
-
-async def teams_waiting(desktop: Desktop) -> list[str]:
-    """The Teams channels cards are due in that Teams has not yet shown the bot."""
-    if desktop.teams is None:
-        return []
-    missing = await desktop.teams.addresses.missing(place_key(place) for place in desktop.teams.places)
-    return [key.removeprefix("place:") for key in missing]
 
 
 async def check_platform(desktop: Desktop) -> str | None:
@@ -381,7 +315,7 @@ def build_web_app(desktop: Desktop, *, dispatch: bool = True) -> web.Application
         problem = await desktop.health.problem()
         if problem is not None:
             return web.json_response({"ok": False, "database": problem}, status=503)
-        waiting = await teams_waiting(desktop)
+        waiting = await desktop.teams.waiting() if desktop.teams is not None else []
         if waiting:
             # The desk works; these places' cards wait until someone uses the bot there (or installs it).
             return web.json_response({"ok": True, "teams_waiting_for": waiting})

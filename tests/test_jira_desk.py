@@ -400,3 +400,54 @@ def test_without_jira_the_card_has_no_jira_controls_and_link_says_jira_is_not_se
         assert _post(desk.url + "/jira/webhook", _done_event("SUP-1"), {}).status == 404
     finally:
         desk.stop()
+
+
+def test_a_closed_ticket_whose_issue_moves_on_is_reopened_and_its_requester_told(
+    slack: Slack, hooked: JiraStandIn, probe: Probe
+) -> None:
+    key = hooked.add_issue("SUP", "Export to PDF broken")
+    number = slack.open_ticket("The PDF export looks wrong")
+    slack.reply_text(slack.command(f"link {number} {key}", user=AGENT))
+    card_shows(slack, number, f"|{key}> · To Do")
+    slack.click(number, "claim", user=AGENT)
+    card_shows(slack, number, "*Status*\nAssigned")
+    slack.click(number, "resolve", user=AGENT)
+    card_shows(slack, number, "*Status*\nResolved")
+    slack.click(number, "close", user=AGENT)
+    card_shows(slack, number, "*Status*\nClosed")
+
+    hooked.set_status(key, "In Progress")
+
+    card_shows(slack, number, "*Status*\nTriaged")
+    told = wait_until(
+        lambda: slack.dms("U0CUSTOMER"),
+        lambda texts: any("is open again" in text for text in texts),
+        "the requester told it is open again",
+    )
+    assert f"is open again: its issue {key} moved to In Progress." in told[-1]
+    wait_until(
+        lambda: slack.thread(number),
+        lambda notes: any("moved to In Progress; the ticket is now triaged" in note for note in notes),
+        "the line in the card's thread",
+    )
+    assert probe.ticket(number).survey is None
+    assert [a for _, a, _, _ in probe.events(number)][-2:] == ["reopen", "followed"]
+
+
+def test_done_in_jira_asks_its_requester_whether_it_solved_it_with_the_news(
+    slack: Slack, hooked: JiraStandIn, probe: Probe
+) -> None:
+    key = hooked.add_issue("SUP", "Export to PDF broken")
+    number = slack.open_ticket("The PDF export looks wrong")
+    slack.reply_text(slack.command(f"link {number} {key}", user=AGENT))
+    card_shows(slack, number, f"|{key}> · To Do")
+
+    hooked.set_status(key, "Done")
+
+    asked = wait_until(
+        lambda: [m for m in slack.standin.messages("DU0CUSTOMER") if "solved" in verbs(m)],
+        bool,
+        "the question in the requester's DMs",
+    )
+    assert "has shipped" in card_text(asked[-1]) and "did this solve it?" in card_text(asked[-1])
+    assert probe.ticket(number).status == "resolved"

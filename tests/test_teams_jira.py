@@ -82,3 +82,32 @@ def test_an_agent_links_a_ticket_from_teams_and_is_answered_in_their_chat(
     assert probe.links(1)[("issue", "jira")][1] == key
     stored = wait_until(lambda: jira.issue(key), lambda i: bool(i["comments"]), "the requester's comment", 10)
     assert "Cara Diaz" in stored["comments"][0]["body"]
+
+
+def test_a_teams_requesters_resolved_ticket_is_reopened_when_its_issue_moves_on(
+    teams: Teams, teams_served: BackgroundServer, jira: JiraStandIn, probe: Probe
+) -> None:
+    jira.send_webhooks(teams_served.url + "/jira/webhook", secret=WEBHOOK_SECRET)
+    key = jira.add_issue("SUP", "VPN drops")
+    teams.ticket_card("The VPN drops every hour")
+    teams.say(ALICE, f"link 1 {key}")
+    wait_until(
+        lambda: probe.links(1), lambda links: any(r and r[1] == key for r in links.values()), "the link"
+    )
+    teams.say(ALICE, "ticket status 1")
+    card = teams.cards()[0]
+    teams.click(ALICE, card, "Resolve")
+    wait_until(lambda: probe.ticket(1).status, lambda s: s == "resolved", "the ticket resolved")
+
+    jira.set_status(key, "In Progress")
+
+    told = wait_until(
+        lambda: teams.chat(CUSTOMER),
+        lambda texts: any("is open again" in text for text in texts),
+        "the requester told in their Teams chat",
+        10,
+    )
+    assert any(f"its issue {key} moved to In Progress" in text for text in told)
+    assert probe.ticket(1).status == "triaged"
+    # The question the resolve asked is over: its answer would change nothing now.
+    assert any("did this solve it?" in text for text in told)
