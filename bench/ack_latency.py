@@ -76,9 +76,9 @@ from typing import Any, NamedTuple
 import aiohttp
 import yaml
 
+from adapters.slack.devkit.rate_limits import POST_MESSAGE_LIMIT
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
 from adapters.slack.devkit.standin import RATE_LIMITED, SlackStandIn
-from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT
 from chatops.tickets.outbound import POST_CARD
 
 CONFIG = Path(__file__).resolve().parents[1] / "tests" / "desk.yaml"

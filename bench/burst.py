@@ -40,9 +40,9 @@ import aiohttp
 # The sibling benchmark starts the server the same way; run as a script, this folder is on sys.path.
 from ack_latency import ACKED_TICKET, CONFIG, SECRET, start_server, stop_servers
 
+from adapters.slack.devkit.rate_limits import POST_MESSAGE_LIMIT
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests
 from adapters.slack.devkit.standin import RATE_LIMITED, Call, SlackStandIn
-from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT
 
 CHANNEL = "C0SUPPORT"  # the support team's channel in tests/desk.yaml; "crashes" routes there
 LEAD = "U0LEAD"  # the support team's lead in tests/desk.yaml

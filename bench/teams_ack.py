@@ -51,8 +51,8 @@ from ack_latency import (
     stop_servers,
 )
 
+from adapters.slack.devkit.rate_limits import POST_MESSAGE_LIMIT
 from adapters.slack.devkit.requests import SignedRequest
-from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT
 from adapters.teams.devkit.activities import TeamsActivities, TeamsUser, signed, teams_user
 from adapters.teams.devkit.authority import APP_ID, APP_SECRET, TENANT_ID, IdentityProvider
 from adapters.teams.devkit.connector import BotConnector

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from adapters.slack.devkit.rate_limits import Limit
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import RATE_LIMITED, SlackStandIn
-from adapters.slack.devkit.workspace import Limit
 from chatops.bootstrap import build_desk, build_web_app
 from chatops.config.loading import load_desk_config
 from chatops.entrypoints.serving import BackgroundServer

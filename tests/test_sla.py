@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from teams_harness import TOM, Teams, teams_settings
 
+from adapters.slack.devkit.rate_limits import Limit
 from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import RATE_LIMITED, Call, SlackStandIn
-from adapters.slack.devkit.workspace import Limit
 from adapters.teams.devkit.authority import IdentityProvider
 from adapters.teams.devkit.connector import BotConnector
 from adapters.teams.devkit.tls import LocalCA

@@ -19,7 +19,9 @@ from chatops.bootstrap import build_desk, build_web_app
 from chatops.config.loading import load_desk_config
 from chatops.config.settings import Settings
 from chatops.entrypoints.serving import BackgroundServer
-from integrations.jira.devkit.standin import PERSON, Delivery, JiraStandIn
+from integrations.jira.devkit.issues import PERSON
+from integrations.jira.devkit.standin import JiraStandIn
+from integrations.jira.devkit.webhooks import Delivery
 
 PRODUCT = "C0PRODUCT"
 CUSTOMERS = ("U0CUSTOMER", "U0VIP")

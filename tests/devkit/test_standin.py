@@ -20,9 +20,9 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.devkit.parsing import pings
+from adapters.slack.devkit.rate_limits import POST_MESSAGE_LIMIT, TIER_3, Limit
 from adapters.slack.devkit.requests import SignedRequest, SlackRequests, find_action, send
-from adapters.slack.devkit.standin import Limit, SlackStandIn
-from adapters.slack.devkit.workspace import POST_MESSAGE_LIMIT, TIER_3
+from adapters.slack.devkit.standin import SlackStandIn
 
 SECRET = "s3cr3t-signing"
 BUTTON = {

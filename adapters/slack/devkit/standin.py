@@ -15,7 +15,10 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from adapters.devkit.standin import StandIn
-from adapters.slack.devkit.workspace import RATE_LIMITS, Limit, RateLimiter, Refusal, Workspace, channel_id
+from adapters.slack.devkit.arguments import channel_id
+from adapters.slack.devkit.rate_limits import RATE_LIMITS, Limit, RateLimiter
+from adapters.slack.devkit.refusal import Refusal
+from adapters.slack.devkit.workspace import Workspace
 
 # Form-encoded requests carry these structured fields as JSON strings; JSON bodies carry objects.
 _JSON_FIELDS = frozenset({"blocks", "attachments", "metadata", "view", "user_auth_blocks"})
@@ -109,24 +112,30 @@ class SlackStandIn(StandIn[Call]):
     def messages(self, channel: str) -> list[dict]:
         """Stored messages of a channel (a user id means the DM with that user), oldest first."""
         with self._lock:
-            return copy.deepcopy(self._workspace.messages.get(channel_id({"channel": channel}), []))
+            return copy.deepcopy(
+                self._workspace.messages.by_channel.get(channel_id({"channel": channel}), [])
+            )
 
     def ephemerals(self, channel: str | None = None) -> list[dict]:
         """Ephemeral messages posted, of one channel or of all, oldest first."""
         with self._lock:
-            return [copy.deepcopy(e) for e in self._workspace.ephemerals if channel in (None, e["channel"])]
+            return [
+                copy.deepcopy(e)
+                for e in self._workspace.messages.ephemerals
+                if channel in (None, e["channel"])
+            ]
 
     def add_messages(
         self, channel: str, count: int, *, user: str = "U0CHATTER", text: str = "chatter"
     ) -> None:
         """Append `count` ordinary user messages to a channel's history at once, bypassing HTTP and limits."""
         with self._lock:
-            self._workspace.add_chatter(channel, count, user=user, text=text)
+            self._workspace.messages.add_chatter(channel, count, user=user, text=text)
 
     def post_as(self, channel: str, user: str, text: str, *, thread_ts: str | None = None) -> str:
         """A person writes in a channel (in a thread, if given), bypassing HTTP; the message's ts."""
         with self._lock:
-            return self._workspace.add_message(channel, user, text, thread_ts=thread_ts)
+            return self._workspace.messages.add_message(channel, user, text, thread_ts=thread_ts)
 
     def clear(self) -> None:
         """Forget calls, messages, ephemerals, views and pending faults, and refill the rate limits."""
