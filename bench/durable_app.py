@@ -17,6 +17,7 @@ BENCH_DEFAULT_CHANNEL (the channel of a request that names none).
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import queue
 import re
@@ -212,14 +213,18 @@ async def events(request: web.Request) -> web.Response:
 
 async def main() -> None:
     """Serve on a free loopback port and say which."""
-    # As the desk's gateway posts: one session of kept-alive connections (made on the running loop), and
-    # no client-side retries.
+    # As the desk's gateway posts: one session of kept-alive connections (made on the running loop), no
+    # client-side retries, and a client logger with a level of its own (without one slack_sdk formats every
+    # request and response for a debug line nobody reads).
+    client_log = logging.getLogger("durable.web_api")
+    client_log.setLevel(logging.INFO)
     session = ClientSession(connector=TCPConnector(limit=32), timeout=ClientTimeout(total=5))
     poster.client = AsyncWebClient(
         token=os.environ["BENCH_BOT_TOKEN"],
         base_url=os.environ["SLACK_API_URL"],
         retry_handlers=[],
         session=session,
+        logger=client_log,
     )
     web_app = web.Application()
     web_app.router.add_post("/slack/events", events)

@@ -77,7 +77,9 @@ COMMAND_HANDLERS = _one_each(
 )
 
 QUERY_HANDLERS = _one_each(
-    views.QUERY_HANDLERS, conversation.QUERY_HANDLERS, {cards.DrawCard: cards.draw_card}
+    views.QUERY_HANDLERS,
+    conversation.QUERY_HANDLERS,
+    {cards.DrawCard: cards.draw_card, cards.MenuChoices: cards.menu_choices},
 )
 
 EVENT_HANDLERS = _all_of(

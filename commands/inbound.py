@@ -49,6 +49,14 @@ class Pressed(Inbound):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Searched(Inbound):
+    """Words typed into one of a card's menus whose options the platform asks for as they are typed."""
+
+    ref: ActionRef
+    typed: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Direct(Inbound):
     """A message to the bot in the person's own conversation with it."""
 

@@ -17,6 +17,7 @@ import structlog
 from chatops import deadline
 from chatops.bus import SORRY, Answer, MessageBus
 from chatops.errors import DeskError
+from chatops.messaging.cards import Choice
 from chatops.messaging.notices import TellPrivately
 from chatops.messaging.ports import Place
 from chatops.rich import Rich
@@ -41,6 +42,8 @@ class Reply:
     ticket: int | None = None
     # The ticket form was asked for: a platform that has one opens it.
     form: bool = False
+    # A menu's options that match what was typed into it.
+    choices: tuple[Choice, ...] = ()
 
 
 Route = Callable[["Pipeline", Any, str], Awaitable[Reply]]

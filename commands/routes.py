@@ -8,6 +8,7 @@ from dataclasses import fields, replace
 import structlog
 
 from chatops.bus import MessageBus
+from chatops.composition.cards import MenuChoices
 from chatops.composition.verbs import command_for
 from chatops.conversation.commands import ChannelMessage, DirectMessage, RequestChannelOf, ThreadMessage
 from chatops.conversation.follow_ups import direct_request
@@ -18,7 +19,17 @@ from chatops.tickets.commands import OpenTicket, Via
 from chatops.tickets.views import Answered
 from commands.answers import ANSWERS
 from commands.help import help_text
-from commands.inbound import Direct, Inbound, Posted, Pressed, Reacted, Shortcut, Submitted, Typed
+from commands.inbound import (
+    Direct,
+    Inbound,
+    Posted,
+    Pressed,
+    Reacted,
+    Searched,
+    Shortcut,
+    Submitted,
+    Typed,
+)
 from commands.parser import Caller, Help, OpenForm, is_command, parse
 from commands.pipeline import Pipeline, Reply, Route, message_key
 
@@ -70,6 +81,14 @@ async def pressed(pipeline: Pipeline, inbound: Pressed, person: str) -> Reply:
         # A requester's answer: the question gives way to what became of it, never to the ticket's card.
         return Reply(settled=answer.value.said)
     return Reply(ticket=getattr(answer.value, "id", None))
+
+
+async def searched(pipeline: Pipeline, inbound: Searched, _person: str) -> Reply:
+    """A card's menu asking for its options as someone types: those of the card as it stands now (none for
+    a ticket that is gone, or a menu its card no longer shows)."""
+    bus = pipeline.bus
+    answer = await bus.ask(MenuChoices(inbound.ref, inbound.typed, bus.clock.now()))
+    return Reply(choices=answer.value if answer.done else ())
 
 
 async def direct(pipeline: Pipeline, inbound: Direct, person: str) -> Reply:
@@ -243,6 +262,7 @@ def _card_places(pipeline: Pipeline) -> set[Place]:
 ROUTES: dict[type, Route] = {
     Typed: typed,
     Pressed: pressed,
+    Searched: searched,
     Direct: direct,
     Posted: posted,
     Reacted: reacted,

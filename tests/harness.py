@@ -337,6 +337,18 @@ class Slack:
             self.requests.block_action(action, user_id=user, channel_id=channel, message=message, **selected)
         )
 
+    def search(
+        self, number: int, verb: str, typed: str = "", *, user: str, channel: str = "C0SUPPORT"
+    ) -> list[dict[str, Any]]:
+        """Type into a card's searched menu, as Slack asks the desk for its options; the options given."""
+        card = self.card(number, channel)
+        asked = self.requests.block_suggestion(
+            control(card, verb), user_id=user, channel_id=channel, message=card, value=typed
+        )
+        response = self.send(asked)
+        assert response.status == 200, f"HTTP {response.status}: {response.text}"
+        return list(response.json()["options"])
+
     def open_prompt(self, number: int, verb: str, *, user: str, channel: str = "C0SUPPORT") -> dict[str, Any]:
         """Press a card's control that asks for words (a prompt); the form Slack was asked to open."""
         card = self.card(number, channel)

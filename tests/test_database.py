@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import shutil
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -16,7 +20,7 @@ from chatops.errors import Overloaded
 from chatops.store import migrate
 from chatops.store.db import Database, WritesRefused
 from chatops.store.tables import Replica
-from harness import refusing_writes
+from harness import refusing_writes, wait_until
 
 
 @pytest.fixture
@@ -103,3 +107,32 @@ def test_one_failing_unit_of_a_batch_does_not_undo_its_neighbours(db: Database) 
     assert (first, other) == ("a", "b")
     assert "UNIQUE" in str(duplicate).upper() or "duplicate key" in str(duplicate)
     assert count(db) == 2
+
+
+def test_sqlite_log_is_copied_into_the_database_file_by_a_thread_of_its_own_not_by_a_commit(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "desk.db"
+    database = Database(f"sqlite:///{path}", writers=1)
+    try:
+        migrate.upgrade(database.engine)
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
+        for n in range(3):
+            database.run_sync(remember(f"event-{n}"))
+
+        def in_the_file_itself() -> int:
+            # The database file alone, as it would be read without its log.
+            alone = tmp_path / "alone.db"
+            shutil.copyfile(path, alone)
+            try:
+                with contextlib.closing(sqlite3.connect(alone)) as copy:
+                    return copy.execute("SELECT count(*) FROM replicas").fetchone()[0]
+            except sqlite3.DatabaseError:
+                return 0
+            finally:
+                alone.unlink()
+
+        wait_until(in_the_file_itself, lambda rows: rows == 3, "the rows in the database file itself")
+    finally:
+        database.close()

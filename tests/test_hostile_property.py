@@ -114,6 +114,10 @@ def bases(desk: HostileDesk) -> list[Base]:
     button = {"type": "button", "action_id": "chatops|1|claim|1", "value": "x", "block_id": "ticket_actions"}
     card = {"ts": "1700000000.000100", "text": "card", "blocks": [{"type": "actions", "elements": [button]}]}
     click = slack.block_action_payload(button, user_id="U0AGENT1", channel_id="C0SUPPORT", message=card)
+    menu = {"type": "external_select", "action_id": "chatops|1|move|1", "block_id": "ticket_actions"}
+    search = slack.block_suggestion_payload(
+        menu, user_id="U0AGENT1", channel_id="C0SUPPORT", message=card, value="bill"
+    )
     dm = slack.event_payload(slack.direct_message_event("The export fails", user_id="U0CUSTOMER"))
     resolve = {"chatops": "chatops|1|resolve|1"}
     issue = {
@@ -133,6 +137,7 @@ def bases(desk: HostileDesk) -> list[Base]:
     return [
         Base(SLACK, slack.slash_command_payload("The export fails", user_id="U0CUSTOMER"), as_form, FORM),
         Base(SLACK, click, as_payload, FORM),
+        Base(SLACK, search, as_payload, FORM),
         Base(SLACK, shortcut, as_payload, FORM),
         Base(SLACK, dm, as_json, JSON),
         Base(TEAMS, teams.personal_message(CUSTOMER, "The export fails"), as_json, JSON),

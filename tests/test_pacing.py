@@ -72,3 +72,28 @@ def test_a_long_queue_in_one_conversation_leaves_the_tenant_free_for_the_others(
     assert other == 0.0
     # When a queued call's turn comes, it takes its place in the tenant's limit then.
     assert pacer.book(Pace("teams:busy", 1.0, 1, within=tenant), 5, now=4.0) == 4.0
+
+
+def test_jobs_back_late_from_their_slots_go_only_as_what_went_before_them_allows() -> None:
+    pacer = Pacer()
+    slots = [pacer.book(CHANNEL, job, now=100.0) for job in range(1, 8)]
+    assert slots == [100.0, 100.0, 100.0, 101.0, 102.0, 103.0, 104.0]
+    assert [pacer.going(CHANNEL, job, now=100.0) for job in (1, 2, 3)] == [True, True, True]
+
+    # Jobs 4 to 7 come back together at 103.5, their slots past: Slack has room for three by then, not
+    # four, and the fourth waits for the room the others leave.
+    late = [pacer.going(CHANNEL, job, now=103.5) for job in (4, 5, 6, 7)]
+
+    assert late == [True, True, True, False]
+    assert pacer.book(CHANNEL, 7, now=103.5) == 104.5
+    assert pacer.going(CHANNEL, 7, now=104.5)
+
+
+def test_after_a_429_nothing_goes_before_the_quiet_is_over_even_a_job_whose_slot_came_first() -> None:
+    pacer = Pacer()
+    slot = pacer.book(CHANNEL, 1, now=0.0)
+
+    pacer.hold(CHANNEL, until=30.0)
+
+    assert slot == 0.0 and not pacer.going(CHANNEL, 1, now=1.0)
+    assert pacer.book(CHANNEL, 1, now=1.0) == 30.0

@@ -15,7 +15,8 @@ from structlog.testing import capture_logs
 from teams_harness import ALICE, CUSTOMER, SUPPORT, TEAMS_CONFIG, TOM, Teams, teams_settings
 
 from adapters.slack.devkit.parsing import pings
-from adapters.slack.devkit.requests import SlackRequests, as_slack_sends
+from adapters.slack.devkit.payloads import as_slack_sends
+from adapters.slack.devkit.requests import SlackRequests
 from adapters.slack.devkit.standin import SlackStandIn
 from adapters.teams.devkit.authority import IdentityProvider
 from adapters.teams.devkit.connector import BotConnector, personal_chat_id

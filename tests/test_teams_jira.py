@@ -94,8 +94,13 @@ def test_a_teams_requesters_resolved_ticket_is_reopened_when_its_issue_moves_on(
     wait_until(
         lambda: probe.links(1), lambda links: any(r and r[1] == key for r in links.values()), "the link"
     )
-    teams.say(ALICE, "ticket status 1")
-    card = teams.cards()[0]
+    # Once the card shows where the issue stands, it is the card as it stands: a click on it is current.
+    card = wait_until(
+        lambda: teams.cards()[0],
+        lambda drawn: key in words(card_of(drawn)) and "To Do" in words(card_of(drawn)),
+        "the card showing the issue and where it stands",
+        10,
+    )
     teams.click(ALICE, card, "Resolve")
     wait_until(lambda: probe.ticket(1).status, lambda s: s == "resolved", "the ticket resolved")
 

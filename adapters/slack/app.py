@@ -18,6 +18,7 @@ from adapters.slack.blocks import escape, mrkdwn, mrkdwn_object
 from adapters.slack.emoji import listen_for_emoji
 from adapters.slack.form import FORM_CALLBACK, notice_view, read_form, ticket_form
 from adapters.slack.identity import BotIdentity
+from adapters.slack.menus import listen_for_menus
 from adapters.slack.messages import listen_for_messages
 from adapters.slack.prompts import listen_for_prompts
 from adapters.slack.text import SlackNames, read_message_text
@@ -200,6 +201,7 @@ def build_bolt_app(
 
     listen_for_messages(app, pipeline=pipeline, names=names, identity=identity, command=command_name)
     listen_for_prompts(app, pipeline=pipeline, command=command_name)
+    listen_for_menus(app, pipeline=pipeline, command=command_name)
     listen_for_emoji(
         app, pipeline=pipeline, client=client, names=names, emoji=config.intake_emoji, command=command_name
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from chatops.messaging.cards import Button, Card, Control, Menu, PersonPicker, Prompt
+from chatops.messaging.cards import Button, Card, Choice, Control, Menu, PersonPicker, Prompt
 from chatops.people.directory import Directory
 from chatops.rich import Bullets, Code, Link, Mention, Moment, Rich, Strong
 
@@ -14,7 +14,13 @@ SECTION_LIMIT = 3000
 FIELD_LIMIT = 2000
 FIELDS_PER_SECTION = 10
 ELEMENTS_PER_ACTIONS = 25
-PLAIN_LIMIT = 75  # button labels and placeholders
+PLAIN_LIMIT = 75  # button labels, option labels and placeholders
+OPTIONS_LIMIT = 100  # a select's options, and the options of one answer to a search
+OPTION_VALUE_LIMIT = 150
+# A menu longer than this is searched as its reader types (an external select, whose options the desk
+# gives when asked) rather than listed in the card: a card goes out whole again with every edit, and a
+# typed search finds one of many faster than scrolling does.
+LISTED_OPTIONS = 25
 # A prompt's button opens a form instead of acting: its action id is the packed reference behind this.
 PROMPT = "prompt|"
 
@@ -126,14 +132,25 @@ def _control(control: Control, people: Directory) -> dict[str, Any]:
             element["initial_user"] = chosen
         return element
     assert isinstance(control, Menu)
-    options = [{"text": _plain(o.label), "value": o.value} for o in control.options]
-    element = {
-        "type": "static_select",
-        "action_id": action_id,
-        "placeholder": _plain(control.placeholder),
-        "options": options,
-    }
-    chosen = next((o for o in options if o["value"] == control.selected), None)
+    chosen = next((o for o in control.options if o.value == control.selected and _fits(o)), None)
+    element = {"type": "static_select", "action_id": action_id, "placeholder": _plain(control.placeholder)}
+    if len(control.options) > LISTED_OPTIONS:
+        element.update(type="external_select", min_query_length=0)
+    else:
+        element["options"] = menu_options(control.options)
     if chosen is not None:
-        element["initial_option"] = chosen
+        element["initial_option"] = _option(chosen)
     return element
+
+
+def menu_options(choices: tuple[Choice, ...]) -> list[dict[str, Any]]:
+    """A menu's options as Slack lists them, as many as one select or one search answer takes."""
+    return [_option(choice) for choice in choices if _fits(choice)][:OPTIONS_LIMIT]
+
+
+def _fits(choice: Choice) -> bool:
+    return len(choice.value) <= OPTION_VALUE_LIMIT
+
+
+def _option(choice: Choice) -> dict[str, Any]:
+    return {"text": _plain(choice.label), "value": choice.value}

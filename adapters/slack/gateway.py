@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable
 from datetime import datetime
 from typing import Any
@@ -33,6 +34,11 @@ METADATA_EVENT = "chatops_message"
 _TRANSIENT_ERRORS = {"internal_error", "fatal_error", "service_unavailable", "request_timeout", "ratelimited"}
 _HISTORY_PAGE = 200
 _CONNECTIONS = 32
+# slack_sdk formats every request and response in full for a debug line whenever its logger's own level is
+# unset (it reads `logger.level`, not whether debug is on): a card's blocks, twice per call. Those bodies
+# hold people's words, which the desk's logs never carry, so its client logs from INFO up at any log level.
+_CLIENT_LOG = logging.getLogger("chatops.slack.web_api")
+_CLIENT_LOG.setLevel(logging.INFO)
 # Slack's documented limits: chat.postMessage about one a second per channel; the rest per workspace, by tier.
 POSTS_PER_SECOND = 1.0
 _PER_MINUTE = {"update": 50, "private": 100, "link": 100}
@@ -52,7 +58,14 @@ def make_client(token: str, base_url: str, timeout: float) -> AsyncWebClient:
     session = aiohttp.ClientSession(
         connector=aiohttp.TCPConnector(limit=_CONNECTIONS), timeout=aiohttp.ClientTimeout(total=timeout)
     )
-    return AsyncWebClient(token=token, base_url=base_url, timeout=timeout, retry_handlers=[], session=session)
+    return AsyncWebClient(
+        token=token,
+        base_url=base_url,
+        timeout=timeout,
+        retry_handlers=[],
+        session=session,
+        logger=_CLIENT_LOG,
+    )
 
 
 class SlackGateway:

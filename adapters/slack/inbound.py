@@ -150,6 +150,14 @@ _INTERACTIONS: dict[str, tuple[_Field, ...]] = {
     ),
     "view_submission": (("view", _OBJECT, True), ("view.private_metadata", _TEXT, False)),
     "view_closed": (("view", _OBJECT, True),),
+    "block_suggestion": (
+        ("action_id", _TEXT, True),
+        ("value", _TEXT, False),
+        ("channel", _OBJECT, False),
+        ("channel.id", _ID, False),
+        ("container", _OBJECT, False),
+        ("container.channel_id", _ID, False),
+    ),
     "shortcut": (),
 }
 _ACTION: tuple[_Field, ...] = (

@@ -13,7 +13,7 @@ from chatops.closing import controls as closing
 from chatops.conversation import controls as conversation
 from chatops.desk import Desk
 from chatops.errors import NotFound
-from chatops.messaging.cards import Card
+from chatops.messaging.cards import ActionRef, Card, Choice, Menu
 from chatops.messaging.ports import Place
 from chatops.tickets import card, repository
 from chatops.tickets import controls as tickets
@@ -32,6 +32,16 @@ class DrawCard:
     ticket_id: int
     now: datetime
     place: Place | None = None
+
+
+@dataclass(frozen=True)
+class MenuChoices:
+    """The options of one of a ticket's menus, as its card stands at `now`, that contain what was typed
+    into it (all of them for nothing typed): for a platform that asks as a person types."""
+
+    ref: ActionRef
+    typed: str
+    now: datetime
 
 
 def load(session: Session, views: Sequence[TicketView], desk: Desk) -> dict[int, TicketCard]:
@@ -55,3 +65,17 @@ def draw_card(session: Session, query: DrawCard, desk: Desk) -> Card:
     if query.place is None or moved is None or query.place in desk.config.team(view.team).places():
         return drawn
     return left_behind(drawn, moved_line(desk.config.team(view.team).name, moved.actor, moved.at))
+
+
+def menu_choices(session: Session, query: MenuChoices, desk: Desk) -> tuple[Choice, ...]:
+    """The options of the menu a card shows for the reference's verb, matched against what was typed; none
+    once the card no longer shows that menu."""
+    drawn = draw_card(session, DrawCard(query.ref.ticket_id, query.now), desk)
+    menu = next(
+        (c for c in drawn.actions if isinstance(c, Menu) and c.ref.verb == query.ref.verb),
+        None,
+    )
+    if menu is None:
+        return ()
+    typed = query.typed.strip().casefold()
+    return tuple(o for o in menu.options if typed in o.label.casefold() or typed in o.value.casefold())

@@ -16,7 +16,7 @@ from chatops.config.settings import (
     require_signing_secret,
     require_teams_credentials,
 )
-from chatops.entrypoints.startup import close, say_jira_silent, say_teams_silent
+from chatops.entrypoints.startup import close, say_jira_silent, say_teams_silent, settle_heap
 from chatops.errors import ConfigError
 
 
@@ -76,6 +76,7 @@ async def serve(host: str, port: int, *, socket_mode: bool, dispatch: bool) -> i
     say_jira_silent(jira_silent)
     if desktop.tracker is not None:
         print(f"chatops: Jira webhooks at {url}/jira/webhook", flush=True)
+    settle_heap()
     stop = asyncio.Event()
     waiting: asyncio.Task[None] | None = None
     if silent is not None:

@@ -8,7 +8,7 @@ import signal
 
 from chatops.config.loading import load_desk_config
 from chatops.config.settings import load_settings, require_bot_token, require_teams_credentials
-from chatops.entrypoints.startup import close, say_jira_silent, say_teams_silent
+from chatops.entrypoints.startup import close, say_jira_silent, say_teams_silent, settle_heap
 
 
 async def work() -> int:
@@ -43,6 +43,7 @@ async def work() -> int:
         await close(desktop)
         raise
     print("chatops: worker carrying out the outbox", flush=True)
+    settle_heap()
     dispatching = asyncio.create_task(run_dispatchers(desktop), name="outbox-dispatcher")
     desktop.timers.start()
     loop = asyncio.get_running_loop()

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from chatops.clock import Clock
 from chatops.errors import StorageUnavailable
+from chatops.messaging.lanes import by_kind, in_runs
 from chatops.messaging.outbox_store import Job, OutboxStore, Outcome
 from chatops.messaging.pacing import Pacer
 from chatops.messaging.ports import (
@@ -284,7 +285,7 @@ class Dispatcher:
         written (its edits make one redraw); words to a place or person run by run, in the order written,
         and once some are to be tried again the rest wait behind them, untried."""
         words = jobs[0].destination is not None
-        groups = _runs(jobs) if words else _kinds(jobs)
+        groups = in_runs(jobs) if words else by_kind(jobs)
         outcomes: list[Outcome] = []
         for index, same in enumerate(groups):
             done = await self._hand_over(same, run)
@@ -316,21 +317,18 @@ class Dispatcher:
     ) -> Outcome:
         """Wait for the call's slot, make it, and turn what happened into an outcome."""
         ids = [j.id for j in jobs]
-        if pace is not None:
-            # A slot further off than the horizon puts the jobs off until then, unattempted, and frees
-            # this batch for other places meanwhile.
-            while (delay := self._pacer.book(pace, ids[0], time.monotonic()) - time.monotonic()) > 0:
-                if delay > self.horizon:
-                    return self._put_off(jobs, delay)
-                await asyncio.sleep(delay)
-            self._pacer.release(ids[0])
+        put_off = await self._turn(jobs, pace)
+        if put_off is not None:
+            return put_off
         now = self.clock.now()
         attempt = max(j.attempt for j in jobs)
         # An earlier try that may have taken effect stays in doubt until a try is known to have gone through.
         doubt = any(j.in_doubt for j in jobs)
         try:
-            async with self._slots:
+            try:
                 result = await call()
+            finally:
+                self._slots.release()
         except RateLimited as limit:
             if pace is not None:
                 self._pacer.hold(pace, time.monotonic() + limit.retry_after)
@@ -353,6 +351,24 @@ class Dispatcher:
             return Outcome(ids, retry_at=now + backoff(attempt), in_doubt=True, error=repr(error))
         return Outcome(ids, then=then(result) if then is not None else None)
 
+    async def _turn(self, jobs: list[Job], pace: Pace | None) -> Outcome | None:
+        """Wait for the call's turn: its slot under the pace, then a free hand to make it (held on return,
+        for the caller to release); or put the jobs off when their slot is further off than the horizon,
+        unattempted, which frees this batch for other places meanwhile."""
+        job = jobs[0].id
+        while True:
+            if pace is not None:
+                while (delay := self._pacer.book(pace, job, time.monotonic()) - time.monotonic()) > 0:
+                    if delay > self.horizon:
+                        return self._put_off(jobs, delay)
+                    await asyncio.sleep(delay)
+            await self._slots.acquire()
+            # Counted as gone only with a hand to make it: a call that waited for one since its slot must
+            # not crowd the calls booked after it, as the platform counts them when they arrive.
+            if pace is None or self._pacer.going(pace, job, time.monotonic()):
+                return None
+            self._slots.release()
+
     def _put_off(self, jobs: list[Job], delay: float) -> Outcome:
         due = time.monotonic() + delay
         self._next_due = due if self._next_due is None else min(self._next_due, due)
@@ -363,25 +379,6 @@ class Dispatcher:
             # Nothing went out, so nothing is in doubt that was not before.
             in_doubt=any(j.in_doubt for j in jobs),
         )
-
-
-def _kinds(jobs: list[Job]) -> list[list[Job]]:
-    """Jobs by kind, each kind where its first job was."""
-    kinds: dict[str, list[Job]] = defaultdict(list)
-    for job in jobs:
-        kinds[job.kind].append(job)
-    return list(kinds.values())
-
-
-def _runs(jobs: list[Job]) -> list[list[Job]]:
-    """Jobs in runs of one kind, in order."""
-    runs: list[list[Job]] = []
-    for job in jobs:
-        if runs and runs[-1][0].kind == job.kind:
-            runs[-1].append(job)
-        else:
-            runs.append([job])
-    return runs
 
 
 def backoff(attempt: int) -> timedelta:

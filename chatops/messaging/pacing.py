@@ -9,8 +9,10 @@ from chatops.messaging.ports import Pace
 
 @dataclass
 class _Scope:
-    # The moment the scope is next free if no burst credit were left ("theoretical arrival time").
+    # The moment the scope is next free if no burst credit were left ("theoretical arrival time"), by the
+    # slots booked, and by the calls that actually went.
     free_at: float = 0.0
+    went_at: float = 0.0
 
 
 class Pacer:
@@ -18,7 +20,9 @@ class Pacer:
 
     A slot is booked for a job and kept for it: a job that cannot go soon is put off to its slot and
     finds that slot still its own when it comes back, so a long queue drains in order at the limit
-    instead of every job racing for the next free moment.
+    instead of every job racing for the next free moment. The platform counts calls as they arrive,
+    though, and a job may come back long after its slot: its call only goes (`going`) when the calls
+    that actually went leave room for it, so late jobs coming back together do not go all at once.
     """
 
     def __init__(self, *, keep: float = 600.0) -> None:
@@ -42,9 +46,33 @@ class Pacer:
                 slot = self._next(wider, max(slot, now))
                 wider = wider.within
             wide = True
+        slot = max(slot, self._room(pace))
         self._booked[job] = (slot, pace.scope, wide)
         self._forget_before(now)
         return slot
+
+    def going(self, pace: Pace, job: int, now: float) -> bool:
+        """Whether the job's call may go now by what went before it in pace's scope and the wider ones;
+        if so it is counted as gone, and its slot freed."""
+        if now < self._room(pace):
+            return False
+        scoped: Pace | None = pace
+        while scoped is not None:
+            scope = self._scopes.setdefault(scoped.scope, _Scope())
+            scope.went_at = max(scope.went_at, now) + 1.0 / scoped.per_second
+            scoped = scoped.within
+        self.release(job)
+        return True
+
+    def _room(self, pace: Pace) -> float:
+        """The first moment a call may go by the calls that went in pace's scope and the wider ones."""
+        room, scoped = 0.0, pace
+        while scoped is not None:
+            scope = self._scopes.get(scoped.scope)
+            if scope is not None:
+                room = max(room, scope.went_at - (scoped.burst - 1) / scoped.per_second)
+            scoped = scoped.within
+        return room
 
     def _next(self, pace: Pace, now: float) -> float:
         scope = self._scopes.setdefault(pace.scope, _Scope())
@@ -63,7 +91,8 @@ class Pacer:
 
         Every slot booked in the scope is void: its job books again when it comes back, after `until`.
         """
-        self._scopes[pace.scope] = _Scope(until + (pace.burst - 1) / pace.per_second)
+        quiet = until + (pace.burst - 1) / pace.per_second
+        self._scopes[pace.scope] = _Scope(free_at=quiet, went_at=quiet)
         self._booked = {job: booked for job, booked in self._booked.items() if booked[1] != pace.scope}
 
     def _forget_before(self, now: float) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chatops.errors import Overloaded, StorageUnavailable
+from chatops.store.checkpoints import Checkpointer
 
 T = TypeVar("T")
 Unit = Callable[[Session], T]
@@ -57,7 +58,9 @@ def make_engine(url: str) -> Engine:
         # Take transactions out of pysqlite's hands so that BEGIN, SAVEPOINT and COMMIT mean what they say.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+        # No checkpoint inside a commit: the Checkpointer's thread does them (chatops/store/checkpoints.py).
+        pragmas = ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000")
+        for pragma in (*pragmas, "wal_autocheckpoint=0"):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -103,8 +106,11 @@ class Database:
         self._file_identity: tuple[int, int] | None = None
         # Why the database refuses writes, from its last refusal until a batch next goes through whole.
         self._refusal: str | None = None
+        self._checkpointer = Checkpointer(self._file) if self._file is not None else None
         for thread in self._writers:
             thread.start()
+        if self._checkpointer is not None:
+            self._checkpointer.start()
 
     async def run(self, unit: Unit[T], *, deadline: float | None = None) -> T:
         """Run a unit of work in a transaction and return its result once committed.
@@ -156,6 +162,8 @@ class Database:
             self._queue.put(None)
         for thread in self._writers:
             thread.join(timeout=30)
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self._readers.shutdown(wait=True)
         self.engine.dispose()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -127,7 +128,7 @@ def _controls(card: TicketCard, desk: Desk) -> tuple[Control, ...]:
         Menu(
             "Priority",
             ref(Action.PRIORITY),
-            tuple(Choice(p.id.capitalize(), p.id) for p in config.priorities),
+            _choices(tuple((p.id.capitalize(), p.id) for p in config.priorities)),
             selected=view.priority,
         )
     )
@@ -150,14 +151,21 @@ def _routing(card: TicketCard, desk: Desk) -> tuple[Control, ...]:
             Menu(
                 "Category",
                 ActionRef(view.id, CATEGORY, view.version),
-                tuple(Choice(c.id.capitalize(), c.id) for c in config.categories),
+                _choices(tuple((c.id.capitalize(), c.id) for c in config.categories)),
                 selected=view.category,
             )
         )
-    others = tuple(Choice(team.name, team.id) for team in config.teams if team.id != view.team)
+    others = _choices(tuple((team.name, team.id) for team in config.teams if team.id != view.team))
     if others:
         controls.append(Menu("Move to team…", ActionRef(view.id, Action.MOVE, view.version), others))
     return tuple(controls)
+
+
+@lru_cache(maxsize=256)
+def _choices(options: tuple[tuple[str, str], ...]) -> tuple[Choice, ...]:
+    """A menu's options (label, value), made once per list: every change of every ticket draws its card,
+    and a desk's lists of teams and categories rarely change."""
+    return tuple(Choice(label, value) for label, value in options)
 
 
 PART = CardPart(TICKETS, load=_load, fields=_fields, controls=_controls)

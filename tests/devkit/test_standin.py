@@ -20,8 +20,9 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.devkit.parsing import pings
+from adapters.slack.devkit.payloads import find_action
 from adapters.slack.devkit.rate_limits import POST_MESSAGE_LIMIT, TIER_3, Limit
-from adapters.slack.devkit.requests import SignedRequest, SlackRequests, find_action, send
+from adapters.slack.devkit.requests import SignedRequest, SlackRequests, send
 from adapters.slack.devkit.standin import SlackStandIn
 
 SECRET = "s3cr3t-signing"
@@ -207,6 +208,23 @@ def test_text_is_parsed_when_names_are_to_be_linked(standin: SlackStandIn, clien
     assert none["text"] == "@here <@U1> in #general" and pings(none) == {"<@U1>"}
 
 
+def _select(kind: str, options: int | None = None) -> dict:
+    listed = [
+        {"text": {"type": "plain_text", "text": f"o{n}"}, "value": f"o{n}"} for n in range(options or 0)
+    ]
+    return {"type": kind, "action_id": "pick", **({"options": listed} if options is not None else {})}
+
+
+def _actions(*elements: dict) -> dict:
+    return {"type": "actions", "elements": list(elements)}
+
+
+def test_post_message_takes_menus_slack_can_show(client: WebClient) -> None:
+    listed, searched = _select("static_select", 100), _select("external_select")
+    posted = client.chat_postMessage(channel="C1", text="x", blocks=[_actions(listed, searched)])
+    assert posted["ok"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "error"),
     [
@@ -214,6 +232,10 @@ def test_text_is_parsed_when_names_are_to_be_linked(standin: SlackStandIn, clien
         ({"channel": "C1"}, "no_text"),
         ({"channel": "C1", "blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
         ({"channel": "C1", "text": "x" * 40_001}, "msg_too_long"),
+        ({"channel": "C1", "blocks": [_actions(_select("static_select", 101))]}, "invalid_blocks"),
+        ({"channel": "C1", "blocks": [_actions(_select("static_select", 0))]}, "invalid_blocks"),
+        ({"channel": "C1", "blocks": [_actions(_select("external_select", 3))]}, "invalid_blocks"),
+        ({"channel": "C1", "blocks": [_actions(*[_select("external_select")] * 26)]}, "invalid_blocks"),
         ({"channel": "C1", "text": "x", "metadata": {"event_payload": {}}}, "invalid_metadata_format"),
     ],
 )

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from world import AGENT, CHANNEL, CUSTOMER, World
 
-from chatops.errors import Forbidden, IllegalTransition, InvalidInput, StaleCard
+from chatops.composition.cards import MenuChoices
+from chatops.errors import Forbidden, IllegalTransition, InvalidInput, NotFound, StaleCard
+from chatops.messaging.cards import ActionRef
 from chatops.tickets.commands import (
     Assign,
     ChangePriority,
@@ -119,3 +121,27 @@ def test_assigning_the_same_person_again_is_refused(world: World) -> None:
     world.click(Claim, number)
     answer = world.click(Assign, number, assignee=AGENT)
     assert answer.refused(IllegalTransition)
+
+
+def test_a_menu_gives_the_options_its_card_shows_that_contain_what_was_typed(world: World) -> None:
+    number = world.open_one()
+
+    def search(verb: str, typed: str) -> list[str]:
+        answer = world.ask(MenuChoices(ActionRef(number, verb, 1), typed, world.clock.now()))
+        assert answer.done, answer.refusal
+        return [choice.value for choice in answer.value]
+
+    assert search("category", "") == ["billing", "bug", "feedback", "access"]
+    # Labels and values alike, whatever the case and the spaces around.
+    assert search("category", " ACC ") == ["access"]
+    assert search("move", "bill") == ["billing"]
+    assert search("move", "support") == []
+    assert search("assign", "") == []
+    world.click(Resolve, number)
+    assert search("category", "") == []
+
+
+def test_a_menu_of_a_ticket_that_is_gone_has_no_options(world: World) -> None:
+    answer = world.ask(MenuChoices(ActionRef(999, "category", 1), "", world.clock.now()))
+
+    assert answer.refused(NotFound)

@@ -11,6 +11,8 @@ from adapters.slack.devkit.refusal import Refusal
 
 MAX_BLOCKS = 50
 MAX_TEXT = 40_000
+MAX_ELEMENTS = 25
+MAX_OPTIONS = 100
 
 
 def message_content(params: dict[str, Any], channels: Mapping[str, str]) -> dict[str, Any]:
@@ -24,6 +26,8 @@ def message_content(params: dict[str, Any], channels: Mapping[str, str]) -> dict
         raise Refusal("invalid_blocks")
     if len(text) > MAX_TEXT:
         raise Refusal("msg_too_long")
+    for block in blocks or []:
+        _check_elements(block)
     content: dict[str, Any] = {"text": text, "blocks": copy.deepcopy(blocks or [])}
     _parse(params, content, channels)
     if params.get("attachments"):
@@ -37,6 +41,22 @@ def message_content(params: dict[str, Any], channels: Mapping[str, str]) -> dict
             "event_payload": copy.deepcopy(metadata.get("event_payload", {})),
         }
     return content
+
+
+def _check_elements(block: Any) -> None:
+    """Slack refuses a whole message over one control it cannot show: too many in a block, a static menu
+    with no options or more than it lists, or a searched menu that lists its own."""
+    elements = block.get("elements") if isinstance(block, dict) and block.get("type") == "actions" else None
+    if not isinstance(elements, list):
+        return
+    if len(elements) > MAX_ELEMENTS:
+        raise Refusal("invalid_blocks")
+    for element in elements:
+        kind = element.get("type") if isinstance(element, dict) else None
+        if kind == "static_select" and not 0 < len(element.get("options") or []) <= MAX_OPTIONS:
+            raise Refusal("invalid_blocks")
+        if kind == "external_select" and "options" in element:
+            raise Refusal("invalid_blocks")
 
 
 def _parse(params: dict[str, Any], content: dict[str, Any], channels: Mapping[str, str]) -> None:
