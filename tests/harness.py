@@ -90,11 +90,16 @@ def _switch_writes(database_url: str, *, refuse: bool) -> None:
         admin.dispose()
         return
     path = database_url.removeprefix("sqlite:///")
+    # The log too: a file's mode binds only later opens, and SQLite hands a new connection the database
+    # file's descriptor that a closed one left behind while another (the checkpointer's) held it, still
+    # writable. A new connection opens its own log, though, and one it cannot write takes no commit.
+    files = [name for name in (path, f"{path}-wal") if name == path or os.path.exists(name)]
     if os.geteuid() != 0:
-        os.chmod(path, 0o444 if refuse else 0o644)
+        for name in files:
+            os.chmod(name, 0o444 if refuse else 0o644)
         return
     # Root ignores file modes; the immutable flag binds it too.
-    done = subprocess.run(["chattr", "+i" if refuse else "-i", path], capture_output=True, text=True)
+    done = subprocess.run(["chattr", "+i" if refuse else "-i", *files], capture_output=True, text=True)
     if done.returncode != 0 and refuse:
         pytest.skip(f"cannot make a file read-only for root here: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr
