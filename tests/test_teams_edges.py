@@ -179,7 +179,7 @@ def test_a_call_to_teams_that_times_out_is_tried_again_and_the_card_arrives_once
     teams: Teams, probe: Probe
 ) -> None:
     teams.add_bot_to_team()
-    teams.connector.inject("send_to_conversation", "timeout", delay=3.0)
+    teams.connector.inject("send_to_conversation", "timeout", delay=6.0)
 
     teams.say(CUSTOMER, "The export fails with error 500")
 
