@@ -117,7 +117,7 @@ def test_a_refused_request_is_logged_without_its_body(desk: Desk) -> None:
         lambda: desk.log_since(mark), lambda text: "slack_request_refused" in text, "a log line"
     )
     assert "X-Slack-Signature does not match the body" in logged
-    assert "4242" not in logged and "export" not in logged
+    assert "card number" not in logged and "export" not in logged
     unchanged(desk)
 
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from adapters.teams.devkit.authority import BOT_FRAMEWORK_ISSUER, BOT_FRAMEWORK_SCOPE, IdentityProvider
 from adapters.teams.devkit.connector import DENIED, BotConnector
 from adapters.teams.devkit.tls import LocalCA
+from harness import wait_until
 
 USER = {
     "id": "29:1devkit-user",
@@ -72,13 +73,19 @@ def app_token(identity: IdentityProvider) -> str:
 
 
 def post(
-    ca: LocalCA, url: str, body: Any, token: str | None = None, timeout: float = 5.0
+    ca: LocalCA,
+    url: str,
+    body: Any,
+    token: str | None = None,
+    timeout: float = 5.0,
+    answer_within: float | None = None,
 ) -> tuple[int, Any, dict]:
-    """POST JSON over https with aiohttp; return status, decoded body and headers."""
+    """POST JSON over https with aiohttp; return status, decoded body and headers. `answer_within` bounds
+    only the wait for the answer, once the request is sent."""
 
     async def send() -> tuple[int, Any, dict]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        client_timeout = aiohttp.ClientTimeout(total=timeout)
+        client_timeout = aiohttp.ClientTimeout(total=timeout, sock_read=answer_within)
         async with (
             https_session(ca, timeout=client_timeout) as session,
             session.post(url, json=body, headers=headers) as response,
@@ -311,14 +318,20 @@ def test_a_held_answer_is_acted_on_only_if_the_caller_waits(
 ) -> None:
     token = app_token(identity)
     url = connector.service_url + "v3/conversations/a:1x/activities"
-    connector.inject("send_to_conversation", "timeout", delay=1.0)
+    connector.inject("send_to_conversation", "timeout", delay=3.0)
     with pytest.raises(TimeoutError):
-        post(ca, url, {"type": "message", "text": "lost"}, token, timeout=0.3)
+        post(ca, url, {"type": "message", "text": "lost"}, token, answer_within=1.0)
     connector.inject("send_to_conversation", "timeout", delay=0.3)
     assert post(ca, url, {"type": "message", "text": "late"}, token)[0] == 201
-    time.sleep(1.0)
+    # The first is over once its hold is: abandoned by its caller, it was never acted on.
+    calls = wait_until(
+        lambda: connector.calls("send_to_conversation"),
+        lambda calls: None not in [c.status for c in calls],
+        "both held calls over",
+        10,
+    )
+    assert [(c.fault, c.status) for c in calls] == [("timeout", 504), ("timeout", 201)]
     assert [m["text"] for m in connector.messages("a:1x")] == ["late"]
-    assert [c.fault for c in connector.calls("send_to_conversation")] == ["timeout", "timeout"]
 
 
 # The SDK against the stand-ins.

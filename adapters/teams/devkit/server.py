@@ -2,7 +2,7 @@
 
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiohttp import web
@@ -80,7 +80,7 @@ class StandInServer(StandIn[Call]):
             with self._lock:
                 fault = self._next_fault(operation)
 
-            def record(status: int | None) -> None:
+            def record(status: int | None) -> Call:
                 call = Call(
                     operation,
                     request.method,
@@ -93,6 +93,7 @@ class StandInServer(StandIn[Call]):
                 )
                 with self._lock:
                     self._calls.append(call)
+                return call
 
             if fault is None:
                 response = await handler(request, body, token)
@@ -113,11 +114,16 @@ class StandInServer(StandIn[Call]):
                 record(response.status)
                 await self._pause(fault.delay)
                 return response
-            # "timeout": recorded on arrival, acted on only if the caller is still there to hear the answer.
-            record(None)
+            # "timeout": recorded on arrival, acted on only if the caller is still there to hear the answer;
+            # the record takes the outcome when the hold is over (504: abandoned, never acted on).
+            held = record(None)
             await self._pause(fault.delay)
             if request.transport is None or request.transport.is_closing():
-                return web.Response(status=504)
-            return await handler(request, body, token)
+                response = web.Response(status=504)
+            else:
+                response = await handler(request, body, token)
+            with self._lock:
+                self._calls[:] = [replace(c, status=response.status) if c is held else c for c in self._calls]
+            return response
 
         return serve
