@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from chatops.errors import Overloaded
 from chatops.store import migrate
-from chatops.store.db import Database, WritesRefused
+from chatops.store.db import Database, Unit, WritesRefused
 from chatops.store.tables import Replica
 from harness import refusing_writes, wait_until
 
@@ -136,3 +136,39 @@ def test_sqlite_log_is_copied_into_the_database_file_by_a_thread_of_its_own_not_
         wait_until(in_the_file_itself, lambda rows: rows == 3, "the rows in the database file itself")
     finally:
         database.close()
+
+
+def test_writers_that_deadlock_on_postgresql_both_commit(database_url: str) -> None:
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has one writer, which cannot deadlock with itself")
+    db = Database(database_url, writers=2)
+    migrate.upgrade(db.engine)
+    for name in ("x", "y"):
+        db.run_sync(remember(name))
+    holding = {"x": threading.Event(), "y": threading.Event()}
+
+    def crosswise(first: str, then: str) -> Unit[str]:
+        def unit(session: Session) -> str:
+            session.execute(update(Replica).where(Replica.id == first).values(host=f"{first} first"))
+            holding[first].set()
+            # Each waits until the other holds its row, then asks for it: PostgreSQL fails one of them.
+            holding[then].wait(10)
+            session.execute(update(Replica).where(Replica.id == then).values(host=f"{first} first"))
+            return first
+
+        return unit
+
+    async def both() -> list[str]:
+        one = asyncio.ensure_future(db.run(crosswise("x", "y")))
+        # The second goes to the other writer only once the first writer is busy with its unit.
+        await asyncio.get_running_loop().run_in_executor(None, holding["x"].wait, 10)
+        return await asyncio.gather(one, db.run(crosswise("y", "x")))
+
+    try:
+        assert asyncio.run(both()) == ["x", "y"]
+        with Session(db.engine) as session:
+            hosts = set(session.scalars(select(Replica.host).where(Replica.id.in_(["x", "y"]))))
+        # Both committed, one after the other: the rows hold what the later of them wrote.
+        assert hosts in ({"x first"}, {"y first"})
+    finally:
+        db.close()

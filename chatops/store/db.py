@@ -29,6 +29,10 @@ Unit = Callable[[Session], T]
 # PostgreSQL's SQLSTATEs, SQLite's primary result codes.
 _REFUSING_STATES = frozenset({"25006", "53100"})
 _REFUSING_CODES = frozenset({sqlite3.SQLITE_READONLY, sqlite3.SQLITE_FULL})
+# PostgreSQL's answer when it broke a deadlock or a serialization conflict by failing one side: the
+# transaction it chose did nothing, and the same work run again goes through once the other has.
+_CONFLICT_STATES = frozenset({"40P01", "40001"})
+_CONFLICT_RETRIES = 3
 
 
 class WritesRefused(Exception):
@@ -208,6 +212,18 @@ class Database:
         return WritesRefused(self._refusal) if self._refusal is not None else Overloaded()
 
     def _commit(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
+        """Commit a batch; units the database failed only to break a conflict between writers run again
+        (units are pure functions of the database), so no caller hears of a deadlock."""
+        outcomes = self._commit_once(batch)
+        for _ in range(_CONFLICT_RETRIES):
+            again = [pending for pending, _, error in outcomes if error is not None and _conflicted(error)]
+            if not again:
+                break
+            retried = {id(outcome[0]): outcome for outcome in self._commit_once(again)}
+            outcomes = [retried.get(id(outcome[0]), outcome) for outcome in outcomes]
+        return outcomes
+
+    def _commit_once(self, batch: list[_Pending]) -> list[tuple[_Pending, Any, BaseException | None]]:
         if len(batch) > 1:
             try:
                 return self._commit_together(batch)
@@ -248,6 +264,11 @@ class Database:
         result = pending.unit(session)
         session.flush()
         return result
+
+
+def _conflicted(error: BaseException) -> bool:
+    """Whether the database failed a unit only to let another writer's transaction through."""
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _CONFLICT_STATES
 
 
 def _refuses(error: BaseException) -> bool:
