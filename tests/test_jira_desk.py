@@ -417,6 +417,10 @@ def test_a_closed_ticket_whose_issue_moves_on_is_reopened_and_its_requester_told
     number = slack.open_ticket("The PDF export looks wrong")
     slack.reply_text(slack.command(f"link {number} {key}", user=AGENT))
     card_shows(slack, number, f"|{key}> · To Do")
+    # The desk's own comment comes back by webhook and the issue is followed again, which may redraw the
+    # card once more: the agent clicks the card as it ends up.
+    hooked.wait_for_delivery(lambda d: d.ok, event="comment_created", key=key, timeout=10)
+    wait_until(probe.pending_outbox, lambda pending: pending == 0, "the card settled", timeout=15)
     slack.click(number, "claim", user=AGENT)
     card_shows(slack, number, "*Status*\nAssigned")
     slack.click(number, "resolve", user=AGENT)
